@@ -1,0 +1,1 @@
+"""ExaWorks SDK tooling: the manifest, its renderers, and the shared result-record format."""

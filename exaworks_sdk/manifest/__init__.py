@@ -1,0 +1,11 @@
+"""The SDK manifest: one typed model, one loader."""
+
+from exaworks_sdk.manifest.errors import ManifestError, Problem
+from exaworks_sdk.manifest.loader import find_root, load_manifest, load_sites
+from exaworks_sdk.manifest.model import Component, Manifest, Release
+from exaworks_sdk.manifest.sites import Facility, Machine
+
+__all__ = [
+    "Component", "Facility", "Machine", "Manifest", "ManifestError", "Problem", "Release",
+    "find_root", "load_manifest", "load_sites",
+]

@@ -1,0 +1,180 @@
+"""The one loader for ``components/``, ``POLICIES.md`` and ``ci/sites/``.
+
+Every problem is collected with its file, field and line, then raised together
+as a ``ManifestError``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from exaworks_sdk.manifest.errors import ManifestError, Problem
+from exaworks_sdk.manifest.model import Component, Manifest, Release
+from exaworks_sdk.manifest.sites import Facility
+
+RELEASE_FILE = "sdk.yaml"
+_POLICY_HEADING = re.compile(r"^#{2,4}\s+([MR][0-9]+)[\s:.—-]+(.+?)\s*$")
+M = TypeVar("M", bound=BaseModel)
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The repository root: $SDK_ROOT, else the nearest parent holding components/sdk.yaml."""
+    if env := os.environ.get("SDK_ROOT"):
+        return Path(env).resolve()
+    for base in (start or Path.cwd(), Path(__file__)):
+        for candidate in [base.resolve(), *base.resolve().parents]:
+            if (candidate / "components" / RELEASE_FILE).is_file():
+                return candidate
+    raise ManifestError([Problem(Path("components") / RELEASE_FILE, "", "not found; set SDK_ROOT to the SDK checkout")])
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """Follow a pydantic error location through the YAML node tree to a 1-based line."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == str(key)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            break
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+    return line
+
+
+def _read_yaml(path: Path, problems: list[Problem]) -> tuple[Any, yaml.Node | None]:
+    try:
+        text = path.read_text(encoding="utf-8")
+        return yaml.safe_load(text), yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        problems.append(Problem(path, "", f"invalid YAML: {problem}", mark.line + 1 if mark else None))
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem(path, "", f"cannot read: {exc}"))
+    return None, None
+
+
+def _validate(model: type[M], path: Path, problems: list[Problem]) -> M | None:
+    data, node = _read_yaml(path, problems)
+    if data is None and node is None:
+        return None
+    if not isinstance(data, dict):
+        problems.append(Problem(path, "", f"expected a mapping at the top level, got {type(data).__name__}", 1))
+        return None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-after")))
+            field = ".".join(str(p) for p in loc)
+            message = err["msg"].removeprefix("Value error, ")
+            problems.append(Problem(path, field, message, _line_of(node, loc)))
+        return None
+
+
+def parse_policies(path: Path) -> dict[str, str]:
+    """Policy IDs and titles from headings such as '### M1 — Open-source license'."""
+    policies: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if match := _POLICY_HEADING.match(line):
+            policies[match.group(1)] = match.group(2)
+    return policies
+
+
+def _dependency_order(components: dict[str, Component], files: dict[str, Path],
+                      problems: list[Problem]) -> list[str]:
+    order: list[str] = []
+    state: dict[str, str] = {}
+
+    def visit(name: str, chain: list[str]) -> None:
+        if state.get(name) == "done":
+            return
+        if state.get(name) == "active":
+            problems.append(Problem(files[name], "depends_on", "dependency cycle: " + " -> ".join(chain + [name])))
+            return
+        state[name] = "active"
+        for dep in components[name].depends_on:
+            if dep in components:
+                visit(dep, chain + [name])
+        state[name] = "done"
+        order.append(name)
+
+    for name in sorted(components):
+        visit(name, [])
+    return order
+
+
+def _cross_check(components: dict[str, Component], files: dict[str, Path], invalid: set[str],
+                 policies: dict[str, str], problems: list[Problem]) -> None:
+    for name, comp in components.items():
+        path = files[name]
+        if path.stem != name:
+            problems.append(Problem(path, "name", f"component {name!r} must live in {name}.yaml"))
+        for i, dep in enumerate(comp.depends_on):
+            if dep not in components and dep not in invalid:
+                problems.append(Problem(path, f"depends_on.{i}", f"unknown dependency {dep!r}"))
+        for pid in comp.policies:
+            if pid not in policies:
+                problems.append(Problem(path, f"policies.{pid}", "no such policy in POLICIES.md"))
+        for pid in policies.keys() - comp.policies.keys():
+            problems.append(Problem(path, "policies", f"no compliance entry for {pid} ({policies[pid]})"))
+
+
+def load_manifest(root: Path | None = None) -> Manifest:
+    """Load and cross-check the whole manifest, raising every problem at once."""
+    root = find_root() if root is None else Path(root)
+    comp_dir = root / "components"
+    problems: list[Problem] = []
+    release = _validate(Release, comp_dir / RELEASE_FILE, problems)
+    policies_path = root / "POLICIES.md"
+    policies = parse_policies(policies_path) if policies_path.is_file() else {}
+    if not policies:
+        problems.append(Problem(policies_path, "", "no policies found (headings like '### M1 — title')"))
+
+    components: dict[str, Component] = {}
+    files: dict[str, Path] = {}
+    invalid: set[str] = set()
+    for path in sorted(comp_dir.glob("*.yaml")):
+        if path.name == RELEASE_FILE:
+            continue
+        comp = _validate(Component, path, problems)
+        if comp is None:
+            invalid.add(path.stem)  # already reported; do not cascade into its dependents
+            continue
+        if comp.name in components:
+            problems.append(Problem(path, "name", f"duplicate component name {comp.name!r} (also in {files[comp.name]})"))
+            continue
+        components[comp.name] = comp
+        files[comp.name] = path
+
+    _cross_check(components, files, invalid, policies, problems)
+    order = _dependency_order(components, files, problems)
+    if problems or release is None:
+        raise ManifestError(problems)
+    return Manifest(release=release, components={n: components[n] for n in order}, policies=policies)
+
+
+def load_sites(root: Path | None = None) -> dict[str, Facility]:
+    """Every facility in ``ci/sites/``, keyed by facility id."""
+    root = find_root() if root is None else Path(root)
+    problems: list[Problem] = []
+    facilities: dict[str, Facility] = {}
+    for path in sorted((root / "ci" / "sites").glob("*.yaml")):
+        facility = _validate(Facility, path, problems)
+        if facility is None:
+            continue
+        if facility.facility != path.stem:
+            problems.append(Problem(path, "facility", f"must match the file name {path.stem!r}"))
+        facilities[facility.facility] = facility
+    if problems:
+        raise ManifestError(problems)
+    return facilities

@@ -1,0 +1,222 @@
+"""Typed model of the SDK manifest: the release file plus one file per component.
+
+Field-level rules live here; rules that need several files at once (unknown
+dependencies, duplicate names, policy IDs) live in ``loader.py``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+import re
+from typing import Annotated, Literal
+
+from packaging.requirements import InvalidRequirement, Requirement
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+Version = Annotated[str, Field(pattern=r"^[0-9][0-9A-Za-z.+-]*$", max_length=64)]
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="lower-case hex sha256")]
+PolicyId = Annotated[str, Field(pattern=r"^[MR][0-9]+$")]
+
+# SPDX identifiers the SDK's components use; extend when a component needs another.
+SPDX_LICENSES = {
+    "Apache-2.0", "BSD-2-Clause", "BSD-3-Clause", "MIT", "LGPL-3.0-only",
+    "LGPL-3.0-or-later", "GPL-3.0-only", "MPL-2.0", "mpich2", "ISC",
+}
+_SPACK_SPEC = re.compile(r"^(?P<name>[a-z0-9][a-z0-9-]*)@=?(?P<version>[0-9][\w.+-]*)(?P<rest>(\s*[+~]\w[\w-]*|\s+\w+=\S+)*)$")
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors in hand-written files: a typo must not pass silently."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class PipChannel(Strict):
+    version: Version = Field(description="The PyPI release pinned for this SDK release")
+    requirements: list[str] = Field(min_length=1, description="Exact pins, e.g. 'parsl[radical-pilot]==2026.10.26'")
+    no_binary: bool = Field(False, description="Build from source against system libraries (mpi4py)")
+    environment: Slug = Field("sdk", description="Which pip environment; 'sdk' is the main one")
+
+    @field_validator("requirements")
+    @classmethod
+    def _exact_pins(cls, value: list[str]) -> list[str]:
+        for text in value:
+            try:
+                req = Requirement(text)
+            except InvalidRequirement as exc:
+                raise ValueError(f"{text!r} is not a valid requirement: {exc}") from None
+            specs = list(req.specifier)
+            if len(specs) != 1 or specs[0].operator != "==" or "*" in specs[0].version:
+                raise ValueError(f"{text!r} is not an exact pin (use name==version)")
+        return value
+
+
+class SpackChannel(Strict):
+    version: Version = Field(description="The Spack builtin version pinned for this SDK release")
+    specs: list[str] = Field(min_length=1, description="Spack specs with exact versions, e.g. 'py-parsl@2026.02.16'")
+
+    @field_validator("specs")
+    @classmethod
+    def _exact_specs(cls, value: list[str]) -> list[str]:
+        for spec in value:
+            if not _SPACK_SPEC.match(spec):
+                raise ValueError(f"{spec!r} is not a pinned Spack spec (use name@version [+variant])")
+        return value
+
+    def package_names(self) -> list[str]:
+        return [_SPACK_SPEC.match(s).group("name") for s in self.specs]  # type: ignore[union-attr]
+
+
+class SourceTarball(Strict):
+    name: Slug
+    version: Version
+    url: HttpUrl
+    sha256: Sha256
+
+
+class ImageInstall(Strict):
+    """How the component gets into the container images."""
+
+    stage: Literal["base", "python-stack", "flux", "swift-t", "none"] = "python-stack"
+    debian: list[str] = Field(default_factory=list, description="Debian packages")
+    rpm: list[str] = Field(default_factory=list, description="RPM packages (Rocky Linux)")
+    sources: list[SourceTarball] = Field(default_factory=list)
+
+
+class Detect(Strict):
+    """How the harness decides the component is installed; at least one way is required."""
+
+    import_name: str | None = Field(None, alias="import")
+    distribution: str | None = Field(None, description="pip distribution name for the version, if not the import")
+    executable: str | None = None
+    version_command: list[str] | None = None
+    version_pattern: str = r"(\d+(?:\.\d+)+)"
+
+    @model_validator(mode="after")
+    def _some_way(self) -> Detect:
+        if not (self.import_name or self.executable):
+            raise ValueError("give 'import' or 'executable' so the harness can detect it")
+        return self
+
+
+class Constraint(Strict):
+    requirement: str = Field(description="What is held back or forced, e.g. 'radical.pilot==1.90.0'")
+    why: str = Field(min_length=10, description="The reason, and which suite proves it")
+
+
+class Compliance(Strict):
+    status: Literal["yes", "partial", "no", "n/a"]
+    note: str = ""
+
+
+class Provider(Strict):
+    """One interchangeable implementation of a virtual component (MPI: mpich, openmpi)."""
+
+    version: Version
+    spack: SpackChannel
+    image: ImageInstall
+    license: str
+    homepage: HttpUrl
+
+
+class Component(Strict):
+    name: Slug
+    summary: str = Field(min_length=5)
+    homepage: HttpUrl
+    license: str = Field(description="SPDX license identifier")
+    version: Version | None = Field(None, description="The SDK's pin; per-channel pins below say which channel each is for")
+    variant: Slug | None = Field(None, description="Spack variant that enables it; none means always included")
+    depends_on: list[Slug] = Field(default_factory=list)
+    pip: PipChannel | None = None
+    spack: SpackChannel | None = None
+    image: ImageInstall = Field(default_factory=ImageInstall)
+    providers: dict[Slug, Provider] = Field(default_factory=dict)
+    detect: Detect
+    suite_timeout: int = Field(300, ge=10, le=7200, description="Seconds before a hung suite is killed")
+    constraints: list[Constraint] = Field(default_factory=list)
+    policies: dict[PolicyId, Compliance]
+
+    @field_validator("license")
+    @classmethod
+    def _spdx(cls, value: str) -> str:
+        if value not in SPDX_LICENSES:
+            raise ValueError(f"{value!r} is not a known SPDX identifier ({', '.join(sorted(SPDX_LICENSES))})")
+        return value
+
+    @model_validator(mode="after")
+    def _installable(self) -> Component:
+        if not (self.pip or self.spack or self.providers):
+            raise ValueError("missing pin: give at least a 'pip' or 'spack' channel")
+        if self.version is None and not self.providers:
+            raise ValueError("missing pin: 'version' is required (only virtual components with providers omit it)")
+        return self
+
+
+class OSImage(Strict):
+    family: Literal["debian", "rpm"]
+    image: str = Field(description="Base image reference; 'name@sha256:… # tag' when the digest is known")
+    python: dict[str, str] = Field(description="Python version → the OS package that provides it")
+    mpi_packages: dict[Slug, list[str]] = Field(description="MPI flavour → OS packages (runtime + headers)")
+    mpi_bin: dict[Slug, str] = Field(default_factory=dict, description="MPI flavour → bin dir, if not on PATH")
+
+
+class ImageMatrix(Strict):
+    """Base images are data: OS × MPI × Python, minus exclusions (globs allowed)."""
+
+    os: dict[Slug, OSImage]
+    mpi: list[Slug]
+    python: list[str]
+    exclude: list[dict[Literal["os", "mpi", "python"], str]] = Field(default_factory=list)
+    default: dict[Literal["os", "mpi", "python"], str]
+
+    def combinations(self) -> list[dict[str, str]]:
+        combos = []
+        for os_id, mpi, py in itertools.product(self.os, self.mpi, self.python):
+            combo = {"os": os_id, "mpi": mpi, "python": py}
+            if py not in self.os[os_id].python:
+                continue
+            if any(all(fnmatch.fnmatch(combo[k], pat) for k, pat in rule.items()) for rule in self.exclude):
+                continue
+            combos.append(combo)
+        return combos
+
+    @model_validator(mode="after")
+    def _default_is_built(self) -> ImageMatrix:
+        if self.default not in self.combinations():
+            raise ValueError(f"default {self.default} is not one of the built combinations")
+        return self
+
+
+class Release(Strict):
+    name: Slug
+    version: Version
+    summary: str
+    homepage: HttpUrl
+    maintainers: list[str] = Field(min_length=1)
+    image_name: str = "exaworks/sdk"
+    images: ImageMatrix
+    spack_concretizer: dict[str, object] = Field(default_factory=dict)
+    previous_releases: dict[Version, dict[Slug, list[str]]] = Field(
+        default_factory=dict, description="Frozen Spack specs of earlier releases, per component"
+    )
+
+
+class Manifest(BaseModel):
+    """The loaded, cross-checked manifest. Components are in dependency order."""
+
+    model_config = ConfigDict(frozen=True)
+
+    release: Release
+    components: dict[str, Component]
+    policies: dict[str, str] = Field(description="Policy ID → title, from POLICIES.md")
+
+    def component(self, name: str) -> Component:
+        return self.components[name]
+
+    def with_variant(self) -> list[Component]:
+        return [c for c in self.components.values() if c.variant]
+
+    def constraints(self) -> list[tuple[str, Constraint]]:
+        return [(c.name, k) for c in self.components.values() for k in c.constraints]

@@ -1,0 +1,59 @@
+"""Typed model of the facility site registry, ``ci/sites/<facility>.yaml``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from exaworks_sdk.manifest.model import Slug, Strict
+
+Variant = Literal["spack", "pip", "container"]
+Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
+class SchedulerParameters(Strict):
+    variable: str = Field("SCHEDULER_PARAMETERS", pattern=r"^[A-Z_][A-Z0-9_]*$",
+                          description="Jacamar lets admins rename this variable")
+    default: str = ""
+
+
+class SpackExternal(Strict):
+    spec: str
+    prefix: str | None = None
+    modules: list[str] = Field(default_factory=list)
+
+
+class SpackSite(Strict):
+    root: str = Field(description="Where the facility's Spack instance lives")
+    externals: dict[Slug, list[SpackExternal]] = Field(default_factory=dict, description="package → externals")
+    buildable_false: list[Slug] = Field(default_factory=list, description="Packages that must come from externals")
+    mpi_provider: str = "mpich"
+    compiler: str | None = None
+    target: str | None = None
+
+
+class Machine(Strict):
+    description: str = ""
+    tags: list[str] = Field(min_length=1)
+    executor: Literal["shell", "batch"]
+    scheduler: Literal["slurm", "lsf", "pbs", "flux", "none"]
+    scheduler_parameters: SchedulerParameters = Field(default_factory=SchedulerParameters)
+    variants: list[Variant] = Field(min_length=1)
+    spack: SpackSite | None = None
+    container_runtime: Literal["podman", "apptainer", "docker"] = "podman"
+    modules: list[str] = Field(default_factory=list)
+    report_interval_hours: int = Field(24, ge=1, le=24 * 31)
+    maintainer: Email
+    workdir: str = Field("$CI_BUILDS_DIR", description="Parent of the per-pipeline environment directory")
+    python: str = "python3"
+
+
+class Facility(Strict):
+    facility: Slug
+    name: str
+    maintainer: Email
+    machines: dict[Slug, Machine] = Field(min_length=1)
+
+    def site_ids(self) -> list[str]:
+        return [f"{self.facility}-{m}" for m in self.machines]
