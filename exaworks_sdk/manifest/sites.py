@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from exaworks_sdk.manifest.model import Slug, Strict
 
@@ -47,6 +47,12 @@ class Machine(Strict):
     maintainer: Email
     workdir: str = Field("$CI_BUILDS_DIR", description="Parent of the per-pipeline environment directory")
     python: str = "python3"
+
+    @model_validator(mode="after")
+    def _spack_needs_instance(self) -> Machine:
+        if "spack" in self.variants and self.spack is None:
+            raise ValueError("the spack variant needs a 'spack' section (root, externals)")
+        return self
 
 
 class Facility(Strict):

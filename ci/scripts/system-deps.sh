@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install the Debian packages the SDK's tools and tests need. Idempotent: apt
+# runs only when something is missing. Needs root (or sudo) on Debian/Ubuntu.
+set -euo pipefail
+
+PACKAGES=(
+  python3-venv python3-dev build-essential git   # the Python environment
+  mpich libmpich-dev                             # MPI for mpi4py, PSI/J's MPI launcher
+  postgresql                                     # the dashboard's production database, tested beside SQLite
+  chromium chromium-driver                       # browser tests of the dashboard pages
+  rsync nodejs npm                               # gitlab-ci-local runs the generated pipeline
+  docker.io debootstrap                          # image builds (docker/build.sh)
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "system-deps: all ${#PACKAGES[@]} Debian packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "system-deps: need root to install: ${missing[*]}" >&2; exit 2; }
+  SUDO=sudo
+fi
+echo "system-deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "system-deps: done"

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Everything CI runs, in order, each stage announced and timed. Expects
+# `make setup` to have run (the Makefile's `test` target does that).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BIN=.venv/bin
+
+stage() { printf '\n==> %s\n' "$*"; STAGE_START=$SECONDS; }
+done_stage() { printf '<== %ss\n' "$((SECONDS - STAGE_START))"; }
+
+stage "manifest: validate and drift check"
+$BIN/sdk validate
+$BIN/sdk render --check
+done_stage
+
+stage "unit and integration tests"
+$BIN/python -m pytest
+done_stage

@@ -1,0 +1,54 @@
+"""pip requirement files, one per pip environment, with exact pins and the reasons for constraints."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from exaworks_sdk.render import renderer
+from exaworks_sdk.render.base import Context
+
+
+def requirements_path(environment: str) -> str:
+    return "ci/pip/requirements.txt" if environment == "sdk" else f"ci/pip/{environment}-requirements.txt"
+
+
+@renderer("pip")
+def render(ctx: Context) -> dict[str, str]:
+    by_env: dict[str, list[str]] = defaultdict(list)
+    no_binary: dict[str, list[str]] = defaultdict(list)
+    release = ctx.manifest.release
+    for comp in ctx.manifest.components.values():
+        if comp.pip is None:
+            continue
+        env = comp.pip.environment
+        by_env[env].append(f"# {comp.name} {comp.pip.version} ({comp.license}) {comp.homepage}")
+        by_env[env].extend(comp.pip.requirements)
+        if comp.pip.no_binary:
+            no_binary[env].extend(r.split("=")[0].split("[")[0] for r in comp.pip.requirements)
+    for comp in ctx.manifest.components.values():
+        env = comp.pip.environment if comp.pip else "sdk"
+        for con in comp.constraints:
+            if _is_pip_constraint(con.requirement) and con.requirement not in by_env[env]:
+                by_env[env].append(f"{con.requirement}  # constraint from components/{comp.name}.yaml")
+    out = {}
+    for env, lines in sorted(by_env.items()):
+        head = [f"# {release.name} {release.version}: pip environment '{env}'.",
+                f"# Install: pip install -r {requirements_path(env)}"]
+        if no_binary[env]:
+            head.append("# Built from source against the system's libraries:")
+            head.append("--no-binary " + ",".join(sorted(set(no_binary[env]))))
+        out[requirements_path(env)] = "\n".join(head + lines) + "\n"
+    return out
+
+
+def _is_pip_constraint(text: str) -> bool:
+    """Constraints also record non-pip facts (Spack specs, env vars); only PEP 508 ones go here."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    if "@" in text or " " in text.strip() or text.startswith("-"):
+        return False
+    try:
+        Requirement(text)
+    except InvalidRequirement:
+        return False
+    return True

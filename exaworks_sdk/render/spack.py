@@ -1,0 +1,118 @@
+"""The Spack package repository (BundlePackage ``exaworks-sdk``) and one environment per facility machine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import yaml
+
+from exaworks_sdk.manifest import Component, Machine, Manifest
+from exaworks_sdk.render import renderer
+from exaworks_sdk.render.base import Context, template
+
+REPO_NAMESPACE = "exaworks"
+PACKAGE = "exaworks-sdk"
+
+
+@dataclass(frozen=True)
+class Dep:
+    spec: str
+    variant: str | None
+    python: bool
+
+
+def _component_deps(comp: Component) -> list[Dep]:
+    if comp.spack is None:
+        return []
+    return [Dep(spec, comp.variant, spec.startswith("py-")) for spec in comp.spack.specs]
+
+
+def releases(manifest: Manifest) -> dict[str, list[Dep]]:
+    """Current release first, then frozen earlier ones; each maps to its pinned dependencies."""
+    current = [d for c in manifest.components.values() for d in _component_deps(c)]
+    result = {manifest.release.version: current}
+    for version, frozen in sorted(manifest.release.previous_releases.items(), reverse=True):
+        variant_of = {c.name: c.variant for c in manifest.components.values()}
+        result[version] = [Dep(s, variant_of.get(name), s.startswith("py-")) for name, specs in frozen.items() for s in specs]
+    return result
+
+
+def variants(manifest: Manifest) -> list[dict[str, str]]:
+    described: dict[str, list[str]] = {}
+    for comp in manifest.components.values():
+        if comp.variant and (comp.spack or comp.providers):
+            described.setdefault(comp.variant, []).append(comp.name)
+    return [{"name": v, "description": "Include " + ", ".join(names)} for v, names in sorted(described.items())]
+
+
+def conflicts(manifest: Manifest) -> list[dict[str, str]]:
+    """A component whose dependency sits behind another variant needs that variant on."""
+    found = set()
+    for comp in manifest.components.values():
+        for dep in comp.depends_on:
+            other = manifest.components[dep].variant
+            if comp.variant and other and other != comp.variant:
+                found.add((comp.variant, other, f"{comp.name} needs {dep}"))
+    return [{"variant": v, "needs": n, "msg": msg} for v, n, msg in sorted(found)]
+
+
+def python_range(manifest: Manifest) -> str:
+    versions = sorted(manifest.release.images.python, key=lambda v: tuple(map(int, v.split("."))))
+    return f"{versions[0]}:{versions[-1]}"
+
+
+def package_py(manifest: Manifest) -> str:
+    return template("package.py.j2").render(
+        release=manifest.release,
+        releases=releases(manifest),
+        variants=variants(manifest),
+        conflicts=conflicts(manifest),
+        python_range=python_range(manifest),
+        pip_only=[c.name for c in manifest.components.values() if not (c.spack or c.providers)],
+    )
+
+
+def environment(manifest: Manifest, site: str, machine: Machine) -> dict:
+    """A Spack environment for one machine, as a plain dict; YAML structure is built, not templated."""
+    assert machine.spack is not None
+    spack_site = machine.spack
+    packages: dict[str, dict] = {"all": {"providers": {"mpi": [spack_site.mpi_provider]}}}
+    if spack_site.compiler:
+        packages["all"]["require"] = [f"%{spack_site.compiler}"]
+    if spack_site.target:
+        packages["all"]["target"] = [spack_site.target]
+    for name, externals in sorted(spack_site.externals.items()):
+        entries = [{k: v for k, v in e.model_dump().items() if v} for e in externals]
+        packages[name] = {"externals": entries}
+        if name in spack_site.buildable_false:
+            packages[name]["buildable"] = False
+    mpi = manifest.components.get("mpi")
+    if mpi and spack_site.mpi_provider in mpi.providers and spack_site.mpi_provider not in spack_site.externals:
+        provider = mpi.providers[spack_site.mpi_provider]
+        packages[spack_site.mpi_provider] = {"require": [f"@{provider.spack.version}"]}
+    release = manifest.release
+    return {
+        "spack": {
+            "specs": [f"{PACKAGE}@{release.version}"],
+            "view": True,
+            "concretizer": dict(release.spack_concretizer),
+            "repos": ["$env/../.."],
+            "packages": packages,
+            "config": {"install_tree": {"root": "$env/.spack-install"}},
+        }
+    }
+
+
+@renderer("spack")
+def render(ctx: Context) -> dict[str, str]:
+    out = {
+        "spack/repo.yaml": yaml.safe_dump({"repo": {"namespace": REPO_NAMESPACE}}, sort_keys=False),
+        f"spack/packages/{PACKAGE}/package.py": package_py(ctx.manifest),
+    }
+    for facility in ctx.sites.values():
+        for name, machine in facility.machines.items():
+            if "spack" in machine.variants and machine.spack:
+                site = f"{facility.facility}-{name}"
+                env = environment(ctx.manifest, site, machine)
+                out[f"spack/environments/{site}/spack.yaml"] = yaml.safe_dump(env, sort_keys=False)
+    return out

@@ -1,0 +1,56 @@
+"""Field rules of the model, and the image matrix."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from exaworks_sdk.manifest.model import Detect, ImageMatrix, PipChannel, SpackChannel
+
+
+def test_pip_requirements_must_be_exact() -> None:
+    assert PipChannel(version="1.0", requirements=["a[x]==1.0"]).requirements == ["a[x]==1.0"]
+    for bad in ("a>=1", "a==1.*", "a", "a==1,<2"):
+        with pytest.raises(ValidationError):
+            PipChannel(version="1.0", requirements=[bad])
+
+
+def test_spack_specs_need_a_version() -> None:
+    spec = SpackChannel(version="1.0", specs=["py-x@1.0 +mpi", "stc@=0.9.0"])
+    assert spec.package_names() == ["py-x", "stc"]
+    with pytest.raises(ValidationError):
+        SpackChannel(version="1.0", specs=["py-x"])
+
+
+def test_detection_needs_an_import_or_executable() -> None:
+    assert Detect.model_validate({"import": "parsl"}).import_name == "parsl"
+    with pytest.raises(ValidationError, match="give 'import' or 'executable'"):
+        Detect.model_validate({"version_command": ["x", "--version"]})
+
+
+def _matrix(**overrides: object) -> ImageMatrix:
+    data = {
+        "os": {
+            "deb": {"family": "debian", "image": "d", "python": {"3.11": "python3"}, "mpi_packages": {"mpich": ["m"]}},
+            "rpm": {"family": "rpm", "image": "r", "python": {"3.11": "p311", "3.12": "p312"},
+                    "mpi_packages": {"mpich": ["m"]}},
+        },
+        "mpi": ["mpich", "openmpi"],
+        "python": ["3.11", "3.12"],
+        "default": {"os": "deb", "mpi": "mpich", "python": "3.11"},
+    }
+    data.update(overrides)
+    return ImageMatrix.model_validate(data)
+
+
+def test_matrix_drops_pythons_the_os_lacks_and_applies_glob_exclusions() -> None:
+    combos = _matrix(exclude=[{"os": "r*", "mpi": "open*"}]).combinations()
+    assert {"os": "deb", "mpi": "mpich", "python": "3.11"} in combos
+    assert {"os": "deb", "mpi": "mpich", "python": "3.12"} not in combos
+    assert not [c for c in combos if c["os"] == "rpm" and c["mpi"] == "openmpi"]
+    assert len(combos) == 4
+
+
+def test_matrix_default_must_be_built() -> None:
+    with pytest.raises(ValidationError, match="not one of the built combinations"):
+        _matrix(default={"os": "deb", "mpi": "mpich", "python": "3.12"})
