@@ -1,0 +1,107 @@
+"""Everything the CLI prints: rich tables and live progress lines."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from exaworks_sdk.records import Status, TestResult
+from test_harness.detect import Detection, missing_reason
+from test_harness.registry import Suite
+from test_harness.runner import RunResult, SuiteOutcome
+from test_harness.upload import FileOutcome, State
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+STYLE = {Status.PASSED: "green", Status.FAILED: "red", Status.ERROR: "bold red", Status.SKIPPED: "yellow"}
+MARK = {Status.PASSED: "✓", Status.FAILED: "✗", Status.ERROR: "!", Status.SKIPPED: "-"}
+
+
+def suites_table(suites: Sequence[Suite], detections: Mapping[str, Detection],
+                 timeouts: Mapping[str, float]) -> Table:
+    table = Table(title="Test suites")
+    for column in ("suite", "tags", "requires", "timeout", "runnable here"):
+        table.add_column(column)
+    table.add_column("description", overflow="fold")
+    for suite in suites:
+        reason = missing_reason(suite.requires, detections)
+        versions = ", ".join(f"{r} {detections[r].version or '?'}" for r in suite.requires
+                             if r in detections and detections[r].found)
+        runnable = f"[yellow]no[/]: {reason}" if reason else f"[green]yes[/] ({versions})"
+        table.add_row(suite.name, ", ".join(sorted(suite.tags)), ", ".join(suite.requires),
+                      f"{timeouts[suite.name]:.0f} s", runnable, suite.description)
+    return table
+
+
+def progress(event: str, suite: Suite, payload: object) -> None:
+    if event == "suite_start":
+        assert isinstance(payload, SuiteOutcome)
+        note = f" [yellow](will skip: {payload.skip_reason})[/]" if payload.skip_reason else ""
+        console.print(f"[bold]▶ {suite.name}[/] (timeout {payload.timeout:.0f} s){note}")
+    elif event == "test" and isinstance(payload, TestResult):
+        style = STYLE[payload.status]
+        name = payload.test_id.rpartition("::")[2] or payload.test_id
+        extra = ""
+        if payload.status is not Status.PASSED and payload.message:
+            extra = " — " + payload.message.strip().splitlines()[-1][:160]
+        console.print(f"  [{style}]{MARK[payload.status]} {suite.name}::{name}[/] "
+                      f"({payload.duration:.1f} s){extra}", markup=True)
+    elif event == "suite_finish":
+        assert isinstance(payload, SuiteOutcome)
+        console.print(f"[bold]■ {suite.name}[/] {_status_text(payload.status)} in {payload.duration:.1f} s")
+
+
+def _status_text(status: Status) -> str:
+    return f"[{STYLE[status]}]{status.value}[/]"
+
+
+def summary_table(result: RunResult) -> Table:
+    table = Table(title=f"Run {result.run_id}")
+    table.add_column("suite")
+    table.add_column("result")
+    for status in Status:
+        table.add_column(status.value, justify="right", style=STYLE[status])
+    table.add_column("time", justify="right")
+    table.add_column("notes", overflow="fold")
+    for outcome in result.outcomes:
+        notes = "; ".join(dict.fromkeys(m.strip().splitlines()[0] for m in outcome.messages if m.strip()))
+        if outcome.status in (Status.FAILED, Status.ERROR) and outcome.log:
+            notes = (notes + f"; log: {outcome.log}").lstrip("; ")
+        table.add_row(outcome.suite.name, _status_text(outcome.status),
+                      *(str(outcome.counts.get(s, 0)) for s in Status), f"{outcome.duration:.1f} s", notes)
+    totals = result.counts
+    table.add_row("[bold]total[/]", _status_text(result.status), *(str(totals.get(s, 0)) for s in Status), "", "")
+    return table
+
+
+def upload_report(outcomes: Sequence[FileOutcome]) -> None:
+    for outcome in outcomes:
+        if outcome.state is State.SENT:
+            console.print(f"[green]sent[/] {outcome.path}: {outcome.detail}")
+        elif outcome.state is State.SPOOLED:
+            err_console.print(f"[yellow]spooled[/] {outcome.path}: {outcome.detail}\n"
+                              f"  kept at {outcome.spooled_at}; `sdk-test upload` resends it later")
+        else:
+            err_console.print(f"[red]rejected[/] {outcome.path}: {outcome.detail}\n"
+                              f"  not marked as sent; kept at {outcome.spooled_at}")
+
+
+def environment(data: Mapping[str, Any], as_json: bool) -> None:
+    if as_json:
+        console.print_json(json.dumps(data))
+        return
+    table = Table(title="Environment", show_header=False)
+    table.add_column("key", style="bold")
+    table.add_column("value", overflow="fold")
+    for key, value in data.items():
+        if isinstance(value, dict):
+            value = "\n".join(f"{k}: {v if v is not None else '—'}" for k, v in value.items()) or "—"
+        elif isinstance(value, list):
+            value = ", ".join(map(str, value)) or "—"
+        table.add_row(key, str(value if value is not None else "—"))
+    console.print(table)

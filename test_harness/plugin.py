@@ -1,0 +1,176 @@
+"""pytest plugin loaded into each suite's subprocess (``-p test_harness.plugin``).
+
+It does three things and nothing else:
+1. skips every test whose required components were not detected, with the reason;
+2. runs each test in its own temporary directory;
+3. appends one ``TestResult`` per test to ``--sdk-records`` (JSON Lines, flushed per line),
+   with the setup/call/teardown phases. The parent process copies these into the run's file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from exaworks_sdk.records import MAX_TEXT, Phase, RecordWriter, Status, TestResult, new_id
+
+_WHEN = ("setup", "call", "teardown")
+_KEY = pytest.StashKey["SdkRecorder"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("sdk", "ExaWorks SDK harness")
+    group.addoption("--sdk-records", default=None, help="append TestResult records to this JSONL file")
+    group.addoption("--sdk-run-id", default=os.environ.get("SDK_RUN_ID"), help="run id for the records")
+    group.addoption("--sdk-suite", default=None, help="suite name for the records")
+    group.addoption("--sdk-requires", default="", help="comma-separated components every test needs")
+    group.addoption("--sdk-detections", default=None,
+                    help="JSON file of component detections; detected from the manifest when absent")
+    group.addoption("--sdk-collected", default=None, help="write the collected test ids here, one a line")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "requires(*components): manifest components this test needs")
+    recorder = SdkRecorder(config)
+    config.stash[_KEY] = recorder
+    config.pluginmanager.register(recorder, "sdk-recorder")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    recorder = config.stash.get(_KEY, None)
+    if recorder is not None:
+        recorder.close()
+
+
+def _truncate(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 40] + "\n[... truncated by the harness]"
+
+
+class SdkRecorder:
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        path = config.getoption("--sdk-records")
+        self.writer = RecordWriter(Path(path)) if path else None
+        self.run_id = config.getoption("--sdk-run-id") or new_id()
+        self.suite = config.getoption("--sdk-suite") or "adhoc"
+        self.requires = [r for r in config.getoption("--sdk-requires").split(",") if r]
+        self.pending: dict[str, dict[str, Any]] = {}
+        self._detections: dict[str, dict[str, Any]] | None = None
+
+    # -- which components are here --------------------------------------------------------
+    def detections(self, names: list[str]) -> dict[str, dict[str, Any]]:
+        if self._detections is None:
+            path = self.config.getoption("--sdk-detections")
+            self._detections = json.loads(Path(path).read_text()) if path else {}
+        missing = [n for n in names if n not in self._detections]
+        if missing:  # run outside the harness: apply the manifest's rules here
+            from exaworks_sdk.manifest import load_manifest
+            from test_harness.detect import detect_all
+
+            found = detect_all(load_manifest().components, missing)
+            self._detections.update({k: v.to_dict() for k, v in found.items()})
+        return self._detections
+
+    def skip_reason(self, item: pytest.Item) -> str | None:
+        names = list(self.requires)
+        for mark in item.iter_markers("requires"):
+            names += [n for n in mark.args if n not in names]
+        if not names:
+            return None
+        found = self.detections(names)
+        reasons = [found[n]["reason"] for n in names if not found[n]["found"]]
+        return "; ".join(reasons) or None
+
+    # -- records --------------------------------------------------------------------------
+    def emit(self, test_id: str, status: Status, **fields: Any) -> None:
+        if self.writer is None:
+            return
+        self.writer.write(TestResult(id=new_id(), run_id=self.run_id, suite=self.suite, test_id=test_id,
+                                     status=status, **fields))
+
+    def logreport(self, report: pytest.TestReport) -> None:
+        entry = self.pending.setdefault(report.nodeid, {
+            "started_at": datetime.fromtimestamp(report.start, timezone.utc), "phases": {}, "output": []})
+        entry["phases"][report.when] = report
+        if report.failed:
+            for title, content in report.sections:
+                entry["output"].append(f"----- {title} -----\n{content}")
+
+    def finish(self, nodeid: str) -> None:
+        entry = self.pending.pop(nodeid, None)
+        if entry is None:
+            return
+        reports: dict[str, pytest.TestReport] = entry["phases"]
+        phases: dict[str, Phase] = {}
+        for when in _WHEN:
+            if when in reports:
+                status, message = _phase_outcome(reports[when])
+                phases[when] = Phase(status=status, duration=max(reports[when].duration, 0.0),
+                                     message=_truncate(message))
+        status, message = _overall(phases)
+        self.emit(nodeid, status, duration=sum(p.duration for p in phases.values()),
+                  started_at=entry["started_at"], message=message, phases=phases,
+                  output=_truncate("\n".join(entry["output"])))
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+    # -- hooks (this object is registered as a plugin) -------------------------------------
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            reason = self.skip_reason(item)
+            if reason:
+                item.add_marker(pytest.mark.skip(reason=reason))
+        collected = self.config.getoption("--sdk-collected")
+        if collected:
+            Path(collected).write_text("".join(f"{item.nodeid}\n" for item in items), encoding="utf-8")
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:  # a suite that cannot even be imported is an error, never an empty pass
+            self.emit(report.nodeid or "collection", Status.ERROR,
+                      message=_truncate("collection failed:\n" + report.longreprtext))
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.logreport(report)
+
+    def pytest_runtest_logfinish(self, nodeid: str) -> None:
+        self.finish(nodeid)
+
+
+def _phase_outcome(report: pytest.TestReport) -> tuple[Status, str]:
+    if hasattr(report, "wasxfail"):
+        if report.skipped:
+            return Status.SKIPPED, f"expected failure: {report.wasxfail}"
+        if report.failed:  # strict xpass
+            return Status.FAILED, f"unexpectedly passed: {report.wasxfail}"
+    if report.passed:
+        return Status.PASSED, ""
+    if report.skipped:
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        return Status.SKIPPED, reason.removeprefix("Skipped: ")
+    return (Status.FAILED if report.when == "call" else Status.ERROR), report.longreprtext
+
+
+def _overall(phases: dict[str, Phase]) -> tuple[Status, str]:
+    setup, call, teardown = (phases.get(w) for w in _WHEN)
+    if setup is not None and setup.status is not Status.PASSED:
+        return setup.status, setup.message
+    if call is not None and call.status is not Status.PASSED:
+        return call.status, call.message
+    if teardown is not None and teardown.status not in (Status.PASSED, Status.SKIPPED):
+        return Status.ERROR, "teardown: " + teardown.message
+    return Status.PASSED, ""
+
+
+@pytest.fixture(autouse=True)
+def _sdk_own_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test starts in its own empty directory (``rp.session.*`` and friends land there)."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

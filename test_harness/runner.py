@@ -1,0 +1,271 @@
+"""Run selected suites, each in its own pytest subprocess, into one record file.
+
+The parent is the only writer of the run's JSON Lines file: it writes ``RunStart``,
+copies each suite's ``TestResult`` lines as they appear (live progress), writes error
+records for suites that were killed or crashed, and ``RunFinish`` last. A harness that
+is itself killed leaves a file without ``RunFinish``: an unfinished run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from exaworks_sdk.manifest import Component
+from exaworks_sdk.records import (
+    RecordWriter, RunFinish, RunStart, Status, TestResult, new_id, overall_status, parse_record, utcnow,
+)
+from test_harness import sandbox as sandboxes
+from test_harness.detect import Detection, missing_reason
+from test_harness.registry import Suite
+
+PYTEST_INI = Path(__file__).parent / "suites" / "pytest.ini"
+DEFAULT_TIMEOUT = 300  # for a suite whose components are not in the manifest (it will skip)
+KILL_GRACE = 10.0
+POLL = 0.2
+
+Listener = Callable[[str, Suite, object], None]  # (event, suite, payload)
+
+
+def suite_timeout(suite: Suite, components: Mapping[str, Component], factor: float = 1.0) -> float:
+    """The longest ``suite_timeout`` among the suite's components, scaled by ``factor``."""
+    limits = [components[r].suite_timeout for r in suite.requires if r in components]
+    return max(limits, default=DEFAULT_TIMEOUT) * factor
+
+
+@dataclass
+class SuiteOutcome:
+    suite: Suite
+    timeout: float
+    counts: Counter[Status] = field(default_factory=Counter)
+    duration: float = 0.0
+    returncode: int | None = None
+    timed_out: bool = False
+    skip_reason: str | None = None
+    messages: list[str] = field(default_factory=list)  # skip reasons / errors, for the summary
+    log: Path | None = None
+
+    @property
+    def status(self) -> Status:
+        return overall_status([s for s, n in self.counts.items() for _ in range(n)])
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    records: Path
+    outcomes: list[SuiteOutcome]
+    status: Status
+    exit_code: int
+
+    @property
+    def counts(self) -> Counter[Status]:
+        total: Counter[Status] = Counter()
+        for outcome in self.outcomes:
+            total.update(outcome.counts)
+        return total
+
+
+class _Running:
+    """One suite's subprocess and the part of its record file already copied."""
+
+    def __init__(self, suite: Suite, outcome: SuiteOutcome, workdir: Path, log_dir: Path, run_id: str,
+                 detections_file: Path, keep: bool) -> None:
+        self.suite, self.outcome, self.keep = suite, outcome, keep
+        self.sandbox = workdir / suite.name
+        self.part = workdir / f"{suite.name}.records.jsonl"
+        self.collected_file = workdir / f"{suite.name}.collected"
+        self.log_path = log_dir / f"{suite.name}.log"
+        self.offset = 0
+        self.reported: set[str] = set()
+        env = sandboxes.suite_environment(self.sandbox)
+        env["SDK_RUN_ID"] = run_id
+        command = [
+            sys.executable, "-m", "pytest", str(suite.path),
+            "-c", str(PYTEST_INI), "--rootdir", str(suite.path.parent),
+            "-p", "test_harness.plugin", "--basetemp", str(self.sandbox / "pytest"),
+            "--sdk-records", str(self.part), "--sdk-run-id", run_id, "--sdk-suite", suite.name,
+            "--sdk-requires", ",".join(suite.requires), "--sdk-detections", str(detections_file),
+            "--sdk-collected", str(self.collected_file), "-v",
+        ]
+        self.log = self.log_path.open("w", encoding="utf-8")
+        self.started = time.monotonic()
+        self.deadline = self.started + outcome.timeout
+        self.proc = subprocess.Popen(command, cwd=self.sandbox, env=env, stdout=self.log,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     start_new_session=True)  # its own group: a kill reaches workers too
+        outcome.log = self.log_path
+
+    def new_records(self) -> list[TestResult]:
+        """Complete lines appended since the last call (a half-written last line waits)."""
+        if not self.part.exists():
+            return []
+        with self.part.open("rb") as fh:
+            fh.seek(self.offset)
+            data = fh.read()
+        end = data.rfind(b"\n") + 1
+        self.offset += end
+        records = []
+        for line in data[:end].decode("utf-8").splitlines():
+            if line.strip():
+                record = parse_record(json.loads(line))
+                if isinstance(record, TestResult):
+                    self.reported.add(record.test_id)
+                    records.append(record)
+        return records
+
+    def collected(self) -> list[str]:
+        if not self.collected_file.exists():
+            return []
+        return [line for line in self.collected_file.read_text(encoding="utf-8").splitlines() if line]
+
+    def kill(self) -> None:
+        """SIGTERM the whole process group, then SIGKILL whatever is left in it."""
+        _signal_group(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=KILL_GRACE)
+        except subprocess.TimeoutExpired:
+            pass
+        _signal_group(self.proc.pid, signal.SIGKILL)  # stragglers outlive a leader that obeyed
+        self.proc.wait()
+
+    def close(self) -> None:
+        self.log.close()
+        self.outcome.duration = time.monotonic() - self.started
+        if not self.keep:
+            sandboxes.remove(self.sandbox)
+
+
+class Runner:
+    def __init__(self, components: Mapping[str, Component], detections: Mapping[str, Detection],
+                 *, jobs: int = 2, timeout_factor: float = 1.0, workdir: Path | None = None,
+                 keep_sandboxes: bool = False, listener: Listener | None = None) -> None:
+        self.components = components
+        self.detections = detections
+        self.jobs = max(1, jobs)
+        self.timeout_factor = timeout_factor
+        self.workdir = workdir
+        self.keep = keep_sandboxes
+        self.listener = listener or (lambda event, suite, payload: None)
+
+    def run(self, suites: Sequence[Suite], records_path: Path, run_start: RunStart) -> RunResult:
+        run_id = run_start.run_id
+        workdir = self.workdir or Path(tempfile.mkdtemp(prefix="sdk-"))
+        workdir.mkdir(parents=True, exist_ok=True)
+        log_dir = records_path.parent / f"{records_path.stem}.logs"  # kept: CI saves it as an artifact
+        log_dir.mkdir(parents=True, exist_ok=True)
+        detections_file = workdir / "detections.json"
+        detections_file.write_text(json.dumps({k: v.to_dict() for k, v in self.detections.items()}))
+        outcomes = {s.name: SuiteOutcome(s, suite_timeout(s, self.components, self.timeout_factor),
+                                         skip_reason=missing_reason(s.requires, self.detections))
+                    for s in suites}
+        with RecordWriter(records_path) as writer:
+            writer.write(run_start)
+            pending = list(suites)
+            running: dict[str, _Running] = {}
+            try:
+                while pending or running:
+                    self._start_some(pending, running, outcomes, workdir, log_dir, run_id, detections_file)
+                    for name in list(running):
+                        if self._poll(running[name], writer, run_id):
+                            running.pop(name).close()
+                            self.listener("suite_finish", outcomes[name].suite, outcomes[name])
+                    time.sleep(POLL)
+            finally:
+                for job in running.values():  # interrupted (Ctrl-C): leave no orphans behind
+                    job.kill()
+                    job.close()
+                if not self.keep and self.workdir is None:
+                    sandboxes.remove(workdir)
+            statuses = [s for o in outcomes.values() for s, n in o.counts.items() for _ in range(n)]
+            status = overall_status(statuses)
+            exit_code = 1 if status in (Status.FAILED, Status.ERROR) else 0
+            counts = Counter(statuses)
+            writer.write(RunFinish(id=new_id(), run_id=run_id, finished_at=utcnow(), status=status,
+                                   exit_code=exit_code, counts={s: counts.get(s, 0) for s in Status}))
+        return RunResult(run_id, records_path, [outcomes[s.name] for s in suites], status, exit_code)
+
+    def _start_some(self, pending: list[Suite], running: dict[str, _Running],
+                    outcomes: dict[str, SuiteOutcome], workdir: Path, log_dir: Path, run_id: str,
+                    detections_file: Path) -> None:
+        while len(running) < self.jobs:
+            busy = {job.suite.serial for job in running.values() if job.suite.serial}
+            startable = next((s for s in pending if s.serial is None or s.serial not in busy), None)
+            if startable is None:
+                return
+            pending.remove(startable)
+            running[startable.name] = _Running(startable, outcomes[startable.name], workdir, log_dir, run_id,
+                                               detections_file, self.keep)
+            self.listener("suite_start", startable, outcomes[startable.name])
+
+    def _copy(self, job: _Running, writer: RecordWriter) -> None:
+        for record in job.new_records():
+            writer.write(record)
+            job.outcome.counts[record.status] += 1
+            if record.status is Status.SKIPPED and record.message not in job.outcome.messages:
+                job.outcome.messages.append(record.message)
+            self.listener("test", job.suite, record)
+
+    def _poll(self, job: _Running, writer: RecordWriter, run_id: str) -> bool:
+        """Copy new records; return True once the suite has finished (or was killed)."""
+        self._copy(job, writer)
+        returncode = job.proc.poll()
+        if returncode is None and time.monotonic() < job.deadline:
+            return False
+        if returncode is None:
+            job.outcome.timed_out = True
+            job.kill()
+            self._copy(job, writer)
+            comps = ", ".join(r for r in job.suite.requires if r in self.components) or "default"
+            self._error_unreported(job, writer, run_id, f"suite {job.suite.name} killed after "
+                                   f"{job.outcome.timeout:.0f} s (suite_timeout from the manifest: {comps})")
+        else:
+            self._copy(job, writer)
+            job.outcome.returncode = returncode
+            unreported = [t for t in job.collected() if t not in job.reported]
+            if returncode not in (0, 1) or not job.reported or unreported:
+                self._error_unreported(job, writer, run_id, f"pytest exited with code {returncode} "
+                                       f"({_PYTEST_EXIT.get(returncode, 'crashed')})")
+        job.outcome.returncode = job.proc.returncode
+        return True
+
+    def _error_unreported(self, job: _Running, writer: RecordWriter, run_id: str, why: str) -> None:
+        """Tests that never reported are errors: a hung or crashed suite must not look green."""
+        tail = _tail(job.log_path)
+        missing = [t for t in job.collected() if t not in job.reported] or (
+            [] if job.reported else [f"{job.suite.path.name}::<suite>"])
+        for test_id in missing:
+            record = TestResult(id=new_id(), run_id=run_id, suite=job.suite.name, test_id=test_id,
+                                status=Status.ERROR, message=why, output=tail, started_at=utcnow())
+            writer.write(record)
+            job.outcome.counts[Status.ERROR] += 1
+            self.listener("test", job.suite, record)
+        job.outcome.messages.append(why)
+
+
+_PYTEST_EXIT = {0: "ok", 1: "tests failed", 2: "interrupted", 3: "internal error", 4: "usage error",
+                5: "no tests collected"}
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _tail(path: Path, limit: int = 20_000) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return ""
+    return data[-limit:].decode("utf-8", errors="replace")

@@ -1,0 +1,45 @@
+"""Where a suite's subprocess may write: a throwaway directory, never the user's $HOME.
+
+RADICAL-Pilot writes ``~/radical.pilot.sandbox`` and ``~/.radical``, PSI/J ``~/.psij/work``,
+Parsl ``./runinfo``; pointing HOME, RADICAL_BASE, XDG_* and TMPDIR into the sandbox (and
+running each test in its own directory) keeps all of it inside, and removing the sandbox
+cleans it up.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+
+def suite_environment(sandbox: Path, base: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ if base is None else base)
+    home = sandbox / "home"
+    tmp = sandbox / "tmp"
+    for directory in (home, tmp):
+        directory.mkdir(parents=True, exist_ok=True)
+    env.update({
+        "HOME": str(home),
+        "TMPDIR": str(tmp),
+        "RADICAL_BASE": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "XDG_STATE_HOME": str(home / ".local" / "state"),
+        "SDK_SUITE_SANDBOX": str(sandbox),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",
+    })
+    # The real home stays known (read-only use: e.g. a Balsam site config the facility set up).
+    env.setdefault("SDK_REAL_HOME", os.environ.get("HOME", ""))
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        # Open MPI refuses to start as root without both; PSI/J's mpirun launcher then exits 1
+        # with an empty stderr. MPICH ignores them.
+        env.setdefault("OMPI_ALLOW_RUN_AS_ROOT", "1")
+        env.setdefault("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+    return env
+
+
+def remove(sandbox: Path) -> None:
+    shutil.rmtree(sandbox, ignore_errors=True)
