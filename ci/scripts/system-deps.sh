@@ -8,7 +8,7 @@ PACKAGES=(
   mpich libmpich-dev                             # MPI for mpi4py, PSI/J's MPI launcher
   postgresql                                     # the dashboard's production database, tested beside SQLite
   chromium chromium-driver                       # browser tests of the dashboard pages
-  rsync nodejs npm                               # gitlab-ci-local runs the generated pipeline
+  rsync                                          # gitlab-ci-local runs the generated pipeline
   docker.io debootstrap                          # image builds (docker/build.sh)
 )
 
@@ -16,6 +16,9 @@ missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+# Node.js may come from another distribution channel that bundles npm; only
+# ask Debian for it when there is no npm at all.
+command -v npm >/dev/null || missing+=(nodejs npm)
 if [ ${#missing[@]} -eq 0 ]; then
   echo "system-deps: all ${#PACKAGES[@]} Debian packages present"
   exit 0
