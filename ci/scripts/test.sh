@@ -16,3 +16,8 @@ done_stage
 stage "unit and integration tests"
 $BIN/python -m pytest
 done_stage
+
+stage "docs: build with warnings as errors"
+rm -rf docs/_build
+$BIN/sphinx-build -W --keep-going -n -q docs docs/_build/html
+done_stage
