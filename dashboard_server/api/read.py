@@ -1,0 +1,93 @@
+"""Read endpoints: JSON mirrors of the pages, serialised through ``schemas``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, request
+
+from .. import db, queries
+from ..migrate import current_revision
+from ..schemas import Health
+from ..validation import BadInput
+from . import api_bp
+
+
+def page_arg(name: str = "page", default: int = 1, maximum: int = 10_000_000) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise BadInput(f"query parameter {name} must be an integer from 1 to {maximum}", code="invalid_field")
+    return int(raw)
+
+
+def per_page() -> int:
+    return page_arg("per_page", current_app.config["RUNS_PER_PAGE"], 500)
+
+
+@api_bp.get("/api/v1/health")
+def health() -> Any:
+    engine = current_app.extensions["sdk_dashboard"]["engine"]
+    db.ping(engine)
+    return Health(status="ok", database="ok", schema_revision=current_revision(engine)).model_dump(mode="json")
+
+
+@api_bp.get("/api/v1/summary")
+def summary() -> Any:
+    out = queries.summary(db.session(), current_app.config["SPARKLINE_LENGTH"])
+    return out.model_dump(mode="json")
+
+
+@api_bp.get("/api/v1/sites")
+def sites() -> Any:
+    return [site.model_dump(mode="json") for site in queries.list_sites(db.session())]
+
+
+@api_bp.get("/api/v1/sites/<site>")
+def site(site: str) -> Any:
+    out = queries.site_detail(db.session(), site, current_app.config["SPARKLINE_LENGTH"])
+    return out.model_dump(mode="json")
+
+
+@api_bp.get("/api/v1/sites/<site>/runs")
+def site_runs(site: str) -> Any:
+    out = queries.site_runs(db.session(), site, page_arg(), per_page())
+    return out.model_dump(mode="json")
+
+
+@api_bp.get("/api/v1/sites/<site>/runs/<path:run_id>")
+def site_run(site: str, run_id: str) -> Any:
+    """Look a run up by the client's run id (a legacy run id may match one run per branch)."""
+    numbers = queries.find_run(db.session(), site, run_id)
+    if not numbers:
+        raise queries.NotFound(f"no run {run_id!r} at site {site!r}")
+    return [queries.run_detail(db.session(), n).model_dump(mode="json") for n in numbers[:20]]
+
+
+@api_bp.get("/api/v1/runs/<int:run>")
+def run(run: int) -> Any:
+    return queries.run_detail(db.session(), run).model_dump(mode="json")
+
+
+def _history(suite: str, test_id: str) -> Any:
+    config = current_app.config
+    out = queries.test_history(
+        db.session(), suite, test_id, page=page_arg(), per_page=per_page(),
+        window=config["FLAKY_WINDOW"], threshold=config["FLAKY_THRESHOLD"],
+    )
+    return out.model_dump(mode="json")
+
+
+@api_bp.get("/api/v1/tests/<suite>/<path:test_id>")
+def test_history(suite: str, test_id: str) -> Any:
+    return _history(suite, test_id)
+
+
+@api_bp.get("/api/v1/tests")
+def test_history_query() -> Any:
+    """Same as above for suite names containing '/': ``?suite=…&test_id=…``."""
+    suite, test_id = request.args.get("suite"), request.args.get("test_id")
+    if not suite or not test_id:
+        raise BadInput("query parameters suite and test_id are required", code="missing_field")
+    return _history(suite, test_id)

@@ -1,0 +1,169 @@
+"""Admin commands: ``flask --app dashboard_server <group> <command>`` or ``sdk-dashboard …``.
+
+Tokens are printed once, when issued, and never again.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, FlaskGroup
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import db as dbmod
+from . import migrate, retention, tokens
+from .models import Site, Token
+
+db_cli = AppGroup("db", help="Database schema.")
+sites_cli = AppGroup("sites", help="Sites that report results.")
+tokens_cli = AppGroup("tokens", help="Per-site upload tokens.")
+legacy_cli = AppGroup("legacy-keys", help="Opaque keys of old runners (POST /result only).")
+records_cli = AppGroup("records", help="Load result records without going through HTTP.")
+retention_cli = AppGroup("retention", help="Drop old logs, keep statuses.")
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    return current_app.extensions["sdk_dashboard"]["engine"]
+
+
+def _write(work):  # type: ignore[no-untyped-def]
+    return dbmod.run_write(current_app.extensions["sdk_dashboard"]["sessionmaker"], work)
+
+
+def _site(session: Session, name: str) -> Site:
+    site = session.scalar(select(Site).where(Site.name == name))
+    if site is None:
+        raise click.ClickException(f"no site named {name!r}; add it with: sites add {name}")
+    return site
+
+
+@db_cli.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply migrations."""
+    migrate.upgrade(_engine(), revision)
+    click.echo(f"schema at {migrate.current_revision(_engine())}")
+
+
+@db_cli.command("current")
+def db_current() -> None:
+    click.echo(migrate.current_revision(_engine()) or "empty")
+
+
+@sites_cli.command("add")
+@click.argument("name")
+@click.option("--facility", default="", help="e.g. LLNL, NERSC, local")
+@click.option("--machine", default="")
+@click.option("--scheduler", default="", help="slurm, flux, pbs, lsf, none…")
+@click.option("--interval-hours", type=float, default=24.0, show_default=True,
+              help="expected time between reports; later than this marks the site STALE")
+def sites_add(name: str, facility: str, machine: str, scheduler: str, interval_hours: float) -> None:
+    """Add or update a site."""
+    def work(session: Session) -> str:
+        site = session.scalar(select(Site).where(Site.name == name))
+        verb = "updated"
+        if site is None:
+            site, verb = Site(name=name), "added"
+            session.add(site)
+        site.facility, site.machine, site.scheduler = facility, machine, scheduler
+        site.expected_interval_hours = interval_hours
+        return verb
+    click.echo(f"{_write(work)} site {name}")
+
+
+@sites_cli.command("list")
+def sites_list() -> None:
+    with current_app.extensions["sdk_dashboard"]["sessionmaker"]() as session:
+        for site in session.scalars(select(Site).order_by(Site.name)):
+            click.echo(f"{site.name}\t{site.facility}\t{site.machine}\t{site.scheduler}\t"
+                       f"{site.expected_interval_hours}h\tlast seen {site.last_seen_at or 'never'}")
+
+
+@tokens_cli.command("issue")
+@click.argument("site")
+@click.option("--label", default="")
+@click.option("--expires-days", type=int, default=None, help="default: no expiry")
+def tokens_issue(site: str, label: str, expires_days: int | None) -> None:
+    """Issue a token for SITE and print it (the only time it is shown)."""
+    expires = timedelta(days=expires_days) if expires_days else None
+    issued = _write(lambda s: tokens.issue(s, _site(s, site), label=label, expires_in=expires))
+    click.echo(f"key id: {issued.key_id}", err=True)
+    click.echo(issued.token)
+
+
+@tokens_cli.command("list")
+@click.option("--site", default=None)
+def tokens_list(site: str | None) -> None:
+    """Key ids and state; secrets are never shown."""
+    with current_app.extensions["sdk_dashboard"]["sessionmaker"]() as session:
+        query = select(Token).order_by(Token.created_at)
+        if site:
+            query = query.where(Token.site_id == _site(session, site).id)
+        for token in session.scalars(query):
+            state = ("revoked" if token.revoked_at else "legacy" if token.is_legacy else "active")
+            click.echo(f"{token.key_id}\t{token.site.name}\t{state}\texpires {token.expires_at or 'never'}\t"
+                       f"last used {token.last_used_at or 'never'}\t{token.label}")
+
+
+@tokens_cli.command("revoke")
+@click.argument("key_id")
+def tokens_revoke(key_id: str) -> None:
+    """Revoke a token or legacy key by its key id."""
+    if not _write(lambda s: tokens.revoke(s, key_id)):
+        raise click.ClickException(f"no token with key id {key_id!r}")
+    click.echo(f"revoked {key_id}")
+
+
+@legacy_cli.command("add")
+@click.argument("site")
+@click.option("--key-file", type=click.File("r"), default="-",
+              help="file holding the key (default: read it from stdin, so it stays out of shell history)")
+@click.option("--label", default="")
+def legacy_add(site: str, key_file: click.utils.LazyFile, label: str) -> None:
+    """Register an old runner's opaque key for SITE."""
+    key = key_file.read().strip()
+    try:
+        key_id = _write(lambda s: tokens.add_legacy_key(s, _site(s, site), key, label=label))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"registered legacy key {key_id} for {site}")
+
+
+@records_cli.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--site", required=True)
+def records_load(path: Path, site: str) -> None:
+    """Store a harness JSON Lines file for SITE (as an upload would, idempotently)."""
+    from .ingest.records import parse_batch, split_body, store_batch
+
+    records = parse_batch(split_body(path.read_text(encoding="utf-8"), "application/x-ndjson"))
+    result = _write(lambda s: store_batch(s, _site(s, site), records))
+    click.echo(f"accepted {result.accepted}, duplicates {result.duplicates}, runs {', '.join(result.runs)}")
+
+
+@retention_cli.command("run")
+@click.option("--days", type=int, default=None, help="default: RETENTION_DAYS from the config")
+def retention_run(days: int | None) -> None:
+    days = days or current_app.config.get("RETENTION_DAYS")
+    if not days:
+        raise click.ClickException("give --days or set SDK_DASHBOARD_RETENTION_DAYS")
+    changed = _write(lambda s: retention.prune_logs(s, int(days)))
+    click.echo(f"cleared logs of {changed} test results older than {days} days")
+
+
+def register_commands(app: Flask) -> None:
+    for group in (db_cli, sites_cli, tokens_cli, legacy_cli, records_cli, retention_cli):
+        app.cli.add_command(group)
+
+
+def main() -> None:
+    """Console script ``sdk-dashboard``: the flask CLI bound to this app."""
+    from . import create_app
+
+    cli = FlaskGroup(create_app=lambda: create_app(), help="ExaWorks SDK dashboard admin.")
+    sys.exit(cli.main())

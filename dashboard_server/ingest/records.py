@@ -1,0 +1,153 @@
+"""Our own record format (``exaworks_sdk.records``): parse a batch, then store it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from exaworks_sdk.records import RunFinish, RunStart, TestResult, parse_record
+
+from ..models import Site
+from ..tokens import AuthError
+from ..validation import BadInput, check_timestamp, check_value, parse_json
+from .store import BatchResult, Writer, content_hash
+
+MAX_RECORDS = 100_000
+AnyRecord = RunStart | TestResult | RunFinish
+
+
+def split_body(text: str, content_type: str) -> list[Any]:
+    """The raw record dicts of a ``{"records": [...]}`` document or a JSON Lines stream."""
+    if content_type == "application/json":
+        document = parse_json(text)
+        if not isinstance(document, dict) or not isinstance(document.get("records"), list):
+            raise BadInput('expected an object {"records": [ ... ]}', status=422, code="invalid_body")
+        items = document["records"]
+    else:
+        items = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.strip():
+                items.append(parse_json(line, f"line {number}"))
+    if not items:
+        raise BadInput("the batch holds no records", status=422, code="empty_batch")
+    if len(items) > MAX_RECORDS:
+        raise BadInput(f"at most {MAX_RECORDS} records per batch", status=413, code="too_many_records")
+    return items
+
+
+def parse_batch(items: list[Any]) -> list[AnyRecord]:
+    """Validate every record, collecting all problems before failing."""
+    records: list[AnyRecord] = []
+    problems: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            problems.append({"record": index, "loc": [], "msg": "a record must be a JSON object"})
+            continue
+        try:
+            record = parse_record(item)
+            check_value(record.to_dict(), f"record {index}")
+            for name in ("started_at", "finished_at"):
+                check_timestamp(getattr(record, name, None), f"record {index}: {name}")
+            records.append(record)
+        except ValidationError as exc:
+            for error in exc.errors(include_url=False, include_input=False, include_context=False):
+                problems.append({"record": index, "loc": list(error["loc"]), "msg": error["msg"]})
+        except BadInput as exc:
+            problems.append({"record": index, "loc": [], "msg": exc.message})
+    if problems:
+        raise BadInput(
+            f"{len(problems)} problem(s) in {len(items)} record(s)",
+            status=422,
+            code="invalid_records",
+            details=problems[:200],
+        )
+    return records
+
+
+def store_batch(db: Session, site: Site, records: list[AnyRecord]) -> BatchResult:
+    for record in records:
+        if isinstance(record, RunStart) and record.site != site.name:
+            raise AuthError(403, f"this token writes for site {site.name!r}, not {record.site!r}")
+    writer = Writer(db, site)
+    for record in records:
+        digest = content_hash(record.to_line())
+        if writer.is_duplicate(record.id, digest):
+            run = writer.find_run(record.run_id)
+            if run is not None:
+                writer.result.touch(run)
+            continue
+        if isinstance(record, RunStart):
+            run = _start(writer, record)
+        else:
+            run = writer.find_run(record.run_id)
+            if run is None:
+                raise BadInput(
+                    f"{record.type} {record.id!r} refers to run {record.run_id!r}, which has no "
+                    f"run_start at site {site.name!r}: send the run_start first or in the same batch",
+                    status=422,
+                    code="unknown_run",
+                )
+            if isinstance(record, TestResult):
+                _test(writer, run, record)
+            else:
+                _finish(writer, run, record)
+        writer.remember(record.id, record.type, digest, run)
+    return writer.close()
+
+
+def _start(writer: Writer, record: RunStart) -> Any:
+    fields = dict(
+        run_id=record.run_id,
+        source="records",
+        variant=record.variant,
+        pipeline_id=record.pipeline_id,
+        branch=record.branch,
+        commit=record.commit,
+        hostname=record.hostname,
+        sdk_version=record.sdk_version,
+        start_record_id=record.id,
+    )
+    run = writer.find_run(record.run_id)
+    if run is None:
+        run = writer.create_run(record.run_id, started_at=record.started_at, **fields)
+    elif run.start_record_id not in (None, record.id):
+        raise BadInput(
+            f"run {record.run_id!r} already has run_start {run.start_record_id!r}",
+            status=409,
+            code="conflict",
+        )
+    else:  # created earlier by a JUnit upload without a start record
+        for name, value in fields.items():
+            setattr(run, name, value)
+        writer.move_start(run, record.started_at)
+    run.environment = dict(record.environment)
+    run.components = dict(record.components)
+    return run
+
+
+def _test(writer: Writer, run: Any, record: TestResult) -> None:
+    writer.add_test(
+        run,
+        record.id,
+        suite=record.suite,
+        test_id=record.test_id,
+        status=record.status.value,
+        duration=record.duration,
+        started_at=check_timestamp(record.started_at, "started_at"),
+        message=record.message,
+        output=record.output,
+        phases={name: phase.model_dump(mode="json") for name, phase in record.phases.items()},
+    )
+
+
+def _finish(writer: Writer, run: Any, record: RunFinish) -> None:
+    if run.finish_record_id not in (None, record.id):
+        raise BadInput(
+            f"run {record.run_id!r} already has run_finish {run.finish_record_id!r}",
+            status=409,
+            code="conflict",
+        )
+    run.finish_record_id = record.id
+    writer.finish(run, record.finished_at, record.status.value, record.exit_code)

@@ -1,0 +1,178 @@
+"""Writing runs and test rows, shared by the three upload formats.
+
+A ``Writer`` lives for one write transaction. It answers "have we seen this record id?"
+from the ledger, inserts rows, and at the end applies counter deltas with atomic
+``UPDATE ... SET n = n + :d`` statements and moves the ``latest_results`` pointers forward.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from exaworks_sdk.records import Status
+
+from ..models import LatestResult, Run, SeenRecord, Site, SuiteRun, TestResultRow, utcnow
+from ..validation import BadInput
+
+COUNTERS = ("passed", "failed", "skipped", "error")
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def conflict(message: str, details: Any = None) -> BadInput:
+    return BadInput(message, status=409, code="conflict", details=details)
+
+
+@dataclass
+class BatchResult:
+    accepted: int = 0
+    duplicates: int = 0
+    runs: list[str] = field(default_factory=list)
+
+    def touch(self, run: Run) -> None:
+        if run.run_id not in self.runs:
+            self.runs.append(run.run_id)
+
+
+def _insert(db: Session, table: Any) -> Insert:
+    dialect = db.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(table)  # type: ignore[no-any-return]
+
+
+class Writer:
+    def __init__(self, db: Session, site: Site) -> None:
+        self.db = db
+        self.site = site
+        self.result = BatchResult()
+        self._runs: dict[str, Run | None] = {}
+        self._seen: dict[str, str] = {}
+        self._deltas: dict[tuple[int, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
+        self._touched: dict[int, Run] = {}
+
+    # -- idempotency ------------------------------------------------------------------
+    def is_duplicate(self, record_id: str, digest: str) -> bool:
+        """True if already stored with this content; raises 409 if stored with other content."""
+        known = self._seen.get(record_id)
+        if known is None:
+            row = self.db.get(SeenRecord, record_id)
+            if row is not None:
+                if row.site_id != self.site.id:
+                    raise conflict(f"record id {record_id!r} is already used by another site")
+                known = row.content_hash
+        if known is None:
+            return False
+        if known != digest:
+            raise conflict(
+                f"record {record_id!r} was already received with different content",
+                {"record_id": record_id},
+            )
+        self.result.duplicates += 1
+        return True
+
+    def remember(self, record_id: str, kind: str, digest: str, run: Run) -> None:
+        self.db.add(
+            SeenRecord(
+                record_id=record_id, site_id=self.site.id, run_id=run.id, kind=kind, content_hash=digest
+            )
+        )
+        self._seen[record_id] = digest
+        self.result.accepted += 1
+        self.result.touch(run)
+        self._touched[run.id] = run
+
+    # -- runs -------------------------------------------------------------------------
+    def find_run(self, key: str) -> Run | None:
+        if key not in self._runs:
+            self._runs[key] = self.db.scalar(
+                select(Run).where(Run.site_id == self.site.id, Run.key == key)
+            )
+        return self._runs[key]
+
+    def create_run(self, key: str, **fields: Any) -> Run:
+        run = Run(site_id=self.site.id, key=key, environment={}, components={}, **fields)
+        self.db.add(run)
+        self.db.flush()
+        self._runs[key] = run
+        return run
+
+    def move_start(self, run: Run, started_at: datetime) -> None:
+        """A start record arrived after the run was created from a later record."""
+        if started_at >= run.started_at:
+            return
+        run.started_at = started_at
+        for table in (SuiteRun, LatestResult):
+            self.db.execute(update(table).where(table.run_id == run.id).values(started_at=started_at))
+
+    def finish(self, run: Run, finished_at: datetime, status: str | None, exit_code: int | None = None) -> None:
+        run.finished_at = finished_at
+        run.reported_status = status
+        run.exit_code = exit_code
+
+    # -- tests ------------------------------------------------------------------------
+    def add_test(self, run: Run, record_id: str, **fields: Any) -> None:
+        self.db.add(TestResultRow(run_id=run.id, record_id=record_id, **fields))
+        self._deltas[(run.id, fields["suite"])][Status(fields["status"]).value] += 1
+        self._touched[run.id] = run
+
+    # -- end of batch -----------------------------------------------------------------
+    def close(self) -> BatchResult:
+        self.db.flush()
+        for (run_id, suite), delta in sorted(self._deltas.items()):
+            run = self._touched[run_id]
+            self._bump(run, suite, delta)
+        if self._touched:
+            self.db.execute(update(Site).where(Site.id == self.site.id).values(last_seen_at=utcnow()))
+        return self.result
+
+    def _bump(self, run: Run, suite: str, delta: dict[str, int]) -> None:
+        row = {"run_id": run.id, "site_id": run.site_id, "variant": run.variant, "suite": suite,
+               "started_at": run.started_at, **dict.fromkeys(COUNTERS, 0)}
+        self.db.execute(_insert(self.db, SuiteRun).values(**row).on_conflict_do_nothing())
+        self.db.execute(
+            update(SuiteRun)
+            .where(SuiteRun.run_id == run.id, SuiteRun.suite == suite)
+            .values({name: getattr(SuiteRun, name) + n for name, n in delta.items() if n})
+        )
+        latest = _insert(self.db, LatestResult).values(
+            site_id=run.site_id, variant=run.variant, suite=suite, run_id=run.id, started_at=run.started_at
+        )
+        latest = latest.on_conflict_do_update(
+            index_elements=["site_id", "variant", "suite"],
+            set_={"run_id": latest.excluded.run_id, "started_at": latest.excluded.started_at},
+            where=LatestResult.started_at <= latest.excluded.started_at,
+        )
+        self.db.execute(latest)
+
+
+def derived_status(counts: dict[str, int]) -> str:
+    if counts.get("error"):
+        return Status.ERROR.value
+    if counts.get("failed"):
+        return Status.FAILED.value
+    total = sum(counts.get(name, 0) for name in COUNTERS)
+    if total and counts.get("skipped") == total:
+        return Status.SKIPPED.value
+    return Status.PASSED.value
+
+
+_RANK = {"passed": 0, "skipped": 0, "failed": 2, "error": 3}
+
+
+def run_status(run: Run, counts: dict[str, int]) -> str:
+    """What a person should see: unfinished runs are never 'passed'."""
+    derived = derived_status(counts)
+    if run.finished_at is None:
+        return derived if derived in ("failed", "error") else "unfinished"
+    reported = run.reported_status or derived
+    return max(derived, reported, key=lambda s: _RANK.get(s, 0))

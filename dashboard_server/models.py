@@ -1,0 +1,204 @@
+"""Database models.
+
+Tests are stored one row each (``test_results``). Two small derived tables keep page
+queries independent of stored history:
+
+* ``suite_runs`` — one row per (run, suite) with counters updated atomically as rows arrive;
+  the sparklines and run lists read it instead of counting test rows.
+* ``latest_results`` — one row per (site, variant, suite) pointing at the newest run; the
+  summary matrix reads only this table (plus the rows it points at).
+
+``seen_records`` is the idempotency ledger: every accepted record id with a hash of its content.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from exaworks_sdk.records import MAX_NAME
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC (portable across SQLite and PostgreSQL); always returns aware UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Site(Base):
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(MAX_NAME), unique=True)
+    facility: Mapped[str] = mapped_column(String(128), default="")
+    machine: Mapped[str] = mapped_column(String(128), default="")
+    scheduler: Mapped[str] = mapped_column(String(64), default="")
+    expected_interval_hours: Mapped[float] = mapped_column(Float, default=24.0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    tokens: Mapped[list[Token]] = relationship(back_populates="site")
+
+
+class Token(Base):
+    """An upload credential. Only the sha256 of the secret is stored."""
+
+    __tablename__ = "tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(32), unique=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), index=True)
+    label: Mapped[str] = mapped_column(String(256), default="")
+    is_legacy: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    site: Mapped[Site] = relationship(back_populates="tokens")
+
+
+class Run(Base):
+    """One run at one site. ``key`` is its identity within the site (see ingest.runs)."""
+
+    __tablename__ = "runs"
+    __table_args__ = (
+        UniqueConstraint("site_id", "key"),
+        Index("ix_runs_site_started", "site_id", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(1024))
+    run_id: Mapped[str] = mapped_column(String(256), default="")
+    source: Mapped[str] = mapped_column(String(16), default="records")
+    variant: Mapped[str] = mapped_column(String(64), default="pip")
+    pipeline_id: Mapped[str | None] = mapped_column(String(128))
+    branch: Mapped[str | None] = mapped_column(String(256))
+    commit: Mapped[str | None] = mapped_column(String(64))
+    hostname: Mapped[str | None] = mapped_column(String(256))
+    sdk_version: Mapped[str] = mapped_column(String(64), default="")
+    environment: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    components: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reported_status: Mapped[str | None] = mapped_column(String(16))
+    exit_code: Mapped[int | None] = mapped_column(Integer)
+    start_record_id: Mapped[str | None] = mapped_column(String(64))
+    finish_record_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    site: Mapped[Site] = relationship()
+
+
+class TestResultRow(Base):
+    __tablename__ = "test_results"
+    __test__ = False
+    __table_args__ = (
+        Index("ix_test_results_run_suite", "run_id", "suite"),
+        Index("ix_test_results_suite_test", "suite", "test_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    record_id: Mapped[str] = mapped_column(String(64), unique=True)
+    suite: Mapped[str] = mapped_column(String(MAX_NAME))
+    test_id: Mapped[str] = mapped_column(String(MAX_NAME))
+    status: Mapped[str] = mapped_column(String(16))
+    duration: Mapped[float] = mapped_column(Float, default=0.0)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message: Mapped[str] = mapped_column(Text, default="")
+    output: Mapped[str] = mapped_column(Text, default="")
+    phases: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class SuiteRun(Base):
+    """Per (run, suite) counters; updated with ``x = x + n`` so concurrent writers lose nothing."""
+
+    __tablename__ = "suite_runs"
+    __table_args__ = (
+        UniqueConstraint("run_id", "suite"),
+        Index("ix_suite_runs_cell", "site_id", "variant", "suite", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    variant: Mapped[str] = mapped_column(String(64))
+    suite: Mapped[str] = mapped_column(String(MAX_NAME))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    passed: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LatestResult(Base):
+    """The newest run per (site, variant, suite): the only rows the summary matrix reads."""
+
+    __tablename__ = "latest_results"
+
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True
+    )
+    variant: Mapped[str] = mapped_column(String(64), primary_key=True)
+    suite: Mapped[str] = mapped_column(String(MAX_NAME), primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SeenRecord(Base):
+    """Idempotency ledger: a record id, who sent it and a hash of its normalised content."""
+
+    __tablename__ = "seen_records"
+
+    record_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,265 @@
+"""Read queries behind the pages and the JSON API; each returns a response model.
+
+None of them scans stored history: the summary reads ``latest_results`` and a bounded slice of
+``suite_runs`` per cell, run lists are paginated on an index, and a run's tests are its own rows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .ingest.store import COUNTERS, derived_status, run_status
+from .models import LatestResult, Run, Site, SuiteRun, TestResultRow, utcnow
+from .schemas import (
+    CellOut,
+    Counts,
+    FlakyGroup,
+    HistoryEntry,
+    RunDetail,
+    RunOut,
+    RunPage,
+    SiteDetail,
+    SiteOut,
+    SummaryOut,
+    SummaryRow,
+    TestHistory,
+    TestOut,
+)
+
+
+class NotFound(Exception):
+    pass
+
+
+def _counts(row: Any) -> dict[str, int]:
+    return {name: int(getattr(row, name) or 0) for name in COUNTERS}
+
+
+def _variants(db: Session, site_ids: list[int]) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = defaultdict(list)
+    if site_ids:
+        rows = db.execute(
+            select(LatestResult.site_id, LatestResult.variant)
+            .where(LatestResult.site_id.in_(site_ids))
+            .distinct()
+            .order_by(LatestResult.variant)
+        )
+        for site_id, variant in rows:
+            found[site_id].append(variant)
+    return found
+
+
+def site_out(site: Site, variants: list[str]) -> SiteOut:
+    now = utcnow()
+    interval = timedelta(hours=site.expected_interval_hours)
+    stale = site.last_seen_at is None or now - site.last_seen_at > interval
+    return SiteOut(
+        name=site.name, facility=site.facility, machine=site.machine, scheduler=site.scheduler,
+        expected_interval_hours=site.expected_interval_hours, last_seen_at=site.last_seen_at,
+        stale=stale, variants=variants,
+    )
+
+
+def list_sites(db: Session) -> list[SiteOut]:
+    sites = list(db.scalars(select(Site).order_by(Site.facility, Site.name)))
+    variants = _variants(db, [s.id for s in sites])
+    return [site_out(s, variants[s.id]) for s in sites]
+
+
+def get_site(db: Session, name: str) -> Site:
+    site = db.scalar(select(Site).where(Site.name == name))
+    if site is None:
+        raise NotFound(f"no site named {name!r}")
+    return site
+
+
+def _history(db: Session, site_id: int, variant: str, suite: str, length: int) -> list[str]:
+    rows = db.execute(
+        select(SuiteRun, Run.finished_at)
+        .join(Run, Run.id == SuiteRun.run_id)
+        .where(SuiteRun.site_id == site_id, SuiteRun.variant == variant, SuiteRun.suite == suite)
+        .order_by(SuiteRun.started_at.desc(), SuiteRun.id.desc())
+        .limit(length)
+    ).all()
+    statuses = []
+    for suite_run, finished_at in reversed(rows):
+        status = derived_status(_counts(suite_run))
+        if finished_at is None and status not in ("failed", "error"):
+            status = "unfinished"
+        statuses.append(status)
+    return statuses
+
+
+def _cells(db: Session, site_ids: list[int], names: dict[int, str], history: int) -> list[CellOut]:
+    if not site_ids:
+        return []
+    rows = db.execute(
+        select(LatestResult, SuiteRun, Run)
+        .join(Run, Run.id == LatestResult.run_id)
+        .join(SuiteRun, (SuiteRun.run_id == LatestResult.run_id) & (SuiteRun.suite == LatestResult.suite))
+        .where(LatestResult.site_id.in_(site_ids))
+        .order_by(LatestResult.site_id, LatestResult.variant, LatestResult.suite)
+    ).all()
+    cells = []
+    for latest, suite_run, run in rows:
+        counts = _counts(suite_run)
+        cells.append(CellOut(
+            site=names[latest.site_id], variant=latest.variant, suite=latest.suite,
+            status=run_status(run, counts), run=run.id, run_id=run.run_id, started_at=run.started_at,
+            counts=Counts(**counts),
+            history=_history(db, latest.site_id, latest.variant, latest.suite, history) if history else [],
+        ))
+    return cells
+
+
+def summary(db: Session, history: int = 20) -> SummaryOut:
+    sites = list(db.scalars(select(Site).order_by(Site.facility, Site.name)))
+    names = {s.id: s.name for s in sites}
+    variants = _variants(db, list(names))
+    cells = _cells(db, list(names), names, history)
+    by_row: dict[tuple[str, str], dict[str, CellOut]] = defaultdict(dict)
+    for cell in cells:
+        by_row[(cell.site, cell.variant)][cell.suite] = cell
+    rows = []
+    for site in sites:
+        out = site_out(site, variants[site.id])
+        for variant in variants[site.id] or [""]:
+            rows.append(SummaryRow(site=out, variant=variant, cells=by_row.get((site.name, variant), {})))
+    suites = sorted({cell.suite for cell in cells})
+    return SummaryOut(generated_at=utcnow(), suites=suites, rows=rows)
+
+
+def site_detail(db: Session, name: str, history: int = 20) -> SiteDetail:
+    site = get_site(db, name)
+    variants = _variants(db, [site.id])
+    return SiteDetail(site=site_out(site, variants[site.id]),
+                      latest=_cells(db, [site.id], {site.id: site.name}, history))
+
+
+def _run_out(run: Run, site_name: str, counts: dict[str, int]) -> dict[str, Any]:
+    return dict(
+        id=run.id, site=site_name, run_id=run.run_id, source=run.source, variant=run.variant,
+        pipeline_id=run.pipeline_id, branch=run.branch, commit=run.commit, hostname=run.hostname,
+        sdk_version=run.sdk_version, started_at=run.started_at, finished_at=run.finished_at,
+        status=run_status(run, counts), exit_code=run.exit_code, counts=Counts(**counts),
+    )
+
+
+def _pages(total: int, per_page: int) -> int:
+    return max(1, -(-total // per_page))
+
+
+def site_runs(db: Session, name: str, page: int = 1, per_page: int = 50) -> RunPage:
+    site = get_site(db, name)
+    total = db.scalar(select(func.count()).select_from(Run).where(Run.site_id == site.id)) or 0
+    runs = list(db.scalars(
+        select(Run).where(Run.site_id == site.id)
+        .order_by(Run.started_at.desc(), Run.id.desc())
+        .offset((page - 1) * per_page).limit(per_page)
+    ))
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
+    if runs:
+        sums = db.execute(
+            select(SuiteRun.run_id, *(func.sum(getattr(SuiteRun, c)).label(c) for c in COUNTERS))
+            .where(SuiteRun.run_id.in_([r.id for r in runs]))
+            .group_by(SuiteRun.run_id)
+        )
+        for row in sums:
+            counts[row.run_id] = _counts(row)
+    return RunPage(site=site.name, page=page, per_page=per_page, total=total,
+                   pages=_pages(total, per_page),
+                   runs=[RunOut(**_run_out(r, site.name, counts[r.id])) for r in runs])
+
+
+def run_detail(db: Session, run_pk: int) -> RunDetail:
+    run = db.get(Run, run_pk)
+    if run is None:
+        raise NotFound(f"no run number {run_pk}")
+    tests = list(db.scalars(
+        select(TestResultRow).where(TestResultRow.run_id == run.id)
+        .order_by(TestResultRow.suite, TestResultRow.test_id, TestResultRow.id)
+    ))
+    counts = dict.fromkeys(COUNTERS, 0)
+    for test in tests:
+        counts[test.status] += 1
+    return RunDetail(
+        **_run_out(run, run.site.name, counts), environment=run.environment or {},
+        components=run.components or {},
+        tests=[TestOut(suite=t.suite, test_id=t.test_id, status=t.status, duration=t.duration,  # type: ignore[arg-type]
+                       started_at=t.started_at, message=t.message, output=t.output,
+                       phases=t.phases or {}) for t in tests],
+    )
+
+
+def find_run(db: Session, site_name: str, run_id: str) -> list[int]:
+    """Dashboard run numbers for a client run id at a site (legacy runs: one per branch)."""
+    site = get_site(db, site_name)
+    return list(db.scalars(
+        select(Run.id).where(Run.site_id == site.id, (Run.key == run_id) | (Run.run_id == run_id))
+        .order_by(Run.id)
+    ))
+
+
+def flips(statuses: list[str]) -> int:
+    """Pass/fail changes between consecutive results; skips and errors are ignored."""
+    relevant = [s for s in statuses if s in ("passed", "failed")]
+    return sum(1 for a, b in zip(relevant, relevant[1:]) if a != b)
+
+
+def test_history(
+    db: Session, suite: str, test_id: str, *, page: int = 1, per_page: int = 50,
+    window: int = 10, threshold: int = 2,
+) -> TestHistory:
+    base = (
+        select(TestResultRow, Run, Site.name)
+        .join(Run, Run.id == TestResultRow.run_id)
+        .join(Site, Site.id == Run.site_id)
+        .where(TestResultRow.suite == suite, TestResultRow.test_id == test_id)
+    )
+    total = db.scalar(
+        select(func.count()).select_from(TestResultRow)
+        .where(TestResultRow.suite == suite, TestResultRow.test_id == test_id)
+    ) or 0
+    if total == 0:
+        raise NotFound(f"no results for test {test_id!r} in suite {suite!r}")
+    rows = db.execute(
+        base.order_by(Run.started_at.desc(), TestResultRow.id.desc())
+        .offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    entries = [
+        HistoryEntry(site=name, variant=run.variant, run=run.id, run_id=run.run_id,
+                     started_at=run.started_at, status=test.status, duration=test.duration)  # type: ignore[arg-type]
+        for test, run, name in rows
+    ]
+    groups = []
+    pairs = db.execute(
+        select(Run.site_id, Site.name, Run.variant).distinct()
+        .join(TestResultRow, TestResultRow.run_id == Run.id).join(Site, Site.id == Run.site_id)
+        .where(TestResultRow.suite == suite, TestResultRow.test_id == test_id)
+        .order_by(Site.name, Run.variant)
+    ).all()
+    for site_id, site_name, variant in pairs:
+        recent = list(db.scalars(
+            select(TestResultRow.status).join(Run, Run.id == TestResultRow.run_id)
+            .where(TestResultRow.suite == suite, TestResultRow.test_id == test_id,
+                   Run.site_id == site_id, Run.variant == variant)
+            .order_by(Run.started_at.desc(), TestResultRow.id.desc()).limit(window)
+        ))
+        n = flips(list(reversed(recent)))
+        groups.append(FlakyGroup(site=site_name, variant=variant, flips=n, window=window, flaky=n > threshold))
+    return TestHistory(
+        suite=suite, test_id=test_id, flaky=any(g.flaky for g in groups), groups=groups,
+        page=page, per_page=per_page, total=total, pages=_pages(total, per_page), entries=entries,
+    )
+
+
+def worst(statuses: list[str]) -> str:
+    for status in ("error", "failed", "unfinished", "passed", "skipped"):
+        if status in statuses:
+            return status
+    return "unknown"

@@ -1,0 +1,124 @@
+"""Safe HTML fragments built in Python: ANSI-coloured logs, SVG sparklines and badges.
+
+Everything a client sent is escaped before it is wrapped in markup we generate.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+from flask import Flask
+from markupsafe import Markup, escape
+
+STATUS_COLOURS = {
+    "passed": "#2e7d32",
+    "failed": "#c62828",
+    "error": "#6a1b9a",
+    "skipped": "#9e9e9e",
+    "unfinished": "#ef6c00",
+    "unknown": "#757575",
+}
+
+_SGR = re.compile(r"\x1b\[([0-9;]*)m")
+_OTHER_ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+_COLOURS = ["black", "red", "green", "yellow", "blue", "magenta", "cyan", "white"]
+
+
+def _classes(codes: list[int], current: set[str]) -> set[str]:
+    classes = set(current)
+    for code in codes or [0]:
+        if code == 0:
+            classes.clear()
+        elif code == 1:
+            classes.add("ansi-bold")
+        elif 30 <= code <= 37 or 90 <= code <= 97:
+            classes = {c for c in classes if not c.startswith("ansi-fg")}
+            classes.add(f"ansi-fg-{_COLOURS[code % 10]}")
+        elif code == 39:
+            classes = {c for c in classes if not c.startswith("ansi-fg")}
+        elif 40 <= code <= 47:
+            classes = {c for c in classes if not c.startswith("ansi-bg")}
+            classes.add(f"ansi-bg-{_COLOURS[code % 10]}")
+        elif code == 49:
+            classes = {c for c in classes if not c.startswith("ansi-bg")}
+    return classes
+
+
+def ansi_to_html(text: str) -> Markup:
+    """Escape ``text`` and turn SGR colour codes into ``<span class="ansi-…">``; drop other escapes."""
+    out: list[str] = []
+    classes: set[str] = set()
+    position = 0
+    for match in _SGR.finditer(text):
+        out.append(_span(text[position:match.start()], classes))
+        codes = [int(c) for c in match.group(1).split(";") if c.isdigit() and len(c) < 4]
+        classes = _classes(codes, classes)
+        position = match.end()
+    out.append(_span(text[position:], classes))
+    return Markup("".join(out))
+
+
+def _span(chunk: str, classes: set[str]) -> str:
+    chunk = _OTHER_ESCAPES.sub("", chunk).replace("\x1b", "")
+    if not chunk:
+        return ""
+    if not classes:
+        return str(escape(chunk))
+    return f'<span class="{" ".join(sorted(classes))}">{escape(chunk)}</span>'
+
+
+def sparkline(statuses: list[str], width: int = 4, gap: int = 1, height: int = 14) -> Markup:
+    """Bars, oldest first: a failure is full height, a pass is short, others are mid-height."""
+    n = max(len(statuses), 1)
+    total = n * (width + gap)
+    bars = []
+    for i, status in enumerate(statuses):
+        h = {"passed": height * 0.45, "skipped": height * 0.3}.get(status, height)
+        colour = STATUS_COLOURS.get(status, STATUS_COLOURS["unknown"])
+        bars.append(
+            f'<rect x="{i * (width + gap)}" y="{height - h:.1f}" width="{width}" height="{h:.1f}" '
+            f'fill="{colour}"><title>{escape(status)}</title></rect>'
+        )
+    label = escape(", ".join(statuses) or "no history")
+    return Markup(
+        f'<svg class="spark" xmlns="http://www.w3.org/2000/svg" width="{total}" height="{height}" '
+        f'viewBox="0 0 {total} {height}" role="img" aria-label="recent: {label}">{"".join(bars)}</svg>'
+    )
+
+
+def badge(label: str, status: str) -> str:
+    """A shields-style SVG badge; text widths are estimated (no font metrics on the server)."""
+    colour = STATUS_COLOURS.get(status, STATUS_COLOURS["unknown"])
+    lw, sw = 7 * len(label) + 12, 7 * len(status) + 12
+    label_e, status_e = escape(label), escape(status)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{lw + sw}" height="20" role="img" '
+        f'aria-label="{label_e}: {status_e}"><title>{label_e}: {status_e}</title>'
+        f'<rect width="{lw}" height="20" fill="#555"/>'
+        f'<rect x="{lw}" width="{sw}" height="20" fill="{colour}"/>'
+        f'<g fill="#fff" text-anchor="middle" font-family="Verdana,DejaVu Sans,sans-serif" font-size="11">'
+        f'<text x="{lw / 2}" y="14">{label_e}</text><text x="{lw + sw / 2}" y="14">{status_e}</text>'
+        f"</g></svg>"
+    )
+
+
+def when(value: datetime | None) -> str:
+    if value is None:
+        return "never"
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def ago(value: datetime | None) -> str:
+    if value is None:
+        return "never"
+    seconds = (datetime.now(timezone.utc) - value).total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)} {unit} ago"
+    return "just now"
+
+
+def register_filters(app: Flask) -> None:
+    app.jinja_env.filters.update(ansi=ansi_to_html, sparkline=sparkline, when=when, ago=ago)
+    app.jinja_env.globals["STATUS_COLOURS"] = STATUS_COLOURS

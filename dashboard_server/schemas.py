@@ -1,0 +1,196 @@
+"""Response models of the JSON API. The OpenAPI document is generated from these and from
+``exaworks_sdk.records``, and every read endpoint serialises through them, so the document
+and the responses cannot drift apart."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from exaworks_sdk.records import Record
+
+DisplayStatus = Literal["passed", "failed", "skipped", "error", "unfinished"]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorBody(_Out):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorResponse(_Out):
+    error: ErrorBody
+
+
+class RecordBatch(BaseModel):
+    """Body of ``POST /api/v1/records`` (JSON form; the JSON Lines form has one record per line)."""
+
+    records: list[Record] = Field(min_length=1)
+
+
+class UploadResponse(_Out):
+    accepted: int = Field(description="records stored by this request")
+    duplicates: int = Field(description="records already stored with identical content")
+    runs: list[str] = Field(description="client run ids the batch touched")
+
+
+class Counts(_Out):
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    error: int = 0
+
+
+class SiteOut(_Out):
+    name: str
+    facility: str
+    machine: str
+    scheduler: str
+    expected_interval_hours: float
+    last_seen_at: datetime | None
+    stale: bool
+    variants: list[str]
+
+
+class RunOut(_Out):
+    id: int = Field(description="dashboard run number, used in /runs/<id> URLs")
+    site: str
+    run_id: str = Field(description="the client's run id")
+    source: Literal["records", "legacy", "junit"]
+    variant: str
+    pipeline_id: str | None
+    branch: str | None
+    commit: str | None
+    hostname: str | None
+    sdk_version: str
+    started_at: datetime
+    finished_at: datetime | None
+    status: DisplayStatus
+    exit_code: int | None
+    counts: Counts
+
+
+class TestOut(_Out):
+    __test__ = False
+    suite: str
+    test_id: str
+    status: Literal["passed", "failed", "skipped", "error"]
+    duration: float
+    started_at: datetime | None
+    message: str
+    output: str
+    phases: dict[str, Any]
+
+
+class RunDetail(RunOut):
+    environment: dict[str, Any]
+    components: dict[str, Any]
+    tests: list[TestOut]
+
+
+class CellOut(_Out):
+    site: str
+    variant: str
+    suite: str
+    status: DisplayStatus
+    run: int
+    run_id: str
+    started_at: datetime
+    counts: Counts
+    history: list[DisplayStatus] = Field(description="recent statuses, oldest first")
+
+
+class SummaryRow(_Out):
+    site: SiteOut
+    variant: str
+    cells: dict[str, CellOut]
+
+
+class SummaryOut(_Out):
+    generated_at: datetime
+    suites: list[str]
+    rows: list[SummaryRow]
+
+
+class SiteDetail(_Out):
+    site: SiteOut
+    latest: list[CellOut]
+
+
+class RunPage(_Out):
+    site: str
+    page: int
+    per_page: int
+    total: int
+    pages: int
+    runs: list[RunOut]
+
+
+class HistoryEntry(_Out):
+    site: str
+    variant: str
+    run: int
+    run_id: str
+    started_at: datetime
+    status: Literal["passed", "failed", "skipped", "error"]
+    duration: float
+
+
+class FlakyGroup(_Out):
+    site: str
+    variant: str
+    flips: int
+    window: int
+    flaky: bool
+
+
+class TestHistory(_Out):
+    __test__ = False
+    suite: str
+    test_id: str
+    flaky: bool
+    groups: list[FlakyGroup]
+    page: int
+    per_page: int
+    total: int
+    pages: int
+    entries: list[HistoryEntry]
+
+
+class Health(_Out):
+    status: Literal["ok"]
+    database: Literal["ok"]
+    schema_revision: str | None
+
+
+class LegacyData(BaseModel):
+    """One record of the legacy format; every field optional, unknown fields ignored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    run_id: str | int | None = None
+    branch: str | None = None
+    module: str | None = None
+    cls: str | None = None
+    function: str | None = None
+    test_name: str | None = None
+    test_start_time: str | float | None = None
+    test_end_time: str | float | None = None
+    results: dict[str, Any] | None = None
+    extras: dict[str, Any] | None = None
+
+
+class LegacyUpload(BaseModel):
+    """Body of ``POST /result`` (the old ExaWorks testing-service format)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str | int = Field(description="site name")
+    key: str = Field(description="'<key_id>:<secret>' token or a registered legacy key")
+    data: LegacyData

@@ -1,0 +1,124 @@
+"""Checks on decoded request bodies that pydantic does not make: depth, NUL, lone surrogates.
+
+PostgreSQL cannot store NUL characters and lone surrogates cannot be encoded as UTF-8, so both
+would otherwise fail deep inside the database layer; here they become a clear 400.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+MAX_DEPTH = 32
+MIN_YEAR, MAX_YEAR = 1970, 2999
+
+
+class BadInput(Exception):
+    """Client error: status (400/413/415/422), a code, a message and optional details."""
+
+    def __init__(
+        self, message: str, *, status: int = 400, code: str = "bad_request", details: Any = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+def decode_utf8(body: bytes) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadInput(
+            f"body is not valid UTF-8 (byte {exc.start})", code="invalid_utf8"
+        ) from None
+
+
+def parse_json(text: str, what: str = "body") -> Any:
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise BadInput(f"{what} is nested too deeply", code="too_deep") from None
+    except json.JSONDecodeError as exc:
+        raise BadInput(
+            f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+            code="invalid_json",
+        ) from None
+    check_value(value, what)
+    return value
+
+
+def _check_str(value: str, where: str) -> None:
+    if "\x00" in value:
+        raise BadInput(f"NUL character in {where}", code="nul_character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadInput(f"unpaired UTF-16 surrogate in {where}", code="invalid_unicode") from None
+
+
+def check_value(value: Any, where: str = "body") -> None:
+    """Reject nesting deeper than MAX_DEPTH and strings with NUL or lone surrogates (iteratively)."""
+    stack: list[tuple[Any, str, int]] = [(value, where, 0)]
+    while stack:
+        item, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise BadInput(f"{where} is nested deeper than {MAX_DEPTH} levels", code="too_deep")
+        if isinstance(item, str):
+            _check_str(item, path)
+        elif isinstance(item, dict):
+            for key, sub in item.items():
+                _check_str(str(key), f"a key in {path}")
+                stack.append((sub, f"{path}.{key}", depth + 1))
+        elif isinstance(item, list):
+            for index, sub in enumerate(item):
+                stack.append((sub, f"{path}[{index}]", depth + 1))
+
+
+def check_timestamp(value: datetime | None, where: str) -> datetime | None:
+    """Normalise to UTC and keep timestamps within a sane range."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    try:
+        value = value.astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        raise BadInput(f"{where}: timestamp out of range", status=422, code="invalid_timestamp") from None
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise BadInput(
+            f"{where}: timestamp year {value.year} outside {MIN_YEAR}-{MAX_YEAR}",
+            status=422,
+            code="invalid_timestamp",
+        )
+    return value
+
+
+def parse_loose_timestamp(value: Any, where: str) -> datetime | None:
+    """Legacy timestamps: ISO strings with or without offset (naive = UTC), epoch numbers, null."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise BadInput(f"{where}: not a timestamp: {value!r}", status=400, code="invalid_timestamp")
+    if isinstance(value, (int, float)):
+        try:
+            parsed = datetime.fromtimestamp(float(value), tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            raise BadInput(f"{where}: timestamp out of range", code="invalid_timestamp") from None
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            shown = value if len(value) <= 64 else value[:64] + "…"
+            raise BadInput(
+                f"{where}: not a timestamp: {shown!r}", code="invalid_timestamp"
+            ) from None
+    else:
+        raise BadInput(f"{where}: not a timestamp: {type(value).__name__}", code="invalid_timestamp")
+    checked = check_timestamp(parsed, where)
+    return checked
