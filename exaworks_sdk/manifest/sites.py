@@ -55,10 +55,20 @@ class Machine(Strict):
         return self
 
 
+class IdToken(Strict):
+    """The OIDC token Jacamar runners require (GitLab 17+): job variable name and audience."""
+
+    name: str = Field("SITE_ID_TOKEN", pattern=r"^[A-Z_][A-Z0-9_]*$")
+    aud: str = Field("$CI_SERVER_URL", description="Audience the facility's runners expect; "
+                                                     "CI/CD variables are expanded (GitLab 16.1+)")
+
+
 class Facility(Strict):
     facility: Slug
     name: str
     maintainer: Email
+    gitlab_url: str | None = Field(None, description="The facility GitLab instance that hosts the SDK mirror")
+    id_token: IdToken = Field(default_factory=IdToken)
     machines: dict[Slug, Machine] = Field(min_length=1)
 
     def site_ids(self) -> list[str]:
