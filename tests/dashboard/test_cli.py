@@ -1,0 +1,77 @@
+"""Admin commands through ``flask`` (CliRunner) and the ``sdk-dashboard`` entry point."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from dashboard_helpers import auth, make_run, upload
+
+
+def invoke(app, *args, input=None):
+    return app.test_cli_runner().invoke(args=list(args), input=input)
+
+
+def test_site_token_lifecycle(app):
+    result = invoke(app, "sites", "add", "nersc-perlmutter", "--facility", "NERSC",
+                    "--machine", "perlmutter", "--scheduler", "slurm", "--interval-hours", "48")
+    assert result.exit_code == 0, result.output
+    assert "added site nersc-perlmutter" in result.output
+    assert "updated" in invoke(app, "sites", "add", "nersc-perlmutter", "--facility", "NERSC").output
+    assert "nersc-perlmutter" in invoke(app, "sites", "list").output
+
+    issued = invoke(app, "tokens", "issue", "nersc-perlmutter", "--label", "ci", "--expires-days", "30")
+    assert issued.exit_code == 0, issued.output
+    token = issued.stdout.strip().splitlines()[-1]
+    key_id, _, secret = token.partition(":")
+    client = app.test_client()
+    assert upload(client, token, make_run("nersc-perlmutter")).status_code == 200
+
+    listing = invoke(app, "tokens", "list").output
+    assert key_id in listing and "active" in listing and secret not in listing
+    assert invoke(app, "tokens", "revoke", key_id).exit_code == 0
+    assert upload(client, token, make_run("nersc-perlmutter")).status_code == 401
+    assert "revoked" in invoke(app, "tokens", "list", "--site", "nersc-perlmutter").output
+    assert invoke(app, "tokens", "revoke", "nope").exit_code != 0
+    assert invoke(app, "tokens", "issue", "no-such-site").exit_code != 0
+
+
+def test_legacy_key_from_stdin(app):
+    invoke(app, "sites", "add", "anl-polaris", "--facility", "ANL")
+    key = "0f9e8d7c-6b5a-4f3e-2d1c-0b9a8f7e6d5c"
+    result = invoke(app, "legacy-keys", "add", "anl-polaris", input=key + "\n")
+    assert result.exit_code == 0 and "registered legacy key" in result.output
+    body = {"id": "anl-polaris", "key": key, "data": {"module": "m", "test_name": "t", "results": {}}}
+    assert app.test_client().post("/result", json=body).status_code == 200
+    assert invoke(app, "legacy-keys", "add", "anl-polaris", input=key).exit_code != 0  # duplicate
+    assert invoke(app, "legacy-keys", "add", "anl-polaris", input="short").exit_code != 0
+
+
+def test_records_load_and_retention(app, tmp_path, token):
+    path = tmp_path / "run.jsonl"
+    import json
+
+    path.write_text("".join(json.dumps(r) + "\n" for r in make_run(tests={"t": "failed"}, output="log")))
+    result = invoke(app, "records", "load", str(path), "--site", "local-linux")
+    assert "accepted 3" in result.output, result.output
+    assert "duplicates 3" in invoke(app, "records", "load", str(path), "--site", "local-linux").output
+    assert invoke(app, "retention", "run").exit_code != 0  # no days configured
+    assert "cleared logs of 0" in invoke(app, "retention", "run", "--days", "1").output
+
+
+def test_db_commands(app):
+    assert "0001" in invoke(app, "db", "upgrade").output
+    assert invoke(app, "db", "current").output.strip() == "0001"
+
+
+def test_console_entry_point(tmp_path):
+    env = dict(os.environ, SDK_DASHBOARD_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.sqlite'}")
+    run = lambda *a: subprocess.run(  # noqa: E731
+        [sys.executable, "-c", "from dashboard_server.cli import main; main()", *a],
+        env=env, capture_output=True, text=True, timeout=60)
+    assert "added site" in run("sites", "add", "local-linux").stdout
+    issued = run("tokens", "issue", "local-linux")
+    assert issued.returncode == 0 and ":" in issued.stdout
+    assert issued.stdout.strip() not in run("tokens", "list").stdout
+    assert auth(issued.stdout.strip())

@@ -1,0 +1,94 @@
+"""The OpenAPI document: complete, resolvable, and true to what the endpoints return."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from dashboard_helpers import make_run, upload
+from dashboard_server.api.openapi import build_document
+
+
+def _validator(doc, schema):
+    resource = Resource.from_contents({"components": doc["components"]}, default_specification=DRAFT202012)
+    registry = Registry().with_resource("urn:openapi", resource)
+    rewritten = _rewrite(schema)
+    return Draft202012Validator(rewritten, registry=registry)
+
+
+def _rewrite(node):
+    if isinstance(node, dict):
+        return {k: ("urn:openapi" + v if k == "$ref" and v.startswith("#/") else _rewrite(v))
+                for k, v in node.items()}
+    if isinstance(node, list):
+        return [_rewrite(v) for v in node]
+    return node
+
+
+def test_every_api_route_is_documented(app):
+    doc = build_document()
+    documented = set(doc["paths"])
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/") or rule.rule == "/result":
+            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+            assert path in documented, f"{rule.rule} missing from the OpenAPI document"
+
+
+def test_component_schemas_are_valid_json_schema():
+    doc = build_document()
+    assert doc["openapi"].startswith("3.1")
+    for name, schema in doc["components"]["schemas"].items():
+        Draft202012Validator.check_schema(schema)
+    text = str(doc)
+    for ref in set(re.findall(r"#/components/schemas/(\w+)", text)):
+        assert ref in doc["components"]["schemas"], ref
+    # write and read schemas share the record models
+    assert {"RunStart", "TestResult", "RunFinish", "RunDetail"} <= set(doc["components"]["schemas"])
+
+
+def test_responses_match_the_document(client, token):
+    records = make_run(tests={"t": "failed", "u": "passed"}, finished=False)
+    upload(client, token, records)
+    run = client.get("/api/v1/sites/local-linux/runs").json["runs"][0]["id"]
+    doc = client.get("/api/v1/openapi.json").json
+    for path, template in [
+        ("/api/v1/health", "/api/v1/health"), ("/api/v1/summary", "/api/v1/summary"),
+        ("/api/v1/sites", "/api/v1/sites"), ("/api/v1/sites/local-linux", "/api/v1/sites/{site}"),
+        ("/api/v1/sites/local-linux/runs", "/api/v1/sites/{site}/runs"),
+        (f"/api/v1/runs/{run}", "/api/v1/runs/{run}"),
+        (f"/api/v1/sites/local-linux/runs/{records[0]['run_id']}", "/api/v1/sites/{site}/runs/{run_id}"),
+        ("/api/v1/tests/psij/t", "/api/v1/tests/{suite}/{test_id}"),
+        ("/api/v1/sites/nowhere", "/api/v1/sites/{site}"),
+    ]:
+        response = client.get(path)
+        spec = doc["paths"][template]["get"]["responses"][str(response.status_code)]
+        schema = spec["content"]["application/json"]["schema"]
+        errors = list(_validator(doc, schema).iter_errors(response.json))
+        assert not errors, (path, errors[:3])
+
+
+@pytest.mark.slow
+def test_schemathesis_finds_no_server_errors(app, token, tmp_path):
+    schemathesis = pytest.importorskip("schemathesis")
+    from hypothesis import HealthCheck, given, settings
+
+    upload(app.test_client(), token, make_run(tests={"t": "failed"}))
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    failures = []
+    for operation in schema.get_all_operations():
+        op = operation.ok()
+
+        @settings(max_examples=25, deadline=None, database=None,
+                  suppress_health_check=list(HealthCheck))
+        @given(case=op.as_strategy())
+        def check(case):
+            response = case.call(headers={"Authorization": f"Bearer {token}"})
+            if response.status_code >= 500:
+                failures.append((op.method, op.path, response.status_code, response.text[:200]))
+
+        check()
+    assert failures == []
