@@ -98,6 +98,7 @@ class SdkRecorder:
             "started_at": datetime.fromtimestamp(report.start, timezone.utc), "phases": {}, "output": []})
         entry["phases"][report.when] = report
         if report.failed:
+            entry["output"].append(f"----- {report.when}: traceback -----\n{report.longreprtext}")
             for title, content in report.sections:
                 entry["output"].append(f"----- {title} -----\n{content}")
 
@@ -155,7 +156,9 @@ def _phase_outcome(report: pytest.TestReport) -> tuple[Status, str]:
         longrepr = report.longrepr
         reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
         return Status.SKIPPED, reason.removeprefix("Skipped: ")
-    return (Status.FAILED if report.when == "call" else Status.ERROR), report.longreprtext
+    crash = getattr(report.longrepr, "reprcrash", None)
+    message = crash.message if crash is not None else report.longreprtext
+    return (Status.FAILED if report.when == "call" else Status.ERROR), message
 
 
 def _overall(phases: dict[str, Phase]) -> tuple[Status, str]:
@@ -173,4 +176,5 @@ def _overall(phases: dict[str, Phase]) -> tuple[Status, str]:
 def _sdk_own_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test starts in its own empty directory (``rp.session.*`` and friends land there)."""
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PWD", str(tmp_path))  # some tools (RADICAL-Pilot) trust $PWD over getcwd()
     return tmp_path

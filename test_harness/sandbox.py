@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 
@@ -28,9 +29,17 @@ def suite_environment(sandbox: Path, base: dict[str, str] | None = None) -> dict
         "XDG_DATA_HOME": str(home / ".local" / "share"),
         "XDG_STATE_HOME": str(home / ".local" / "state"),
         "SDK_SUITE_SANDBOX": str(sandbox),
+        "PWD": str(sandbox),  # RADICAL-Pilot puts its client session directory in $PWD
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONUNBUFFERED": "1",
     })
+    if sys.prefix != sys.base_prefix:
+        # Tools that start their own shells (RP's pilot bootstrap runs `bash -l`, which resets
+        # PATH) find this environment through VIRTUAL_ENV; without it RP's agent is not found.
+        env.setdefault("VIRTUAL_ENV", sys.prefix)
+        bin_dir = str(Path(sys.executable).parent)
+        if bin_dir not in env.get("PATH", "").split(os.pathsep):
+            env["PATH"] = os.pathsep.join([bin_dir, env.get("PATH", "")])
     # The real home stays known (read-only use: e.g. a Balsam site config the facility set up).
     env.setdefault("SDK_REAL_HOME", os.environ.get("HOME", ""))
     if hasattr(os, "geteuid") and os.geteuid() == 0:
