@@ -176,8 +176,11 @@ def site_runs(db: Session, name: str, page: int = 1, per_page: int = 50) -> RunP
                    runs=[RunOut(**_run_out(r, site.name, counts[r.id])) for r in runs])
 
 
+MAX_ID = 2**31 - 1  # INTEGER primary keys; larger numbers cannot exist
+
+
 def run_detail(db: Session, run_pk: int) -> RunDetail:
-    run = db.get(Run, run_pk)
+    run = db.get(Run, run_pk) if 0 < run_pk <= MAX_ID else None
     if run is None:
         raise NotFound(f"no run number {run_pk}")
     tests = list(db.scalars(

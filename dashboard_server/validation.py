@@ -36,9 +36,13 @@ def decode_utf8(body: bytes) -> str:
         ) from None
 
 
+def _no_constants(name: str) -> Any:
+    raise BadInput(f"{name} is not valid JSON (numbers must be finite)", code="invalid_json")
+
+
 def parse_json(text: str, what: str = "body") -> Any:
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_no_constants)
     except RecursionError:
         raise BadInput(f"{what} is nested too deeply", code="too_deep") from None
     except json.JSONDecodeError as exc:

@@ -88,7 +88,7 @@ def _paths() -> dict[str, Any]:
             [site, _param("run_id")]),
         "/api/v1/runs/{run}": _get("One run with its tests", _ref(s.RunDetail),
                                    [_param("run", schema={"type": "integer", "minimum": 1,
-                                                          "maximum": 2**62})]),
+                                                          "maximum": 2**31 - 1})]),
         "/api/v1/tests/{suite}/{test_id}": _get(
             "One test across sites and time, with flaky flags", _ref(s.TestHistory),
             [_param("suite", schema=_SEGMENT), _param("test_id"), *_PAGE]),

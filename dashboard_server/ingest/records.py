@@ -50,6 +50,9 @@ def parse_batch(items: list[Any]) -> list[AnyRecord]:
             check_value(record.to_dict(), f"record {index}")
             for name in ("started_at", "finished_at"):
                 check_timestamp(getattr(record, name, None), f"record {index}: {name}")
+            exit_code = getattr(record, "exit_code", None)
+            if exit_code is not None and not -(2**31) <= exit_code < 2**31:
+                raise BadInput(f"record {index}: exit_code out of range")
             records.append(record)
         except ValidationError as exc:
             for error in exc.errors(include_url=False, include_input=False, include_context=False):

@@ -71,6 +71,7 @@ def test_lookup_by_client_run_id(client, token):
 
 def test_not_found(client, token):
     for path in ("/api/v1/sites/nowhere", "/api/v1/sites/nowhere/runs", "/api/v1/runs/999",
+                 "/api/v1/runs/99999999999999999999", "/api/v1/runs/0",
                  "/api/v1/tests/psij/nothing", "/api/v1/sites/local-linux/runs/unknown-run"):
         response = client.get(path)
         assert response.status_code == 404, path

@@ -35,6 +35,8 @@ def assert_client_error(response, status=None, code=None):
     (b'{"records": []}', "empty_batch"),
     (b"[" * 100_000 + b"]" * 100_000, "too_deep"),
     (b'{"records": [' + b'{"a":' * 50 + b"1" + b"}" * 50 + b"]}", "too_deep"),
+    (b'{"records": [{"duration": NaN}]}', "invalid_json"),
+    (b'{"records": [{"duration": Infinity}]}', "invalid_json"),
 ])
 def test_bad_bodies(client, token, body, code):
     assert_client_error(post_raw(client, token, body), code=code)
@@ -66,6 +68,15 @@ def test_invalid_records_are_all_reported(client, token):
 def test_wrong_types_and_garbage_timestamps(client, token, field, value):
     records = make_run()
     records[0][field] = value
+    assert_client_error(upload(client, token, records), 422)
+
+
+def test_out_of_range_numbers(client, token):
+    records = make_run()
+    records[-1]["exit_code"] = 2**40
+    assert_client_error(upload(client, token, records), 422)
+    records = make_run()
+    records[1]["duration"] = -1
     assert_client_error(upload(client, token, records), 422)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -82,7 +83,7 @@ def test_schemathesis_finds_no_server_errors(app, token, tmp_path):
     for operation in schema.get_all_operations():
         op = operation.ok()
 
-        @settings(max_examples=25, deadline=None, database=None,
+        @settings(max_examples=int(os.environ.get("SDK_SCHEMATHESIS_EXAMPLES", "15")), deadline=None, database=None,
                   suppress_health_check=list(HealthCheck))
         @given(case=op.as_strategy())
         def check(case):
