@@ -13,7 +13,13 @@ $BIN/sdk validate
 $BIN/sdk render --check
 done_stage
 
-stage "unit and integration tests"
+stage "PostgreSQL for the dashboard tests (SQLite needs nothing)"
+SDK_TEST_POSTGRES_URL="$(bash tests/dashboard/start_postgres.sh "${SDK_PG_PORT:-5433}" "${SDK_PG_DIR:-/tmp/sdk-test-pg}")"
+export SDK_TEST_POSTGRES_URL
+echo "$SDK_TEST_POSTGRES_URL"
+done_stage
+
+stage "unit and integration tests (SQLite and PostgreSQL)"
 $BIN/python -m pytest
 done_stage
 
