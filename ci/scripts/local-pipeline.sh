@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# A facility runner's whole story, on this machine: run the `local` site's pip pipeline from
+# the generated .gitlab-ci.yml with gitlab-ci-local (shell executor), uploading to a dashboard
+# started here on SQLite, then check through the dashboard's JSON API that the run arrived.
+#
+#   ci/scripts/local-pipeline.sh
+#
+# Steps: 1. gitlab-ci-local (npm, pinned)  2. dashboard + site + token  3. a private copy of the
+# checkout  4. install → test → cleanup jobs  5. API check  6. (on exit) stop the dashboard.
+#
+# Settings (environment):
+#   SDK_TEST_SELECT    suites to run      [psij parsl flux]
+#   SDK_EXPECT_PASSED  suites that must pass on the dashboard   [psij parsl]
+#   SDK_EXPECT_SKIPPED suites that must be skipped (not installed by pip)   [flux]
+#   SDK_KEEP_WORK=1    keep the work directory (checkout copy, database, logs) for a look
+# Needs: .venv (make setup), Node.js + npm, rsync, git.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+VENV="$ROOT/.venv"
+SITE=local-linux
+VARIANT=pip
+SELECT=${SDK_TEST_SELECT-psij parsl flux}
+EXPECT_PASSED=${SDK_EXPECT_PASSED-psij parsl}
+EXPECT_SKIPPED=${SDK_EXPECT_SKIPPED-flux}
+
+T0=$SECONDS
+step() { printf '\n\033[1m==> [%3ss] %s\033[0m\n' "$((SECONDS - T0))" "$*"; }
+fail() { printf '\033[31mlocal-pipeline: %s\033[0m\n' "$*" >&2; exit 1; }
+
+for tool in rsync git node npm; do command -v "$tool" >/dev/null || fail "$tool is missing (make setup installs it)"; done
+[ -x "$VENV/bin/python" ] || fail "$VENV is missing: run 'make setup' (ci/scripts/python-env.sh) first"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/exaworks-local-pipeline.XXXXXX")
+DASHBOARD_PID=""
+cleanup() {
+  local status=$?
+  if [ -n "$DASHBOARD_PID" ] && kill -0 "$DASHBOARD_PID" 2>/dev/null; then
+    echo "local-pipeline: stopping the dashboard (pid $DASHBOARD_PID)"
+    kill "$DASHBOARD_PID" 2>/dev/null || true
+    wait "$DASHBOARD_PID" 2>/dev/null || true
+  fi
+  if [ "$status" -ne 0 ] && [ -f "$WORK/dashboard.log" ]; then
+    echo "--- last lines of the dashboard log ---"; tail -n 20 "$WORK/dashboard.log"
+  fi
+  if [ "${SDK_KEEP_WORK:-0}" = 1 ]; then echo "local-pipeline: kept $WORK"; else rm -rf "$WORK"; fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+step "1/5 gitlab-ci-local"
+GCL=$(bash ci/scripts/pipeline/gitlab-ci-local.sh --path)
+echo "gitlab-ci-local $("$GCL" --version) at $GCL"
+
+step "2/5 dashboard on SQLite ($WORK/dashboard.sqlite)"
+export SDK_DASHBOARD_DATABASE_URL="sqlite:///$WORK/dashboard.sqlite"
+export SDK_DASHBOARD_SECRET_KEY=local-pipeline-only
+export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}" no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}"
+flask=("$VENV/bin/flask" --app dashboard_server)
+# The site as the registry (ci/sites/local.yaml) describes it.
+read -r facility machine scheduler interval < <("$VENV/bin/python" - <<'EOF'
+from exaworks_sdk.manifest import load_sites
+site = load_sites()["local"]
+name, m = next(iter(site.machines.items()))
+print(site.facility, name, m.scheduler, m.report_interval_hours)
+EOF
+)
+"${flask[@]}" db upgrade >/dev/null
+"${flask[@]}" sites add "$SITE" --facility "$facility" --machine "$machine" --scheduler "$scheduler" \
+  --interval-hours "$interval"
+TOKEN=$("${flask[@]}" tokens issue "$SITE" --label local-pipeline --expires-days 1 2>/dev/null)
+PORT=$("$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+URL="http://127.0.0.1:$PORT"
+"$VENV/bin/gunicorn" --workers 2 --bind "127.0.0.1:$PORT" --access-logfile - 'dashboard_server:create_app()' \
+  >"$WORK/dashboard.log" 2>&1 &
+DASHBOARD_PID=$!
+for _ in $(seq 1 60); do
+  curl -fsS "$URL/api/v1/health" >/dev/null 2>&1 && break
+  kill -0 "$DASHBOARD_PID" 2>/dev/null || fail "the dashboard exited at start-up"
+  sleep 0.5
+done
+curl -fsS "$URL/api/v1/health" >/dev/null || fail "the dashboard did not answer on $URL"
+echo "dashboard at $URL (pid $DASHBOARD_PID), site $SITE, token issued"
+
+step "3/5 private copy of the checkout"
+# gitlab-ci-local runs shell jobs in its working directory and reads only tracked files, so
+# the jobs get a copy: the checkout stays clean and uncommitted changes are included.
+rsync -a --exclude /.venv --exclude /.gitlab-ci-local --exclude /sdk-results --exclude node_modules \
+  --exclude /docs/_build --exclude __pycache__ "$ROOT/" "$WORK/checkout/"
+git -C "$WORK/checkout" add -A >/dev/null
+if ! git -C "$WORK/checkout" remote get-url origin >/dev/null 2>&1; then
+  # gitlab-ci-local derives CI_PROJECT_PATH and friends from origin; a fresh clone may have none.
+  git -C "$WORK/checkout" remote add origin https://gitlab.example.org/exaworks/sdk.git
+fi
+git -C "$WORK/checkout" symbolic-ref refs/remotes/origin/HEAD refs/remotes/origin/main
+echo "$WORK/checkout"
+
+step "4/5 pipeline: SDK_FACILITY=local, the $VARIANT variant, SDK_TEST_SELECT='$SELECT'"
+jobs=("$SITE-$VARIANT-install" "$SITE-$VARIANT-test" "$SITE-$VARIANT-cleanup")
+# gitlab-ci-local numbers pipelines per checkout from 1000, so two runs on one machine would
+# share /tmp/exaworks-sdk-ci/1000/: give this run's pipeline directory a unique parent instead.
+PIPELINE_DIR="$WORK/exaworks-sdk-ci/$(basename "$WORK")/$SITE"
+gcl_args=(--variable SDK_FACILITY=local --variable "SDK_DASHBOARD_URL=$URL" --variable "SDK_DASHBOARD_TOKEN=$TOKEN"
+          --variable "SDK_TEST_SELECT=$SELECT" --variable "SDK_PIPELINE_DIR=$PIPELINE_DIR"
+          --no-color --timestamps --max-job-name-padding 0)
+( cd "$WORK/checkout" && "$GCL" "${gcl_args[@]}" --list ) | sed -n '1,/^$/p' | grep -E "^(name|$SITE)" || true
+pipeline=0
+( cd "$WORK/checkout" && "$GCL" "${gcl_args[@]}" "${jobs[@]}" ) || pipeline=$?
+# gitlab-ci-local runs named jobs without evaluating their rules, so `when: always` is ours to honour.
+if [ "$pipeline" -ne 0 ] && [ -d "$PIPELINE_DIR" ]; then
+  echo "local-pipeline: the pipeline failed ($pipeline); running the cleanup job anyway"
+  ( cd "$WORK/checkout" && "$GCL" "${gcl_args[@]}" "$SITE-$VARIANT-cleanup" ) || true
+fi
+[ "$pipeline" -eq 0 ] || fail "the pipeline failed (exit $pipeline)"
+
+step "5/5 the run on the dashboard"
+record=$(ls -t "$WORK"/checkout/sdk-results/*.jsonl 2>/dev/null | head -n 1)
+[ -n "$record" ] || fail "the test job left no record in sdk-results/"
+RUN_ID=$(basename "$record" .jsonl)
+# shellcheck disable=SC2086
+"$VENV/bin/python" ci/scripts/pipeline/check_run.py "$URL" "$SITE" "$RUN_ID" \
+  --passed $EXPECT_PASSED --skipped $EXPECT_SKIPPED
+[ ! -e "$PIPELINE_DIR" ] || fail "the cleanup job left $PIPELINE_DIR behind"
+echo "cleanup removed $PIPELINE_DIR"
+
+step "done in $((SECONDS - T0)) s: run $RUN_ID of $SITE is on the dashboard ($URL/sites/$SITE while it ran)"
