@@ -123,11 +123,14 @@ class SdkRecorder:
             self.writer.close()
 
     # -- hooks (this object is registered as a plugin) -------------------------------------
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        # before fixtures and before the test's own skipif marks: a missing component is the reason
+        reason = self.skip_reason(item)
+        if reason:
+            pytest.skip(reason)
+
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        for item in items:
-            reason = self.skip_reason(item)
-            if reason:
-                item.add_marker(pytest.mark.skip(reason=reason))
         collected = self.config.getoption("--sdk-collected")
         if collected:
             Path(collected).write_text("".join(f"{item.nodeid}\n" for item in items), encoding="utf-8")

@@ -32,6 +32,8 @@ def suite_environment(sandbox: Path, base: dict[str, str] | None = None) -> dict
         "PWD": str(sandbox),  # RADICAL-Pilot puts its client session directory in $PWD
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONUNBUFFERED": "1",
+        # only the harness plugin: third-party pytest plugins cost seconds per suite to import
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
     })
     if sys.prefix != sys.base_prefix:
         # Tools that start their own shells (RP's pilot bootstrap runs `bash -l`, which resets
