@@ -1,0 +1,138 @@
+"""Headless Chromium (Debian's) opens the summary, follows a cell to its run, and sees what a
+person would see. Saves screenshots of the summary, site and run pages for the docs."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from dashboard_helpers import add_site, issue_token, make_run, now, upload, write
+from dashboard_server import create_app
+from dashboard_server.models import Site
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "_static" / "screenshots"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FAILURE_LOG = ("tests/test_parsl.py::test_htex_mpi \x1b[31mFAILED\x1b[0m\n"
+               "\x1b[1mE   parsl.executors.errors.BadStateException: Executor htex_mpi failed\x1b[0m\n"
+               "srun: error: Unable to allocate resources: Invalid account or account/partition\n")
+
+
+def seed(app) -> None:
+    """A small realistic picture: three facilities, several suites, variants and history."""
+    client = app.test_client()
+    add_site(app, "local-linux", facility="local", machine="ci-runner", scheduler="none")
+    add_site(app, "llnl-dane", facility="LLNL", machine="dane", scheduler="slurm")
+    add_site(app, "nersc-perlmutter", facility="NERSC", machine="perlmutter", scheduler="slurm",
+             expected_interval_hours=24)
+    tokens = {site: issue_token(app, site) for site in ("local-linux", "llnl-dane", "nersc-perlmutter")}
+    suites = ["psij", "parsl", "radical-pilot", "maestro", "flux"]
+    start = now() - timedelta(days=12)
+    for day in range(12):
+        when = start + timedelta(days=day)
+        for suite in suites:
+            ok = {f"test_{suite}_{i}": "passed" for i in range(4)}
+            upload(client, tokens["local-linux"], make_run(tests=ok, suite=suite, started_at=when))
+            dane = dict(ok)
+            if suite == "parsl" and day >= 9:
+                dane["test_htex_mpi"] = "failed"
+            if suite == "flux" and day % 3 == 0:
+                dane["test_flux_submit"] = "failed"
+            upload(client, tokens["llnl-dane"], make_run("llnl-dane", tests=dane, suite=suite,
+                                                         variant="spack", started_at=when,
+                                                         output=FAILURE_LOG))
+    old = now() - timedelta(days=3)
+    upload(client, tokens["nersc-perlmutter"], make_run("nersc-perlmutter", suite="psij", started_at=old))
+    upload(client, tokens["nersc-perlmutter"],
+           make_run("nersc-perlmutter", suite="parsl", finished=False, started_at=old))
+
+    def went_quiet(session):  # the last report arrived three days ago
+        session.query(Site).filter_by(name="nersc-perlmutter").one().last_seen_at = old
+
+    write(app, went_quiet)
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'browser.sqlite'}", "TESTING": True})
+    seed(app)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    app.extensions["sdk_dashboard"]["engine"].dispose()
+
+
+@pytest.fixture
+def page(tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed")
+    with sync_api.sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            user_data_dir=str(tmp_path / "chromium-profile"), executable_path=CHROMIUM,
+            headless=True, args=FLAGS, viewport={"width": 1400, "height": 900},
+        )
+        yield context.new_page()
+        context.close()
+
+
+def test_summary_to_run(live_server, page):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.goto(live_server + "/")
+    assert page.title() == "ExaWorks SDK dashboard"
+    assert page.locator("h1").inner_text() == "Latest results"
+    facilities = page.locator("tr.facility th").all_inner_texts()
+    assert [f.strip().upper() for f in facilities] == ["LLNL", "NERSC", "LOCAL"]
+    dane = page.locator('tr[data-site="llnl-dane"]')
+    assert dane.locator("td.cell-failed").count() >= 1
+    assert dane.locator("svg.spark").count() == 5
+    perlmutter = page.locator('tr[data-site="nersc-perlmutter"]')
+    assert "STALE" in perlmutter.inner_text()
+    assert perlmutter.locator("td.cell-unfinished").count() == 1
+    page.screenshot(path=str(SCREENSHOTS / "summary.png"), full_page=True)
+
+    cell = dane.locator("td.cell-failed a", has_text="failed").first
+    cell_title = cell.get_attribute("title")
+    assert cell_title.startswith("parsl at llnl-dane")
+    cell.click()
+    page.wait_for_url("**/runs/*")
+    assert "at llnl-dane" in page.locator("h1").inner_text()
+    assert page.locator(".run-status .status").inner_text() == "failed"
+    failing_row = page.locator("tr.test-failed")
+    assert failing_row.count() == 1 and "test_htex_mpi" in failing_row.inner_text()
+    log = page.locator("pre.log").first
+    assert "Executor htex_mpi failed" in log.inner_text()
+    assert "\x1b" not in log.inner_text() and "[31m" not in log.inner_text()
+    red = log.locator("span.ansi-fg-red").first
+    assert red.inner_text() == "FAILED"
+    assert red.evaluate("e => getComputedStyle(e).color") == "rgb(255, 107, 107)"
+    assert "parsl" in page.locator("table.list").first.inner_text()  # component versions
+    page.screenshot(path=str(SCREENSHOTS / "run.png"), full_page=True)
+
+    page.locator("h1 a", has_text="llnl-dane").click()
+    page.wait_for_url("**/sites/llnl-dane")
+    assert page.locator("h1").inner_text().startswith("llnl-dane")
+    assert "page 1 of 2" in page.locator(".pager").inner_text()  # 60 runs, 50 per page
+    page.screenshot(path=str(SCREENSHOTS / "site.png"), full_page=True)
+
+    page.locator("a[rel=next]").click()
+    assert "page 2 of 2" in page.locator(".pager").inner_text()
+
+
+def test_unfinished_run_reads_as_interrupted(live_server, page):
+    page.goto(live_server + "/sites/nersc-perlmutter")
+    page.locator("table.runs a").first.click()
+    page.wait_for_url("**/runs/*")
+    text = page.locator("main").inner_text()
+    assert "unfinished / interrupted" in text
+    assert page.locator(".run-status .status").inner_text() == "unfinished"
