@@ -8,7 +8,7 @@ Three steps, each testable on its own:
 2. A generator, registered with ``@generator(name)``, turns the IR into documents (dicts) keyed
    by output path. ``gitlab`` factors the repeated parts into hidden templates joined with
    ``extends:``; another CI system is one more generator.
-3. The ``gitlab`` renderer dumps the documents with ``yaml.safe_dump``: structure is built, not
+3. The ``gitlab`` renderer dumps the documents with a safe YAML dumper: structure is built, not
    templated.
 
 Job scripts stay one line; the logic lives in ``ci/scripts/pipeline/*.sh``.
@@ -16,6 +16,7 @@ Job scripts stay one line; the logic lives in ``ci/scripts/pipeline/*.sh``.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -111,7 +112,7 @@ def _job(kind: str, *, facility: str | None, machine: str | None, site: str | No
          tags: list[str], variables: dict[str, str], id_tokens: dict, rules: list[dict], needs: list | None) -> dict:
     job = {"kind": kind, "facility": facility, "machine": machine, "site": site, "variant": variant,
            "tags": tags, "variables": variables, "id_tokens": id_tokens, "rules": rules, "needs": needs}
-    job.update({k: v for k, v in KINDS[kind].items()})
+    job.update(copy.deepcopy(KINDS[kind]))
     return job
 
 
@@ -267,9 +268,16 @@ def gitlab(ir: dict) -> dict[str, dict]:
 
 # -- 3. the renderer ------------------------------------------------------------------------------
 
+class _NoAliases(yaml.SafeDumper):
+    """Shared sub-dicts (one facility's id_tokens in many jobs) are written out, never as &anchors."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def dump(doc: dict) -> str:
     """YAML with a blank line between top-level entries, so each job reads as a block."""
-    return "\n".join(yaml.safe_dump({key: value}, sort_keys=False, width=110, default_flow_style=False)
+    return "\n".join(yaml.dump({key: value}, Dumper=_NoAliases, sort_keys=False, width=110, default_flow_style=False)
                      for key, value in doc.items())
 
 

@@ -214,3 +214,9 @@ def test_a_registry_edit_reaches_the_pipeline(sdk_tree: Path) -> None:
     assert any(p.startswith("ci/gitlab/ornl.yml: out of date") for p in check(sdk_tree))
     render_all(sdk_tree)
     assert "SCHEDULER_PARAMETERS: -A CSC449 -N 2 -t 01:00:00" in (sdk_tree / "ci/gitlab/ornl.yml").read_text()
+
+
+def test_rendered_files_are_plain_yaml_without_anchors(repo_root: Path) -> None:
+    for path in [repo_root / ".gitlab-ci.yml", *(repo_root / "ci/gitlab").glob("*.yml")]:
+        text = path.read_text()
+        assert "&id" not in text and "*id" not in text, path
