@@ -1,0 +1,170 @@
+"""Upload against a real dashboard process (gunicorn + SQLite), stopped and started again."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from exaworks_sdk.records import RecordWriter, RunFinish, RunStart, Status, TestResult, new_id, utcnow
+from test_harness.cli import main
+from test_harness.upload import State, UploadSettings, spooled_files, upload
+
+SITE = "harness-test"
+pytest.importorskip("dashboard_server", reason="the dashboard is not installed")
+pytest.importorskip("gunicorn", reason="gunicorn is not installed")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Dashboard:
+    """A dashboard process on a fixed port and database, so it can be stopped and started again."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = dict(os.environ, SDK_DASHBOARD_DATABASE_URL=f"sqlite:///{workdir / 'dash.sqlite'}",
+                        SDK_DASHBOARD_SECRET_KEY="harness-tests")
+        self.workdir = workdir
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def flask(self, *args: str) -> str:
+        proc = subprocess.run([sys.executable, "-m", "flask", "--app", "dashboard_server", *args], env=self.env,
+                              capture_output=True, text=True, timeout=60, cwd=self.workdir)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout.strip()
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{self.port}", "dashboard_server:create_app()"],
+            env=self.env, cwd=self.workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{self.url}/api/v1/health", timeout=5).status_code == 200:
+                    return
+            except requests.RequestException:
+                time.sleep(0.2)
+        raise RuntimeError("dashboard did not start")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+            self.proc = None
+
+    def tests_of(self, run_id: str) -> list[dict]:
+        runs = requests.get(f"{self.url}/api/v1/sites/{SITE}/runs/{run_id}", timeout=10).json()
+        items = runs.get("runs", runs) if isinstance(runs, dict) else runs
+        tests: list[dict] = []
+        for run in items:
+            detail = requests.get(f"{self.url}/api/v1/runs/{run['number'] if 'number' in run else run['id']}",
+                                  timeout=10).json()
+            tests += detail.get("tests", [])
+        return tests
+
+
+@pytest.fixture(scope="module")
+def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Dashboard, str]]:
+    dash = Dashboard(tmp_path_factory.mktemp("dashboard"))
+    dash.flask("db", "upgrade")
+    dash.flask("sites", "add", SITE, "--facility", "local")
+    token = dash.flask("tokens", "issue", SITE).splitlines()[-1]
+    dash.start()
+    try:
+        yield dash, token
+    finally:
+        dash.stop()
+
+
+def _record_file(directory: Path, tests: int = 3) -> tuple[Path, str]:
+    run_id = new_id()
+    path = directory / f"{run_id}.jsonl"
+    with RecordWriter(path) as writer:
+        writer.write(RunStart(id=new_id(), run_id=run_id, site=SITE, started_at=utcnow()))
+        for i in range(tests):
+            writer.write(TestResult(id=new_id(), run_id=run_id, suite="upload", test_id=f"test_{i}",
+                                    status=Status.PASSED, duration=0.1))
+        writer.write(RunFinish(id=new_id(), run_id=run_id, finished_at=utcnow(), status=Status.PASSED,
+                               exit_code=0, counts={Status.PASSED: tests}))
+    return path, run_id
+
+
+def _settings(dash: Dashboard, token: str, spool: Path, **kw: object) -> UploadSettings:
+    return UploadSettings(url=dash.url, token=token, spool_dir=spool, retries=2, backoff=0.1, timeout=10, **kw)  # type: ignore[arg-type]
+
+
+def test_upload_is_idempotent(dashboard: tuple[Dashboard, str], tmp_path: Path) -> None:
+    dash, token = dashboard
+    path, run_id = _record_file(tmp_path)
+    first = upload([path], _settings(dash, token, tmp_path / "spool"))
+    assert [o.state for o in first] == [State.SENT] and first[0].accepted == 5
+    again = upload([path], _settings(dash, token, tmp_path / "spool"))
+    assert again[0].state is State.SENT and again[0].accepted == 0 and again[0].duplicates == 5
+    assert sorted(t["test_id"] for t in dash.tests_of(run_id)) == ["test_0", "test_1", "test_2"]
+
+
+def test_dashboard_down_spools_then_resends_exactly_once(dashboard: tuple[Dashboard, str], tmp_path: Path) -> None:
+    dash, token = dashboard
+    spool = tmp_path / "spool"
+    path, run_id = _record_file(tmp_path, tests=4)
+    dash.stop()
+    try:
+        outcome = upload([path], _settings(dash, token, spool))[0]
+        assert outcome.state is State.SPOOLED and "cannot reach" in outcome.detail
+        assert [p.name for p in spooled_files(spool)] == [path.name]
+        # a later upload while still down keeps it
+        assert upload([], _settings(dash, token, spool))[0].state is State.SPOOLED
+        assert spooled_files(spool)
+    finally:
+        dash.start()
+    resent = upload([], _settings(dash, token, spool))
+    assert [o.state for o in resent] == [State.SENT] and resent[0].accepted == 6
+    assert spooled_files(spool) == [], "a sent file must leave the spool"
+    tests = dash.tests_of(run_id)
+    assert sorted(t["test_id"] for t in tests) == [f"test_{i}" for i in range(4)], "every record exactly once"
+
+
+def test_bad_token_is_reported_and_not_marked_sent(dashboard: tuple[Dashboard, str], tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    dash, _ = dashboard
+    path, _ = _record_file(tmp_path)
+    spool = tmp_path / "spool"
+    monkeypatch.setenv("SDK_DASHBOARD_URL", dash.url)
+    monkeypatch.setenv("SDK_DASHBOARD_TOKEN", "nosuchkey:wrongsecret")
+    monkeypatch.setenv("SDK_SPOOL_DIR", str(spool))
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["upload", str(path)]) == 4
+    err = capsys.readouterr().err
+    assert "rejected" in err and "HTTP 401" in err
+    assert [p.name for p in spooled_files(spool)] == [path.name], "a rejected file stays spooled"
+
+
+def test_unwritable_spool_is_a_clear_error(tmp_path: Path) -> None:
+    from test_harness.errors import HarnessError
+    from test_harness.upload import spool
+
+    path, _ = _record_file(tmp_path)
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    with pytest.raises(HarnessError, match="cannot spool .* still at"):
+        spool(path, blocker / "spool")
+
+
+def test_nothing_to_upload_exit_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SDK_DASHBOARD_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("SDK_DASHBOARD_TOKEN", "a:b")
+    monkeypatch.setenv("SDK_SPOOL_DIR", str(tmp_path / "empty"))
+    assert main(["upload"]) == 3
