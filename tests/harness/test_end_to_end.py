@@ -1,0 +1,44 @@
+"""`sdk-test run` end to end on a real, quick component suite (PSI/J's local executor)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from exaworks_sdk.records import RunFinish, RunStart, Status, TestResult, read_records
+from test_harness.cli import main
+
+
+@pytest.mark.slow
+def test_run_psij_suite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("psij", reason="psij-python is not installed")
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("SDK_SITE", "harness-e2e")
+    assert main(["run", "psij", "--results-dir", str(tmp_path), "--jobs", "1"]) == 0
+    files = list(tmp_path.glob("*.jsonl"))
+    assert len(files) == 1 and files[0].with_suffix(".junit.xml").is_file()
+    records = list(read_records(files[0]))
+    start, finish = records[0], records[-1]
+    assert isinstance(start, RunStart) and start.site == "harness-e2e"
+    assert start.components.get("psij-python"), "RunStart must carry the detected psij version"
+    assert isinstance(finish, RunFinish) and finish.status is Status.PASSED
+    results = [r for r in records if isinstance(r, TestResult)]
+    assert len(results) >= 5 and all(r.suite == "psij" for r in results)
+    assert {r.status for r in results} <= {Status.PASSED, Status.SKIPPED}
+    assert "psij" in capsys.readouterr().out
+
+
+def test_list_and_env_commands(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "250")
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "flux" in out and "parsl-rp" in out
+    assert main(["env", "--json"]) == 0
+    assert '"components"' in capsys.readouterr().out
+
+
+def test_run_selection_errors_have_exit_codes(tmp_path: Path) -> None:
+    assert main(["run", "no-such-suite", "--results-dir", str(tmp_path)]) == 2
+    assert main(["run", "-t", "no-such-tag", "--results-dir", str(tmp_path)]) == 3
+    assert not list(tmp_path.glob("*.jsonl")), "nothing runs, nothing is written"
