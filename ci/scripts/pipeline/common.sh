@@ -7,7 +7,7 @@ set -euo pipefail
 cd "${CI_PROJECT_DIR:-$(dirname "${BASH_SOURCE[0]}")/../../..}"
 
 log() { printf '\033[1m[%s %s]\033[0m %s\n' "${SDK_SITE:-?}" "${SDK_VARIANT:-?}" "$*"; }
-die() { log "error: $*" >&2; exit "${2:-2}"; }
+die() { log "error: $1" >&2; exit "${2:-2}"; }
 
 : "${SDK_SITE:?set by the generated job}" "${SDK_VARIANT:?set by the generated job}"
 : "${SDK_PIPELINE_DIR:?set by the generated job}"
