@@ -5,9 +5,11 @@ Tokens are printed once, when issued, and never again.
 
 from __future__ import annotations
 
+import re
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import TextIO
 
 import click
 from flask import Flask, current_app
@@ -18,6 +20,8 @@ from sqlalchemy.orm import Session
 from . import db as dbmod
 from . import migrate, retention, tokens
 from .models import Site, Token
+
+SITE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 
 db_cli = AppGroup("db", help="Database schema.")
 sites_cli = AppGroup("sites", help="Sites that report results.")
@@ -64,6 +68,9 @@ def db_current() -> None:
               help="expected time between reports; later than this marks the site STALE")
 def sites_add(name: str, facility: str, machine: str, scheduler: str, interval_hours: float) -> None:
     """Add or update a site."""
+    if not SITE_NAME.fullmatch(name):
+        raise click.ClickException("site names use letters, digits, '.', '_' and '-' (e.g. llnl-dane)")
+
     def work(session: Session) -> str:
         site = session.scalar(select(Site).where(Site.name == name))
         verb = "updated"
@@ -124,7 +131,7 @@ def tokens_revoke(key_id: str) -> None:
 @click.option("--key-file", type=click.File("r"), default="-",
               help="file holding the key (default: read it from stdin, so it stays out of shell history)")
 @click.option("--label", default="")
-def legacy_add(site: str, key_file: click.utils.LazyFile, label: str) -> None:
+def legacy_add(site: str, key_file: TextIO, label: str) -> None:
     """Register an old runner's opaque key for SITE."""
     key = key_file.read().strip()
     try:

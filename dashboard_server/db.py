@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import current_app, g
@@ -94,12 +93,6 @@ def close_session(_exc: BaseException | None = None) -> None:
 
 def write(work: Callable[[Session], T]) -> T:
     return run_write(current_app.extensions["sdk_dashboard"]["sessionmaker"], work)
-
-
-@contextmanager
-def connection(engine: Engine) -> Iterator[Any]:
-    with engine.connect() as conn:
-        yield conn
 
 
 def ping(engine: Engine) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -17,6 +17,7 @@ from .ingest.store import COUNTERS, derived_status, run_status
 from .models import LatestResult, Run, Site, SuiteRun, TestResultRow, utcnow
 from .schemas import (
     CellOut,
+    DisplayStatus,
     Counts,
     FlakyGroup,
     HistoryEntry,
@@ -78,7 +79,7 @@ def get_site(db: Session, name: str) -> Site:
     return site
 
 
-def _history(db: Session, site_id: int, variant: str, suite: str, length: int) -> list[str]:
+def _history(db: Session, site_id: int, variant: str, suite: str, length: int) -> list[DisplayStatus]:
     rows = db.execute(
         select(SuiteRun, Run.finished_at)
         .join(Run, Run.id == SuiteRun.run_id)
@@ -86,12 +87,12 @@ def _history(db: Session, site_id: int, variant: str, suite: str, length: int) -
         .order_by(SuiteRun.started_at.desc(), SuiteRun.id.desc())
         .limit(length)
     ).all()
-    statuses = []
+    statuses: list[DisplayStatus] = []
     for suite_run, finished_at in reversed(rows):
         status = derived_status(_counts(suite_run))
         if finished_at is None and status not in ("failed", "error"):
             status = "unfinished"
-        statuses.append(status)
+        statuses.append(cast(DisplayStatus, status))
     return statuses
 
 
@@ -110,7 +111,7 @@ def _cells(db: Session, site_ids: list[int], names: dict[int, str], history: int
         counts = _counts(suite_run)
         cells.append(CellOut(
             site=names[latest.site_id], variant=latest.variant, suite=latest.suite,
-            status=run_status(run, counts), run=run.id, run_id=run.run_id, started_at=run.started_at,
+            status=cast(DisplayStatus, run_status(run, counts)), run=run.id, run_id=run.run_id, started_at=run.started_at,
             counts=Counts(**counts),
             history=_history(db, latest.site_id, latest.variant, latest.suite, history) if history else [],
         ))
@@ -211,7 +212,7 @@ def find_run(db: Session, site_name: str, run_id: str) -> list[int]:
 def flips(statuses: list[str]) -> int:
     """Pass/fail changes between consecutive results; skips and errors are ignored."""
     relevant = [s for s in statuses if s in ("passed", "failed")]
-    return sum(1 for a, b in zip(relevant, relevant[1:]) if a != b)
+    return sum(1 for a, b in zip(relevant, relevant[1:], strict=False) if a != b)
 
 
 def test_history(

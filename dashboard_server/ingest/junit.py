@@ -76,7 +76,7 @@ def parse_junit(body: bytes, suite_override: str | None = None) -> list[JUnitCas
         suites = list(root.iter("testsuite"))
     else:
         raise BadInput(f"expected <testsuites> or <testsuite>, got <{tag}>", status=422, code="invalid_junit")
-    cases = []
+    cases: list[JUnitCase] = []
     for element in suites:
         name = suite_override or element.get("name") or "junit"
         cases.extend(_case(name, case) for case in element.findall("testcase"))

@@ -94,7 +94,7 @@ def test_status(phases: dict[str, str]) -> str:
 
 def store_legacy(db: Session, site: Site, data: dict[str, Any]) -> BatchResult:
     kind = record_kind(data)
-    extras = data.get("extras") if isinstance(data.get("extras"), dict) else {}
+    extras: dict[str, Any] = data["extras"] if isinstance(data.get("extras"), dict) else {}
     run_id = _opt_str(data, "run_id", 200)
     branch = _opt_str(data, "branch", 256)
     if branch is None and kind == "start":
@@ -133,7 +133,7 @@ def _apply_start(writer: Writer, run: Run, extras: dict[str, Any], when: datetim
     writer.move_start(run, when)
     run.environment = extras
     run.commit = _opt_str(extras, "git_last_commit", 64)
-    config = extras.get("config") if isinstance(extras.get("config"), dict) else {}
+    config: dict[str, Any] = extras["config"] if isinstance(extras.get("config"), dict) else {}
     run.hostname = _opt_str(config, "id", 256)
 
 
@@ -146,7 +146,7 @@ def _add_test(
     cls = _opt_str(data, "cls")
     name = _opt_str(data, "test_name") or _opt_str(data, "function") or "unnamed"
     test_id = (f"{cls}::{name}" if cls else name)[:MAX_NAME]
-    results = data.get("results") if isinstance(data.get("results"), dict) else {}
+    results: dict[str, Any] = data["results"] if isinstance(data.get("results"), dict) else {}
     phases: dict[str, dict[str, Any]] = {}
     statuses: dict[str, str] = {}
     message = ""

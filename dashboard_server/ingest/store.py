@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -44,10 +44,11 @@ class BatchResult:
             self.runs.append(run.run_id)
 
 
-def _insert(db: Session, table: Any) -> Insert:
+def _insert(db: Session, table: Any) -> Any:
+    """INSERT with ON CONFLICT support (both dialects spell it the same)."""
     dialect = db.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(table)  # type: ignore[no-any-return]
+    return module.insert(table)
 
 
 class Writer:

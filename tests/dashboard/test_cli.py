@@ -20,6 +20,8 @@ def test_site_token_lifecycle(app):
     assert "added site nersc-perlmutter" in result.output
     assert "updated" in invoke(app, "sites", "add", "nersc-perlmutter", "--facility", "NERSC").output
     assert "nersc-perlmutter" in invoke(app, "sites", "list").output
+    for bad in ("a/b", "<script>", "", "-x"):
+        assert invoke(app, "sites", "add", "--", bad).exit_code != 0
 
     issued = invoke(app, "tokens", "issue", "nersc-perlmutter", "--label", "ci", "--expires-days", "30")
     assert issued.exit_code == 0, issued.output
