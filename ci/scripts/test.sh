@@ -27,3 +27,7 @@ stage "docs: build with warnings as errors"
 rm -rf docs/_build
 $BIN/sphinx-build -W --keep-going -n -q docs docs/_build/html
 done_stage
+
+stage "facility pipeline: the local site's pipeline run by gitlab-ci-local, checked on a live dashboard"
+bash ci/scripts/local-pipeline.sh
+done_stage
