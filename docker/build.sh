@@ -36,6 +36,7 @@ BUILD_EXTRA=()
 RUN_CMD=()
 
 STARTED_DAEMON_PID=""                      # set only if this run started it
+CHILD_PID=""                               # docker build/run in progress
 BUILD_CLIENT=""                            # docker CLI that speaks BuildKit
 
 usage() {
@@ -122,7 +123,9 @@ start_daemon() {
     # Networking: no bridge, no iptables rules, no ip_forward change. Builds
     # and runs use the host network, so there is nothing to tear down later
     # and no clash with another dockerd's docker0 on the same machine.
-    dockerd \
+    # setsid: its own session, so a Ctrl-C meant for the build does not also
+    # hit dockerd (matters with --keep-daemon); cleanup stops it by PID.
+    setsid dockerd \
         --data-root "$STATE_DIR/data" \
         --exec-root "$STATE_DIR/exec" \
         --pidfile "$(pid_file)" \
@@ -194,6 +197,11 @@ stop_kept_daemon() {
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
+    if [[ -n "$CHILD_PID" ]] && kill -0 "$CHILD_PID" 2>/dev/null; then
+        say "interrupted; stopping docker client $CHILD_PID"
+        kill -TERM "$CHILD_PID" 2>/dev/null || true
+        wait "$CHILD_PID" 2>/dev/null || true
+    fi
     if [[ -n "$STARTED_DAEMON_PID" ]]; then
         if ((KEEP_DAEMON)); then
             say "keeping dockerd $STARTED_DAEMON_PID: export DOCKER_HOST=$DOCKER_HOST; stop it with: $0 --state-dir $STATE_DIR --stop-daemon"
@@ -202,6 +210,18 @@ cleanup() {
         fi
     fi
     exit "$rc"
+}
+
+# Run a long docker command in the background and wait for it: bash runs a
+# trap only between commands, so this lets SIGTERM/SIGINT reach cleanup at
+# once instead of after the build. Its stdin is /dev/null (no `docker run -i`).
+run_child() {
+    "$@" &
+    CHILD_PID=$!
+    local rc=0
+    wait "$CHILD_PID" || rc=$?
+    CHILD_PID=""
+    return "$rc"
 }
 
 # -------------------------------------------------------------- base image --
@@ -312,7 +332,8 @@ build_image() {
     args+=("${BUILD_EXTRA[@]}")
     say "building target $TARGET as $TAG with $BUILD_CLIENT (BuildKit)"
     local start=$SECONDS
-    DOCKER_BUILDKIT=1 "$BUILD_CLIENT" "${args[@]}"
+    export DOCKER_BUILDKIT=1
+    run_child "$BUILD_CLIENT" "${args[@]}"
     say "built $TAG in $((SECONDS - start))s; size $(docker image inspect --format '{{.Size}}' "$TAG" | numfmt --to=si)B"
     # A new commit changes only the revision label, but leaves the previous
     # image untagged; drop such leftovers of this Dockerfile, nothing else.
@@ -322,7 +343,7 @@ build_image() {
 run_image() {
     say "running $TAG ${RUN_CMD[*]}"
     local rc=0
-    docker run --rm --network host "$TAG" "${RUN_CMD[@]}" || rc=$?
+    run_child docker run --rm --network host "$TAG" "${RUN_CMD[@]}" || rc=$?
     say "container exited with status $rc"
     return "$rc"
 }
