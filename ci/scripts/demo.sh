@@ -1,7 +1,57 @@
 #!/usr/bin/env bash
-# The main job. Until the dashboard and harness land, it validates the
-# manifest and shows what it renders.
+# The main job: a local dashboard on SQLite, with the local suites run by the
+# harness and uploaded to it. It keeps serving until Ctrl-C.
+#
+# Settings (environment):
+#   SDK_DEMO_DIR     where the database, records and logs go      [var/demo]
+#   SDK_DEMO_PORT    the dashboard's port on 127.0.0.1             [8000]
+#   SDK_DEMO_SELECT  arguments for `sdk-test run` (suites, -t TAG)  [all suites]
+#   SDK_DEMO_EXIT=1  check the run through the API and stop instead of serving (CI)
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-.venv/bin/sdk validate
-.venv/bin/sdk render --check
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+VENV="$ROOT/.venv"
+STATE=$(mkdir -p "${SDK_DEMO_DIR:-var/demo}" && cd "${SDK_DEMO_DIR:-var/demo}" && pwd)
+PORT=${SDK_DEMO_PORT:-8000}
+SITE=local-linux
+# Suites the local machine can run, and those it cannot (no Flux, Swift/T or Balsam here).
+RUNNABLE="parsl psij radical-pilot entk maestro mpi libensemble parsl-rp psij-rp"
+NOT_HERE="flux swift-t balsam parsl-flux rp-flux swift-t-in-flux psij-flux"
+
+T0=$SECONDS
+step() { printf '\n\033[1m==> [%3ss] %s\033[0m\n' "$((SECONDS - T0))" "$*"; }
+
+# shellcheck source=ci/scripts/lib/dashboard.sh
+source "$ROOT/ci/scripts/lib/dashboard.sh"
+trap stop_local_dashboard EXIT
+trap 'exit 130' INT TERM
+
+step "1/4 dashboard on SQLite ($STATE/dashboard.sqlite)"
+start_local_dashboard "$STATE" "$SITE" "$PORT"
+echo "serving $DASHBOARD_URL (pid $DASHBOARD_PID)"
+
+step "2/4 the suites (sdk-test run ${SDK_DEMO_SELECT:-})"
+run_status=0
+# shellcheck disable=SC2086
+"$VENV/bin/sdk-test" run --site "$SITE" --variant pip --results-dir "$STATE/results" ${SDK_DEMO_SELECT:-} \
+  || run_status=$?
+record=$(ls -t "$STATE"/results/*.jsonl | head -n 1)
+
+step "3/4 upload $(basename "$record")"
+SDK_DASHBOARD_URL=$DASHBOARD_URL SDK_DASHBOARD_TOKEN=$DASHBOARD_TOKEN SDK_SPOOL_DIR="$STATE/spool" \
+  "$VENV/bin/sdk-test" upload "$record"
+
+step "4/4 the run on the dashboard"
+if [ -z "${SDK_DEMO_SELECT:-}" ]; then
+  # shellcheck disable=SC2086
+  "$VENV/bin/python" ci/scripts/pipeline/check_run.py "$DASHBOARD_URL" "$SITE" "$(basename "$record" .jsonl)" \
+    --passed $RUNNABLE --skipped $NOT_HERE
+fi
+[ "$run_status" -eq 0 ] || echo "sdk-test run exited $run_status: see the run page for the failures"
+
+if [ "${SDK_DEMO_EXIT:-0}" = 1 ]; then
+  exit "$run_status"
+fi
+printf '\n\033[1mDashboard: %s/  (site page: %s/sites/%s). Ctrl-C stops it.\033[0m\n' \
+  "$DASHBOARD_URL" "$DASHBOARD_URL" "$SITE"
+wait "$DASHBOARD_PID"

@@ -35,10 +35,9 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/exaworks-local-pipeline.XXXXXX")
 DASHBOARD_PID=""
 cleanup() {
   local status=$?
-  if [ -n "$DASHBOARD_PID" ] && kill -0 "$DASHBOARD_PID" 2>/dev/null; then
+  if [ -n "$DASHBOARD_PID" ]; then
     echo "local-pipeline: stopping the dashboard (pid $DASHBOARD_PID)"
-    kill "$DASHBOARD_PID" 2>/dev/null || true
-    wait "$DASHBOARD_PID" 2>/dev/null || true
+    stop_local_dashboard
   fi
   if [ "$status" -ne 0 ] && [ -f "$WORK/dashboard.log" ]; then
     echo "--- last lines of the dashboard log ---"; tail -n 20 "$WORK/dashboard.log"
@@ -54,33 +53,11 @@ GCL=$(bash ci/scripts/pipeline/gitlab-ci-local.sh --path)
 echo "gitlab-ci-local $("$GCL" --version) at $GCL"
 
 step "2/5 dashboard on SQLite ($WORK/dashboard.sqlite)"
-export SDK_DASHBOARD_DATABASE_URL="sqlite:///$WORK/dashboard.sqlite"
-export SDK_DASHBOARD_SECRET_KEY=local-pipeline-only
-export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}" no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}"
-flask=("$VENV/bin/flask" --app dashboard_server)
-# The site as the registry (ci/sites/local.yaml) describes it.
-read -r facility machine scheduler interval < <("$VENV/bin/python" - <<'EOF'
-from exaworks_sdk.manifest import load_sites
-site = load_sites()["local"]
-name, m = next(iter(site.machines.items()))
-print(site.facility, name, m.scheduler, m.report_interval_hours)
-EOF
-)
-"${flask[@]}" db upgrade >/dev/null
-"${flask[@]}" sites add "$SITE" --facility "$facility" --machine "$machine" --scheduler "$scheduler" \
-  --interval-hours "$interval"
-TOKEN=$("${flask[@]}" tokens issue "$SITE" --label local-pipeline --expires-days 1 2>/dev/null)
-PORT=$("$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-URL="http://127.0.0.1:$PORT"
-"$VENV/bin/gunicorn" --workers 2 --bind "127.0.0.1:$PORT" --access-logfile - 'dashboard_server:create_app()' \
-  >"$WORK/dashboard.log" 2>&1 &
-DASHBOARD_PID=$!
-for _ in $(seq 1 60); do
-  curl -fsS "$URL/api/v1/health" >/dev/null 2>&1 && break
-  kill -0 "$DASHBOARD_PID" 2>/dev/null || fail "the dashboard exited at start-up"
-  sleep 0.5
-done
-curl -fsS "$URL/api/v1/health" >/dev/null || fail "the dashboard did not answer on $URL"
+# shellcheck source=ci/scripts/lib/dashboard.sh
+source "$ROOT/ci/scripts/lib/dashboard.sh"
+start_local_dashboard "$WORK" "$SITE" || fail "the dashboard did not start"
+URL=$DASHBOARD_URL
+TOKEN=$DASHBOARD_TOKEN
 echo "dashboard at $URL (pid $DASHBOARD_PID), site $SITE, token issued"
 
 step "3/5 private copy of the checkout"

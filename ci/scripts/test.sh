@@ -28,6 +28,10 @@ rm -rf docs/_build
 $BIN/sphinx-build -W --keep-going -n -q docs docs/_build/html
 done_stage
 
+stage "main job: every suite run for real by the harness, uploaded to a local dashboard, checked through its API"
+SDK_DEMO_EXIT=1 SDK_DEMO_DIR="$(mktemp -d)" SDK_DEMO_PORT=0 bash ci/scripts/demo.sh
+done_stage
+
 stage "facility pipeline: the local site's pipeline run by gitlab-ci-local, checked on a live dashboard"
 bash ci/scripts/local-pipeline.sh
 done_stage

@@ -1,0 +1,57 @@
+# shellcheck shell=bash
+# Source me. Start a dashboard on SQLite for one site of the registry, for scripts
+# that need a live one (the demo, the local facility pipeline).
+#
+#   start_local_dashboard STATE_DIR SITE [PORT]   sets DASHBOARD_URL, DASHBOARD_TOKEN, DASHBOARD_PID
+#   stop_local_dashboard                          stops it (safe to call twice, and from a trap)
+#
+# The site's facility, machine, scheduler and reporting interval come from ci/sites/.
+# Expects ROOT (the checkout) and VENV (its virtualenv) to be set.
+
+start_local_dashboard() {
+  local state=$1 site=$2 port=${3:-0}
+  mkdir -p "$state"
+  export SDK_DASHBOARD_DATABASE_URL="sqlite:///$state/dashboard.sqlite"
+  export SDK_DASHBOARD_SECRET_KEY=${SDK_DASHBOARD_SECRET_KEY:-"local-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"}
+  export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}" no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}"
+  local flask=("$VENV/bin/flask" --app dashboard_server)
+  local facility machine scheduler interval
+  read -r facility machine scheduler interval < <("$VENV/bin/python" - "$site" <<'PY'
+import sys
+from exaworks_sdk.manifest import load_sites
+for facility in load_sites().values():
+    for name, machine in facility.machines.items():
+        if f"{facility.facility}-{name}" == sys.argv[1]:
+            print(facility.facility, name, machine.scheduler, machine.report_interval_hours)
+            raise SystemExit(0)
+raise SystemExit(f"site {sys.argv[1]} is not in ci/sites/")
+PY
+  )
+  "${flask[@]}" db upgrade >/dev/null
+  "${flask[@]}" sites add "$site" --facility "$facility" --machine "$machine" --scheduler "$scheduler" \
+    --interval-hours "$interval"
+  DASHBOARD_TOKEN=$("${flask[@]}" tokens issue "$site" --label "local $(date -u +%FT%TZ)" --expires-days 1 2>/dev/null)
+  if [ "$port" = 0 ]; then
+    port=$("$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  fi
+  DASHBOARD_URL="http://127.0.0.1:$port"
+  "$VENV/bin/gunicorn" --workers 2 --bind "127.0.0.1:$port" --access-logfile - 'dashboard_server:create_app()' \
+    >"$state/dashboard.log" 2>&1 &
+  DASHBOARD_PID=$!
+  local _
+  for _ in $(seq 1 60); do
+    curl -fsS "$DASHBOARD_URL/api/v1/health" >/dev/null 2>&1 && break
+    kill -0 "$DASHBOARD_PID" 2>/dev/null || { tail -n 20 "$state/dashboard.log" >&2; echo "the dashboard exited at start-up" >&2; return 1; }
+    sleep 0.5
+  done
+  curl -fsS "$DASHBOARD_URL/api/v1/health" >/dev/null || { echo "the dashboard did not answer on $DASHBOARD_URL" >&2; return 1; }
+  export DASHBOARD_URL DASHBOARD_TOKEN DASHBOARD_PID
+}
+
+stop_local_dashboard() {
+  if [ -n "${DASHBOARD_PID:-}" ] && kill -0 "$DASHBOARD_PID" 2>/dev/null; then
+    kill "$DASHBOARD_PID" 2>/dev/null || true
+    wait "$DASHBOARD_PID" 2>/dev/null || true
+  fi
+  DASHBOARD_PID=""
+}
