@@ -163,6 +163,18 @@ def spool(path: Path, spool_dir: Path) -> Path:
     return target
 
 
+def _unspool(copy: Path) -> str:
+    """Remove a sent file's spooled copy. One that cannot be removed (read-only spool) only
+    comes back as duplicates next time, so it is noted, not an error: the records were sent."""
+    try:
+        copy.unlink(missing_ok=True)
+    except OSError as exc:
+        if not copy.exists():  # a read-only file system refuses even to unlink what is not there
+            return ""
+        return f"; could not remove the spooled copy {copy} ({exc.strerror or exc}), a later upload resends it"
+    return ""
+
+
 def spooled_files(spool_dir: Path) -> list[Path]:
     if not spool_dir.is_dir():
         return []
@@ -186,10 +198,7 @@ def upload(paths: Iterable[Path], settings: UploadSettings, include_spool: bool 
             outcome = FileOutcome(path, state, detail=str(exc))
             if path.exists():
                 outcome.spooled_at = spool(path, settings.spool_dir)
-        else:
-            if in_spool:
-                path.unlink(missing_ok=True)
-            else:  # a fresh copy may have been spooled by an earlier failed attempt
-                (settings.spool_dir / path.name).unlink(missing_ok=True)
+        else:  # sent: drop its spooled copy (a fresh file may have one from an earlier failed attempt)
+            outcome.detail += _unspool(path if in_spool else settings.spool_dir / path.name)
         outcomes.append(outcome)
     return outcomes
