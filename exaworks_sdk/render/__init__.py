@@ -98,7 +98,7 @@ def check(root: Path) -> list[str]:
 
 
 # Importing a renderer module registers it; add new artifact modules here.
-RENDERER_MODULES = ("schema", "pip", "spack", "docs", "gitlab")
+RENDERER_MODULES = ("schema", "pip", "spack", "docs", "gitlab", "docker")
 
 
 def _import_renderers() -> None:
