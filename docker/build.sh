@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Build (and optionally run) an ExaWorks SDK image from docker/Dockerfile.
+# Build (and optionally run) an ExaWorks SDK image from docker/Dockerfile.<os>, which `sdk render`
+# generates from components/ together with docker/images.env (the image matrix, sourced below).
 #
 # Steps, in order:
 #   1. ensure_daemon      use $DOCKER_HOST if it answers, else start a private
 #                         dockerd whose whole state lives under --state-dir
-#   2. ensure_base_image  debian:bookworm-slim: already present, `docker pull`
-#                         (with a timeout), or built locally with debootstrap
+#   2. ensure_base_image  the OS's base image: already present, `docker pull`
+#                         (with a timeout), or, for Debian, built locally with
+#                         debootstrap
 #   3. build_image        BuildKit build of --target, with the extra CA bundle
 #                         passed as a build secret (never stored in a layer)
 #   4. run_image          with --run: `docker run --rm <tag> [cmd...]`
@@ -18,14 +20,21 @@ set -euo pipefail
 
 readonly REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly IMAGE_SOURCE="https://github.com/ExaWorks/SDK"   # label set by the Dockerfile
+# The image matrix (generated): SDK_IMAGE_NAME, SDK_RELEASE, SDK_COMBINATIONS, defaults and
+# SDK_BASE_IMAGE_<os> / SDK_OS_FAMILY_<os> / SDK_DEFAULT_{MPI,PYTHON}_<os>.
+# shellcheck source=images.env
+source "$REPO_ROOT/docker/images.env"
 
 # ---------------------------------------------------------------- defaults --
 STATE_DIR="${SDK_DOCKER_STATE:-/var/tmp/exaworks-docker}"
 TARGET="python-stack"
+OS="$SDK_DEFAULT_OS"
+MPI=""                                     # default: SDK_DEFAULT_MPI_<os>
+PYTHON=""                                  # default: SDK_DEFAULT_PYTHON_<os>
 TAG=""
 EXTRA_CA="${SDK_EXTRA_CA:-}"
-BASE_IMAGE="${SDK_BASE_IMAGE:-debian:bookworm-slim}"
-DEBIAN_SUITE="${SDK_DEBIAN_SUITE:-bookworm}"
+BASE_IMAGE=""                              # default: $SDK_BASE_IMAGE, else SDK_BASE_IMAGE_<os>
+DEBIAN_SUITE=""                            # default: $SDK_DEBIAN_SUITE, else the OS id
 DEBIAN_MIRROR="${SDK_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 PULL_TIMEOUT="${SDK_PULL_TIMEOUT:-20}"     # seconds; 0 skips the pull
 DAEMON_TIMEOUT="${SDK_DAEMON_TIMEOUT:-60}" # seconds to wait for `docker info`
@@ -44,7 +53,12 @@ usage() {
 Usage: docker/build.sh [options] [-- command to run in the image]
 
   --target NAME      Dockerfile stage to build (default: $TARGET)
-  --tag TAG          image tag (default: exaworks/sdk:<target>)
+  --os OS            docker/Dockerfile.<OS> (default: $SDK_DEFAULT_OS)
+  --mpi MPI          MPI flavour (default: the matrix default for the OS)
+  --python VERSION   Python version (default: the matrix default for the OS)
+                     OS-MPI-PYTHON must be one of: $SDK_COMBINATIONS
+  --tag TAG          image tag (default: $SDK_IMAGE_NAME:$SDK_RELEASE-<os>-<mpi>-py<python>,
+                     with -<target> appended unless the target is sdk)
   --extra-ca FILE    extra CA bundle (PEM) trusted during the build only,
                      e.g. an intercepting proxy's CA (env: SDK_EXTRA_CA)
   --build-arg K=V    passed to docker build (repeatable)
@@ -70,6 +84,9 @@ parse_args() {
     while (($#)); do
         case "$1" in
             --target) TARGET="${2:?--target needs a value}"; shift ;;
+            --os) OS="${2:?--os needs a value}"; shift ;;
+            --mpi) MPI="${2:?--mpi needs a value}"; shift ;;
+            --python) PYTHON="${2:?--python needs a value}"; shift ;;
             --tag) TAG="${2:?--tag needs a value}"; shift ;;
             --extra-ca) EXTRA_CA="${2:?--extra-ca needs a file}"; shift ;;
             --build-arg) BUILD_EXTRA+=(--build-arg "${2:?--build-arg needs K=V}"); shift ;;
@@ -84,7 +101,20 @@ parse_args() {
         esac
         shift
     done
-    TAG="${TAG:-exaworks/sdk:$TARGET}"
+    local mpi_var="SDK_DEFAULT_MPI_$OS" py_var="SDK_DEFAULT_PYTHON_$OS" base_var="SDK_BASE_IMAGE_$OS"
+    [[ -f "$REPO_ROOT/docker/Dockerfile.$OS" && -n "${!base_var:-}" ]] \
+        || die "no image for OS '$OS' (docker/Dockerfile.<os> for: $(sed -n 's/^SDK_BASE_IMAGE_//p' "$REPO_ROOT/docker/images.env" | cut -d= -f1 | tr '\n' ' '))"
+    MPI="${MPI:-${!mpi_var}}"
+    PYTHON="${PYTHON:-${!py_var}}"
+    [[ " $SDK_COMBINATIONS " == *" $OS-$MPI-$PYTHON "* ]] \
+        || die "$OS-$MPI-$PYTHON is not in the image matrix: $SDK_COMBINATIONS"
+    BASE_IMAGE="${SDK_BASE_IMAGE:-${!base_var}}"
+    local family_var="SDK_OS_FAMILY_$OS"
+    OS_FAMILY="${!family_var}"
+    DEBIAN_SUITE="${SDK_DEBIAN_SUITE:-$OS}"
+    local suffix="-$TARGET"
+    [[ "$TARGET" == sdk ]] && suffix=""
+    TAG="${TAG:-$SDK_IMAGE_NAME:$SDK_RELEASE-$OS-$MPI-py$PYTHON$suffix}"
     if [[ -n "$EXTRA_CA" && ! -r "$EXTRA_CA" ]]; then
         die "extra CA bundle not readable: $EXTRA_CA"
     fi
@@ -235,8 +265,11 @@ ensure_base_image() {
         if timeout "$PULL_TIMEOUT" docker pull --quiet "$BASE_IMAGE" >&2; then
             return
         fi
-        say "pull failed; building $BASE_IMAGE with debootstrap instead"
+        say "pull failed"
     fi
+    [[ "$OS_FAMILY" == debian ]] \
+        || die "cannot get $BASE_IMAGE: pull it, or load it with docker load (only Debian has a debootstrap fallback)"
+    say "building $BASE_IMAGE with debootstrap instead"
     import_debootstrap_image
 }
 
@@ -312,25 +345,26 @@ pick_build_client() {
 
 build_image() {
     pick_build_client
-    local version revision
-    version="$(git -C "$REPO_ROOT" describe --tags --always --dirty 2>/dev/null || echo 0.0.0.dev0)"
-    revision="$(git -C "$REPO_ROOT" rev-parse HEAD 2>/dev/null || echo unknown)"
+    local revision
+    revision="${SDK_REVISION:-$(git -C "$REPO_ROOT" rev-parse HEAD 2>/dev/null || echo unknown)}"
     local args=(
         build "$REPO_ROOT"
-        --file "$REPO_ROOT/docker/Dockerfile"
+        --file "$REPO_ROOT/docker/Dockerfile.$OS"
         --target "$TARGET"
         --tag "$TAG"
         --network host
         --build-arg "BASE_IMAGE=$BASE_IMAGE"
-        --build-arg "SDK_VERSION=$version"
+        --build-arg "MPI=$MPI"
+        --build-arg "PYTHON_VERSION=$PYTHON"
         --build-arg "SDK_REVISION=$revision"
+        --build-arg "IMAGE_TAG=$TAG"
     )
     if [[ -n "$EXTRA_CA" ]]; then
         args+=(--secret "id=extra_ca,src=$(realpath "$EXTRA_CA")")
         say "extra CA bundle $EXTRA_CA is passed as build secret 'extra_ca'"
     fi
     args+=("${BUILD_EXTRA[@]}")
-    say "building target $TARGET as $TAG with $BUILD_CLIENT (BuildKit)"
+    say "building target $TARGET of docker/Dockerfile.$OS (MPI=$MPI, Python $PYTHON) as $TAG with $BUILD_CLIENT (BuildKit)"
     local start=$SECONDS
     export DOCKER_BUILDKIT=1
     run_child "$BUILD_CLIENT" "${args[@]}"
