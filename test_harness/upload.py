@@ -157,7 +157,9 @@ def spool(path: Path, spool_dir: Path) -> Path:
             partial.unlink(missing_ok=True)
         except OSError:
             pass
-        raise HarnessError(f"cannot spool {path} into {spool_dir}: {exc.strerror or exc}. The record is "
+        reason = "it exists and is not a directory" if spool_dir.exists() and not spool_dir.is_dir() else (
+            exc.strerror or str(exc))
+        raise HarnessError(f"cannot spool {path} into {spool_dir}: {reason}. The record is "
                            f"still at {path}; free space or set SDK_SPOOL_DIR, then run "
                            f"`sdk-test upload {path}`") from None
     return target
@@ -197,7 +199,10 @@ def upload(paths: Iterable[Path], settings: UploadSettings, include_spool: bool 
             state = State.REJECTED if isinstance(exc, _Rejected) else State.SPOOLED
             outcome = FileOutcome(path, state, detail=str(exc))
             if path.exists():
-                outcome.spooled_at = spool(path, settings.spool_dir)
+                try:
+                    outcome.spooled_at = spool(path, settings.spool_dir)
+                except HarnessError as error:  # say why it had to be spooled, too
+                    raise HarnessError(f"{path.name} was not sent ({outcome.detail}) and {error}") from None
         else:  # sent: drop its spooled copy (a fresh file may have one from an earlier failed attempt)
             outcome.detail += _unspool(path if in_spool else settings.spool_dir / path.name)
         outcomes.append(outcome)
