@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Publish job (one per image matrix entry): build the SDK image with docker/build.sh and push
+# Publish job (one per image matrix entry): build the sdk target of docker/Dockerfile.$SDK_OS with
+# docker/build.sh, prove the image, then push
 #   $SDK_IMAGE_NAME:$SDK_RELEASE-$SDK_OS-$SDK_MPI-py$SDK_PYTHON_VERSION   (+ :latest for $SDK_LATEST)
+# Proof before the push: the image's default command (the harness's smoke suites, Flux and Swift/T
+# included) passes, and tests/docker finds the OS, MPI and Python the tag names.
 # Registry login: SDK_REGISTRY_USER / SDK_REGISTRY_PASSWORD (masked CI/CD variables), optional
 # SDK_REGISTRY (default Docker Hub). SDK_DRY_RUN=1 prints the commands instead of running them.
 set -euo pipefail
@@ -13,10 +16,17 @@ tag="$SDK_IMAGE_NAME:$SDK_RELEASE-$SDK_OS-$SDK_MPI-py$SDK_PYTHON_VERSION"
 tags=("$tag")
 [ "$SDK_OS-$SDK_MPI-$SDK_PYTHON_VERSION" = "$SDK_LATEST" ] && tags+=("$SDK_IMAGE_NAME:latest")
 
+# The job's variables and docker/ are rendered from the same manifest; a mismatch means a stale render.
+matrix=$(source docker/images.env && echo "$SDK_IMAGE_NAME $SDK_RELEASE $SDK_COMBINATIONS")
+case " $matrix " in
+  " $SDK_IMAGE_NAME $SDK_RELEASE"*" $SDK_OS-$SDK_MPI-$SDK_PYTHON_VERSION "*) ;;
+  *) echo "publish: $tag is not in docker/images.env ($matrix); run sdk render" >&2; exit 2 ;;
+esac
+
 run() { echo "+ $*"; [ "${SDK_DRY_RUN:-0}" = 1 ] || "$@"; }
 
 if [ -z "${DOCKER_HOST:-}" ]; then
-  # build.sh starts a private dockerd; keep it for the push and stop it on the way out.
+  # build.sh starts a private dockerd; keep it for the checks and the push, stop it on the way out.
   export DOCKER_HOST="unix://${SDK_DOCKER_STATE:-/var/tmp/exaworks-docker}/docker.sock"
   keep=(--keep-daemon)
   trap 'run docker/build.sh --stop-daemon' EXIT
@@ -25,9 +35,13 @@ else
 fi
 
 echo "publish: ${tags[*]} (base $base)"
-run docker/build.sh --target sdk --tag "$tag" "${keep[@]}" \
-  --build-arg "BASE_IMAGE=$base" --build-arg "MPI=$SDK_MPI" --build-arg "PYTHON_VERSION=$SDK_PYTHON_VERSION" \
-  --build-arg "SDK_VERSION=$SDK_RELEASE" --build-arg "SDK_REVISION=${CI_COMMIT_SHA:-unknown}"
+export SDK_BASE_IMAGE="$base" SDK_REVISION="${CI_COMMIT_SHA:-unknown}"
+run docker/build.sh --target sdk --os "$SDK_OS" --mpi "$SDK_MPI" --python "$SDK_PYTHON_VERSION" \
+  --tag "$tag" "${keep[@]}" --build-arg "BASE_IMAGE=$base"
+run docker run --rm --network host "$tag"
+python="${SDK_PYTHON:-.venv/bin/python}"
+[ -x "$python" ] || python=python3
+SDK_DOCKER_IMAGE="$tag" run "$python" -m pytest tests/docker -m docker -q -p no:cacheprovider
 for extra in "${tags[@]:1}"; do run docker tag "$tag" "$extra"; done
 if [ -n "${SDK_REGISTRY_USER:-}" ]; then
   echo "+ docker login ${SDK_REGISTRY:-docker.io} -u $SDK_REGISTRY_USER --password-stdin"
