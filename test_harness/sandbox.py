@@ -14,8 +14,13 @@ import sys
 from pathlib import Path
 
 
+# The harness's own credentials: suites never need them, and a failing test that prints its
+# environment would carry them into the uploaded record and onto the dashboard's pages.
+WITHHELD = ("SDK_DASHBOARD_TOKEN",)
+
+
 def suite_environment(sandbox: Path, base: dict[str, str] | None = None) -> dict[str, str]:
-    env = dict(os.environ if base is None else base)
+    env = {k: v for k, v in (os.environ if base is None else base).items() if k not in WITHHELD}
     home = sandbox / "home"
     tmp = sandbox / "tmp"
     for directory in (home, tmp):
