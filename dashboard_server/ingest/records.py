@@ -74,6 +74,7 @@ def store_batch(db: Session, site: Site, records: list[AnyRecord]) -> BatchResul
         if isinstance(record, RunStart) and record.site != site.name:
             raise AuthError(403, f"this token writes for site {site.name!r}, not {record.site!r}")
     writer = Writer(db, site)
+    writer.prefetch(record.id for record in records)
     for record in records:
         digest = content_hash(record.to_line())
         if writer.is_duplicate(record.id, digest):

@@ -1,19 +1,24 @@
 """Writing runs and test rows, shared by the three upload formats.
 
 A ``Writer`` lives for one write transaction. It answers "have we seen this record id?"
-from the ledger, inserts rows, and at the end applies counter deltas with atomic
+from the ledger, collects rows, and at the end inserts them, applies counter deltas with atomic
 ``UPDATE ... SET n = n + :d`` statements and moves the ``latest_results`` pointers forward.
+
+The cost per batch is a handful of statements, not a few per record: ``prefetch`` reads the
+ledger for a whole batch at once, and test rows, ledger rows and the per-(run, suite) updates
+go out as one ``executemany`` each (see ``bench/ingest.py`` for the figures).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -23,6 +28,8 @@ from ..models import LatestResult, Run, SeenRecord, Site, SuiteRun, TestResultRo
 from ..validation import BadInput
 
 COUNTERS = ("passed", "failed", "skipped", "error")
+TEST_DEFAULTS: dict[str, Any] = {"duration": 0.0, "started_at": None, "message": "", "output": "", "phases": {}}
+PREFETCH_CHUNK = 500  # ids per IN (...) list
 
 
 def content_hash(text: str) -> str:
@@ -60,17 +67,38 @@ class Writer:
         self._seen: dict[str, str] = {}
         self._deltas: dict[tuple[int, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
         self._touched: dict[int, Run] = {}
+        self._now = utcnow()
+        self._ledger: dict[str, tuple[int, str] | None] = {}  # prefetched: id -> (site, hash) or absent
+        self._test_rows: list[dict[str, Any]] = []
+        self._ledger_rows: list[dict[str, Any]] = []
 
     # -- idempotency ------------------------------------------------------------------
+    def prefetch(self, record_ids: Iterable[str]) -> None:
+        """Read the ledger entries of a whole batch in a few queries (``is_duplicate`` uses them)."""
+        ids = [i for i in dict.fromkeys(record_ids) if i not in self._ledger]
+        for start in range(0, len(ids), PREFETCH_CHUNK):
+            chunk = ids[start:start + PREFETCH_CHUNK]
+            self._ledger.update(dict.fromkeys(chunk))
+            rows = self.db.execute(
+                select(SeenRecord.record_id, SeenRecord.site_id, SeenRecord.content_hash)
+                .where(SeenRecord.record_id.in_(chunk))
+            )
+            for record_id, site_id, digest in rows:
+                self._ledger[record_id] = (site_id, digest)
+
     def is_duplicate(self, record_id: str, digest: str) -> bool:
         """True if already stored with this content; raises 409 if stored with other content."""
         known = self._seen.get(record_id)
         if known is None:
-            row = self.db.get(SeenRecord, record_id)
-            if row is not None:
-                if row.site_id != self.site.id:
+            if record_id in self._ledger:
+                entry = self._ledger[record_id]
+            else:
+                row = self.db.get(SeenRecord, record_id)
+                entry = None if row is None else (row.site_id, row.content_hash)
+            if entry is not None:
+                if entry[0] != self.site.id:
                     raise conflict(f"record id {record_id!r} is already used by another site")
-                known = row.content_hash
+                known = entry[1]
         if known is None:
             return False
         if known != digest:
@@ -82,10 +110,9 @@ class Writer:
         return True
 
     def remember(self, record_id: str, kind: str, digest: str, run: Run) -> None:
-        self.db.add(
-            SeenRecord(
-                record_id=record_id, site_id=self.site.id, run_id=run.id, kind=kind, content_hash=digest
-            )
+        self._ledger_rows.append(
+            {"record_id": record_id, "site_id": self.site.id, "run_id": run.id, "kind": kind,
+             "content_hash": digest, "received_at": self._now}
         )
         self._seen[record_id] = digest
         self.result.accepted += 1
@@ -122,38 +149,48 @@ class Writer:
 
     # -- tests ------------------------------------------------------------------------
     def add_test(self, run: Run, record_id: str, **fields: Any) -> None:
-        self.db.add(TestResultRow(run_id=run.id, record_id=record_id, **fields))
+        self._test_rows.append({**TEST_DEFAULTS, "run_id": run.id, "record_id": record_id, **fields})
         self._deltas[(run.id, fields["suite"])][Status(fields["status"]).value] += 1
         self._touched[run.id] = run
 
     # -- end of batch -----------------------------------------------------------------
     def close(self) -> BatchResult:
         self.db.flush()
-        for (run_id, suite), delta in sorted(self._deltas.items()):
-            run = self._touched[run_id]
-            self._bump(run, suite, delta)
+        if self._test_rows:
+            self.db.execute(insert(TestResultRow.__table__), self._test_rows)
+        if self._ledger_rows:
+            self.db.execute(insert(SeenRecord.__table__), self._ledger_rows)
+        cells = [(self._touched[run_id], suite, delta) for (run_id, suite), delta in sorted(self._deltas.items())]
+        if cells:
+            self._bump(cells)
         if self._touched:
             self.db.execute(update(Site).where(Site.id == self.site.id).values(last_seen_at=utcnow()))
         return self.result
 
-    def _bump(self, run: Run, suite: str, delta: dict[str, int]) -> None:
-        row = {"run_id": run.id, "site_id": run.site_id, "variant": run.variant, "suite": suite,
-               "started_at": run.started_at, **dict.fromkeys(COUNTERS, 0)}
-        self.db.execute(_insert(self.db, SuiteRun).values(**row).on_conflict_do_nothing())
+    def _bump(self, cells: list[tuple[Run, str, dict[str, int]]]) -> None:
+        """Counters and latest pointers of every touched (run, suite): three statements in all,
+        in sorted order so concurrent writers take row locks in the same order."""
+        suite_runs, latest_results = SuiteRun.__table__, LatestResult.__table__
         self.db.execute(
-            update(SuiteRun)
-            .where(SuiteRun.run_id == run.id, SuiteRun.suite == suite)
-            .values({name: getattr(SuiteRun, name) + n for name, n in delta.items() if n})
+            _insert(self.db, suite_runs).on_conflict_do_nothing(),
+            [{"run_id": run.id, "site_id": run.site_id, "variant": run.variant, "suite": suite,
+              "started_at": run.started_at, **dict.fromkeys(COUNTERS, 0)} for run, suite, _ in cells],
         )
-        latest = _insert(self.db, LatestResult).values(
-            site_id=run.site_id, variant=run.variant, suite=suite, run_id=run.id, started_at=run.started_at
+        self.db.execute(
+            update(suite_runs)
+            .where(suite_runs.c.run_id == bindparam("b_run"), suite_runs.c.suite == bindparam("b_suite"))
+            .values({name: suite_runs.c[name] + bindparam(f"b_{name}") for name in COUNTERS}),
+            [{"b_run": run.id, "b_suite": suite, **{f"b_{name}": n for name, n in delta.items()}}
+             for run, suite, delta in cells],
         )
+        latest = _insert(self.db, latest_results)
         latest = latest.on_conflict_do_update(
             index_elements=["site_id", "variant", "suite"],
             set_={"run_id": latest.excluded.run_id, "started_at": latest.excluded.started_at},
-            where=LatestResult.started_at <= latest.excluded.started_at,
+            where=latest_results.c.started_at <= latest.excluded.started_at,
         )
-        self.db.execute(latest)
+        self.db.execute(latest, [{"site_id": run.site_id, "variant": run.variant, "suite": suite,
+                                  "run_id": run.id, "started_at": run.started_at} for run, suite, _ in cells])
 
 
 def derived_status(counts: dict[str, int]) -> str:
