@@ -154,11 +154,12 @@ def records_load(path: Path, site: str) -> None:
 
 
 @retention_cli.command("run")
-@click.option("--days", type=int, default=None, help="default: RETENTION_DAYS from the config")
+@click.option("--days", type=click.IntRange(min=1), default=None,
+              help="default: RETENTION_DAYS from the config")
 def retention_run(days: int | None) -> None:
-    days = days or current_app.config.get("RETENTION_DAYS")
-    if not days:
-        raise click.ClickException("give --days or set SDK_DASHBOARD_RETENTION_DAYS")
+    days = days if days is not None else current_app.config.get("RETENTION_DAYS")
+    if not days or int(days) < 1:
+        raise click.ClickException("give --days N (N >= 1) or set SDK_DASHBOARD_RETENTION_DAYS to N")
     changed = _write(lambda s: retention.prune_logs(s, int(days)))
     click.echo(f"cleared logs of {changed} test results older than {days} days")
 
