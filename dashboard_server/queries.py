@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 
 from .ingest.store import COUNTERS, derived_status, run_status
 from .models import LatestResult, Run, Site, SuiteRun, TestResultRow, utcnow
+from .streaks import failure_streak, what_changed
 from .schemas import (
     CellOut,
+    Change,
     DisplayStatus,
     Counts,
     FlakyGroup,
@@ -27,6 +29,7 @@ from .schemas import (
     SiteDetail,
     SiteOut,
     SummaryOut,
+    SuiteStreak,
     SummaryRow,
     TestHistory,
     TestOut,
@@ -109,11 +112,17 @@ def _cells(db: Session, site_ids: list[int], names: dict[int, str], history: int
     cells = []
     for latest, suite_run, run in rows:
         counts = _counts(suite_run)
+        status = run_status(run, counts)
+        streak = failure_streak(db, latest.site_id, latest.variant, latest.suite) \
+            if status in ("failed", "error") else None
         cells.append(CellOut(
             site=names[latest.site_id], variant=latest.variant, suite=latest.suite,
-            status=cast(DisplayStatus, run_status(run, counts)), run=run.id, run_id=run.run_id, started_at=run.started_at,
+            status=cast(DisplayStatus, status), run=run.id, run_id=run.run_id, started_at=run.started_at,
             counts=Counts(**counts),
             history=_history(db, latest.site_id, latest.variant, latest.suite, history) if history else [],
+            failing_since=streak.first_failing.started_at if streak else None,
+            first_failing_run=streak.first_failing.run_id if streak else None,
+            last_passing_run=streak.last_passing.run_id if streak and streak.last_passing else None,
         ))
     return cells
 
@@ -193,11 +202,31 @@ def run_detail(db: Session, run_pk: int) -> RunDetail:
         counts[test.status] += 1
     return RunDetail(
         **_run_out(run, run.site.name, counts), environment=run.environment or {},
-        components=run.components or {},
+        components=run.components or {}, streaks=_streaks(db, run, tests),
         tests=[TestOut(suite=t.suite, test_id=t.test_id, status=t.status, duration=t.duration,  # type: ignore[arg-type]
                        started_at=t.started_at, message=t.message, output=t.output,
                        phases=t.phases or {}) for t in tests],
     )
+
+
+def _streaks(db: Session, run: Run, tests: list[TestResultRow]) -> list[SuiteStreak]:
+    """Where each suite failing in this run started failing, and what changed then."""
+    failing = sorted({t.suite for t in tests if t.status in ("failed", "error")})
+    out = []
+    for suite in failing:
+        streak = failure_streak(db, run.site_id, run.variant, suite, until=run.started_at)
+        if streak is None:
+            continue
+        first = db.get(Run, streak.first_failing.run_id)
+        last_pass = db.get(Run, streak.last_passing.run_id) if streak.last_passing else None
+        changes = what_changed(last_pass, first) if first is not None and last_pass is not None else {}
+        out.append(SuiteStreak(
+            suite=suite, failing_since=streak.first_failing.started_at,
+            first_failing_run=streak.first_failing.run_id,
+            last_passing_run=last_pass.id if last_pass else None,
+            changes=[Change(name=k, before=v[0], after=v[1]) for k, v in changes.items()],
+        ))
+    return out
 
 
 def find_run(db: Session, site_name: str, run_id: str) -> list[int]:

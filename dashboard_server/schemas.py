@@ -88,10 +88,27 @@ class TestOut(_Out):
     phases: dict[str, Any]
 
 
+class Change(_Out):
+    name: str
+    before: Any
+    after: Any
+
+
+class SuiteStreak(_Out):
+    """For a suite failing in this run: where its failure streak began and what changed then."""
+
+    suite: str
+    failing_since: datetime
+    first_failing_run: int
+    last_passing_run: int | None
+    changes: list[Change]
+
+
 class RunDetail(RunOut):
     environment: dict[str, Any]
     components: dict[str, Any]
     tests: list[TestOut]
+    streaks: list[SuiteStreak] = Field(default_factory=list)
 
 
 class CellOut(_Out):
@@ -104,6 +121,9 @@ class CellOut(_Out):
     started_at: datetime
     counts: Counts
     history: list[DisplayStatus] = Field(description="recent statuses, oldest first")
+    failing_since: datetime | None = Field(None, description="start of the current failure streak")
+    first_failing_run: int | None = Field(None, description="run number where the streak began")
+    last_passing_run: int | None = Field(None, description="run number of the last pass before it")
 
 
 class SummaryRow(_Out):

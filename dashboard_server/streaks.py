@@ -1,0 +1,75 @@
+"""Since when has a suite been failing at a site, and what changed when it started?
+
+A failure streak is the run of failing (failed or error) results for one site ×
+variant × suite since its last pass. Runs where the suite was only skipped
+neither start nor end a streak. Both questions are answered with two indexed
+lookups on ``suite_runs`` (ix_suite_runs_cell), whatever the stored history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import Run, SuiteRun
+
+# Run fields compared between the last passing and the first failing run.
+RUN_FIELDS = ("sdk_version", "variant", "branch", "commit", "hostname")
+# Environment facts worth showing when they change (the rest is noise such as times and ids).
+ENVIRONMENT_FACTS = ("python", "os", "kernel", "arch", "mpi", "schedulers", "cpu_count")
+
+
+@dataclass(frozen=True)
+class Streak:
+    first_failing: SuiteRun
+    last_passing: SuiteRun | None
+
+
+def _cell(site_id: int, variant: str, suite: str) -> tuple[Any, ...]:
+    return (SuiteRun.site_id == site_id, SuiteRun.variant == variant, SuiteRun.suite == suite)
+
+
+def _failing() -> Any:
+    return (SuiteRun.failed > 0) | (SuiteRun.error > 0)
+
+
+def _passing() -> Any:
+    return (SuiteRun.failed == 0) & (SuiteRun.error == 0) & (SuiteRun.passed > 0)
+
+
+def failure_streak(db: Session, site_id: int, variant: str, suite: str,
+                   until: datetime | None = None) -> Streak | None:
+    """The streak a cell is in at ``until`` (default: now), or None when it was not failing."""
+    cell = _cell(site_id, variant, suite) + ((SuiteRun.started_at <= until,) if until else ())
+    last_passing = db.scalars(
+        select(SuiteRun).where(*cell, _passing())
+        .order_by(SuiteRun.started_at.desc(), SuiteRun.id.desc()).limit(1)
+    ).first()
+    query = select(SuiteRun).where(*cell, _failing())
+    if last_passing is not None:
+        query = query.where(SuiteRun.started_at > last_passing.started_at)
+    first_failing = db.scalars(query.order_by(SuiteRun.started_at, SuiteRun.id).limit(1)).first()
+    if first_failing is None:
+        return None
+    return Streak(first_failing=first_failing, last_passing=last_passing)
+
+
+def what_changed(before: Run, after: Run) -> dict[str, tuple[Any, Any]]:
+    """Component versions, run fields and key environment facts that differ between two runs."""
+    changes: dict[str, tuple[Any, Any]] = {}
+    old, new = before.components or {}, after.components or {}
+    for name in sorted(old.keys() | new.keys()):
+        if old.get(name) != new.get(name):
+            changes[name] = (old.get(name), new.get(name))
+    for field in RUN_FIELDS:
+        if getattr(before, field) != getattr(after, field):
+            changes[field] = (getattr(before, field), getattr(after, field))
+    old_env, new_env = before.environment or {}, after.environment or {}
+    for fact in ENVIRONMENT_FACTS:
+        if old_env.get(fact) != new_env.get(fact):
+            changes[f"environment.{fact}"] = (old_env.get(fact), new_env.get(fact))
+    return changes

@@ -1,0 +1,76 @@
+"""Since when a suite has been failing, and what changed when it started."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask.testing import FlaskClient
+
+from dashboard_helpers import make_run, now, upload
+
+
+def _upload_run(client: FlaskClient, token: str, hours_ago: int, status: str,
+                parsl: str = "2026.10.26", commit: str = "aaa") -> str:
+    records = make_run(tests={"test_a": status, "test_b": "passed" if status != "skipped" else "skipped"},
+                       started_at=now() - timedelta(hours=hours_ago))
+    records[0]["components"]["parsl"] = parsl
+    records[0]["commit"] = commit
+    assert upload(client, token, records).status_code == 200
+    return records[0]["run_id"]
+
+
+def _run_number(client: FlaskClient, run_id: str) -> int:
+    return client.get(f"/api/v1/sites/local-linux/runs/{run_id}").get_json()[0]["id"]
+
+
+def _cell(client: FlaskClient) -> dict[str, Any]:
+    summary = client.get("/api/v1/summary").get_json()
+    return summary["rows"][0]["cells"]["psij"]
+
+
+def test_failure_streak_starts_at_the_first_failure_after_the_last_pass(client: FlaskClient, token: str) -> None:
+    _upload_run(client, token, 10, "failed")                      # an older, finished streak
+    _upload_run(client, token, 9, "passed")
+    last_pass = _upload_run(client, token, 8, "passed")
+    first_fail = _upload_run(client, token, 7, "failed", parsl="2026.11.02", commit="bbb")
+    _upload_run(client, token, 6, "skipped", parsl="2026.11.02", commit="bbb")  # skips do not end it
+    latest = _upload_run(client, token, 5, "failed", parsl="2026.11.02", commit="bbb")
+
+    cell = _cell(client)
+    assert cell["status"] == "failed"
+    assert cell["first_failing_run"] == _run_number(client, first_fail)
+    assert cell["last_passing_run"] == _run_number(client, last_pass)
+
+    run = client.get(f"/api/v1/runs/{_run_number(client, latest)}").get_json()
+    (streak,) = run["streaks"]
+    assert streak["suite"] == "psij" and streak["first_failing_run"] == _run_number(client, first_fail)
+    changes = {c["name"]: (c["before"], c["after"]) for c in streak["changes"]}
+    assert changes == {"parsl": ("2026.10.26", "2026.11.02"), "commit": ("aaa", "bbb")}
+
+    page = client.get(f"/runs/{_run_number(client, latest)}").get_data(as_text=True)
+    assert 'id="changes"' in page and "2026.11.02" in page and "last passed in" in page
+    assert "since" in client.get("/").get_data(as_text=True)
+
+
+def test_a_pass_ends_the_streak(client: FlaskClient, token: str) -> None:
+    _upload_run(client, token, 3, "failed")
+    _upload_run(client, token, 2, "passed")
+    cell = _cell(client)
+    assert cell["status"] == "passed" and cell["failing_since"] is None
+
+
+def test_a_suite_that_never_passed_says_so(client: FlaskClient, token: str) -> None:
+    _upload_run(client, token, 4, "failed")
+    latest = _upload_run(client, token, 3, "failed")
+    (streak,) = client.get(f"/api/v1/runs/{_run_number(client, latest)}").get_json()["streaks"]
+    assert streak["last_passing_run"] is None and streak["changes"] == []
+    assert "it has not passed here before" in client.get(f"/runs/{_run_number(client, latest)}").get_data(as_text=True)
+
+
+def test_an_old_run_page_shows_the_streak_it_belonged_to(client: FlaskClient, token: str) -> None:
+    old_fail = _upload_run(client, token, 9, "failed", commit="old")
+    _upload_run(client, token, 8, "passed", commit="fix")
+    _upload_run(client, token, 7, "failed", commit="new")
+    (streak,) = client.get(f"/api/v1/runs/{_run_number(client, old_fail)}").get_json()["streaks"]
+    assert streak["first_failing_run"] == _run_number(client, old_fail)
