@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -73,13 +74,18 @@ def test_responses_match_the_document(client, token):
 
 
 @pytest.mark.slow
-def test_schemathesis_finds_no_server_errors(app, token, tmp_path):
+def test_schemathesis_finds_no_server_errors_or_schema_violations(app, token, tmp_path, capsys):
+    """Bounded (``SDK_SCHEMATHESIS_EXAMPLES`` per operation, 15 by default): every generated request
+    gets no 5xx, a documented status code and content type, and a body matching its schema."""
     schemathesis = pytest.importorskip("schemathesis")
     from hypothesis import HealthCheck, given, settings
+    from schemathesis import checks
 
     upload(app.test_client(), token, make_run(tests={"t": "failed"}))
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
-    failures = []
+    wanted = [checks.not_a_server_error, checks.status_code_conformance, checks.content_type_conformance,
+              checks.response_schema_conformance]
+    failures, statuses = [], Counter()
 
     def checker(op):
         @settings(max_examples=int(os.environ.get("SDK_SCHEMATHESIS_EXAMPLES", "15")), deadline=None,
@@ -87,11 +93,17 @@ def test_schemathesis_finds_no_server_errors(app, token, tmp_path):
         @given(case=op.as_strategy())
         def check(case):
             response = case.call(headers={"Authorization": f"Bearer {token}"})
-            if response.status_code >= 500:
-                failures.append((op.method, op.path, response.status_code, response.text[:200]))
+            statuses[response.status_code // 100 * 100] += 1
+            try:
+                case.validate_response(response, checks=wanted)
+            except Exception as exc:  # a Failure (AssertionError) or a FailureGroup of several
+                failures.append((op.method, op.path, response.status_code, str(exc)[:400]))
 
         return check
 
     for operation in schema.get_all_operations():
         checker(operation.ok())()
+    with capsys.disabled():
+        print(f"\nschemathesis: {sum(statuses.values())} requests, by status class {dict(sorted(statuses.items()))}")
     assert failures == []
+    assert statuses[500] == 0
