@@ -11,7 +11,7 @@ from exaworks_sdk.records import RunFinish, RunStart, TestResult, parse_record
 
 from ..models import Site
 from ..tokens import AuthError
-from ..validation import BadInput, check_timestamp, check_value, parse_json
+from ..validation import BadInput, check_timestamp, parse_json
 from .store import BatchResult, Writer, content_hash
 
 MAX_RECORDS = 100_000
@@ -46,8 +46,9 @@ def parse_batch(items: list[Any]) -> list[AnyRecord]:
             problems.append({"record": index, "loc": [], "msg": "a record must be a JSON object"})
             continue
         try:
+            # No check_value here: split_body's parse_json already checked every string of the
+            # raw document, and a record holds nothing else (a second walk cost ~15 % of an upload).
             record = parse_record(item)
-            check_value(record.to_dict(), f"record {index}")
             for name in ("started_at", "finished_at"):
                 check_timestamp(getattr(record, name, None), f"record {index}: {name}")
             exit_code = getattr(record, "exit_code", None)
