@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# The image tests itself, here: build the python-stack target of the default image (from
+# docker/images.env: Debian bookworm + MPICH + Python 3.11) with docker/build.sh, run its default
+# command (the harness's smoke suites must pass; Flux and Swift/T are not in this target and must
+# skip with reasons), check that the tag tells the truth (tests/docker, marked `docker`), record
+# image sizes per target in $SDK_DOCKER_STATE/sizes.json, and stop the daemon if it started one.
+#
+# Env: SDK_DOCKER_STATE (default /var/tmp/exaworks-docker), SDK_EXTRA_CA (default: the host's CA
+# bundle, so an intercepting proxy's CA is trusted during the build), SDK_SELFTEST_{OS,MPI,PYTHON}.
+# Cached re-runs take seconds; a fresh machine about 12 minutes (most of it the mpi4py compile).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+# shellcheck source=../../docker/images.env
+source docker/images.env
+
+STATE="${SDK_DOCKER_STATE:-/var/tmp/exaworks-docker}"
+OS="${SDK_SELFTEST_OS:-$SDK_DEFAULT_OS}"
+MPI="${SDK_SELFTEST_MPI:-$SDK_DEFAULT_MPI}"
+PY="${SDK_SELFTEST_PYTHON:-$SDK_DEFAULT_PYTHON}"
+PREFIX="$SDK_IMAGE_NAME:$SDK_RELEASE-$OS-$MPI-py$PY"
+TAG="$PREFIX-python-stack"
+# Sizes are measured for these targets; all but python-stack come from its cache in seconds.
+SIZE_TARGETS=(base build-base python-env python-stack)
+if [[ -z "${SDK_EXTRA_CA:-}" && -r /etc/ssl/certs/ca-certificates.crt ]]; then
+    export SDK_EXTRA_CA=/etc/ssl/certs/ca-certificates.crt
+fi
+
+say() { printf '[docker-selftest %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+
+# One private dockerd for all the steps: build.sh starts it (--keep-daemon) unless one answers
+# already; only a daemon this script started is stopped at the end.
+export SDK_DOCKER_STATE="$STATE"
+if [[ -n "${DOCKER_HOST:-}" ]] && timeout 10 docker info >/dev/null 2>&1; then
+    OWN_DAEMON=0
+else
+    export DOCKER_HOST="unix://$STATE/docker.sock"
+    if timeout 10 docker info >/dev/null 2>&1; then OWN_DAEMON=0; else OWN_DAEMON=1; fi
+fi
+stop_daemon() {
+    local rc=$?
+    if ((OWN_DAEMON)); then bash docker/build.sh --state-dir "$STATE" --stop-daemon || true; fi
+    exit "$rc"
+}
+trap stop_daemon EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+build() {  # build TARGET TAG: prints the seconds taken
+    local start=$SECONDS
+    bash docker/build.sh --keep-daemon --state-dir "$STATE" --os "$OS" --mpi "$MPI" --python "$PY" \
+        --target "$1" --tag "$2" >&2
+    echo $((SECONDS - start))
+}
+
+say "building $TAG"
+declare -A SECS
+SECS[python-stack]="$(build python-stack "$TAG")"
+say "python-stack built in ${SECS[python-stack]}s"
+for target in "${SIZE_TARGETS[@]}"; do
+    [[ "$target" == python-stack ]] || SECS[$target]="$(build "$target" "$PREFIX-$target")"
+done
+
+say "docker run $TAG (the default command: smoke suites)"
+# The records go to a host directory, so the suites' statuses can be read after the run.
+results="$STATE/selftest-results"
+rm -rf "$results" && mkdir -p "$results"
+rc=0
+docker run --rm --network host -v "$results:/tmp/sdk-results" "$TAG" || rc=$?
+if ((rc != 0)); then
+    say "FAIL: the smoke run exited with $rc (records in $results)"
+    exit 1
+fi
+# Flux and Swift/T are not in python-stack: their suites must skip, each with a reason.
+.venv/bin/python - "$results" flux swift-t <<'PY'
+import json, pathlib, sys
+results, suites = pathlib.Path(sys.argv[1]), sys.argv[2:]
+records = [json.loads(line) for f in results.glob("*.jsonl") for line in f.read_text().splitlines() if line]
+for suite in suites:
+    rows = [r for r in records if r.get("type") == "test_result" and r.get("suite") == suite]
+    bad = [r for r in rows if r["status"] != "skipped" or not r.get("message")]
+    if not rows or bad:
+        sys.exit(f"FAIL: suite {suite} should skip with a reason in python-stack: {rows or 'no records'}")
+    print(f"  {suite}: skipped ({rows[0]['message'].splitlines()[0]})")
+PY
+say "smoke run passed; flux and swift-t skipped"
+
+say "checking the tag against the image (tests/docker)"
+SDK_DOCKER_IMAGE="$TAG" .venv/bin/python -m pytest tests/docker -m docker -q -p no:cacheprovider
+
+say "image sizes"
+args=()
+for target in "${SIZE_TARGETS[@]}"; do
+    t="$PREFIX-$target"
+    [[ "$target" == python-stack ]] && t="$TAG"
+    args+=("$target" "$t" "$(docker image inspect --format '{{.Size}}' "$t")" "${SECS[$target]}")
+done
+.venv/bin/python - "$STATE/sizes.json" "$OS-$MPI-$PY" "${args[@]}" <<'PY'
+import json, sys, time
+path, combo, rest = sys.argv[1], sys.argv[2], sys.argv[3:]
+targets = {rest[i]: {"tag": rest[i + 1], "bytes": int(rest[i + 2]), "build_seconds": int(rest[i + 3])}
+           for i in range(0, len(rest), 4)}
+doc = {"combination": combo, "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "targets": targets}
+with open(path, "w") as f:
+    json.dump(doc, f, indent=2)
+for name, t in targets.items():
+    print(f"  {name:<14} {t['bytes'] / 1e6:8.0f} MB  (build {t['build_seconds']}s)  {t['tag']}")
+print(f"  written to {path}")
+PY
+say "ok"
