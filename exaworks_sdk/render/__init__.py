@@ -98,7 +98,7 @@ def check(root: Path) -> list[str]:
 
 
 # Importing a renderer module registers it; add new artifact modules here.
-RENDERER_MODULES = ("schema", "pip", "spack", "docs", "gitlab", "docker")
+RENDERER_MODULES = ("schema", "pip", "spack", "docs", "gitlab", "docker", "suites_doc")
 
 
 def _import_renderers() -> None:
