@@ -110,3 +110,4 @@ def test_database_stopped_under_a_running_server(postgres: Postgres, tmp_path: P
     assert stored.records == sent and stored.duplicates == 0
     assert stored.runs == stored.finished_runs == 3
     assert not [code for code in statuses if code >= 500 and code != 503], statuses
+    assert "Traceback" not in server.log_text() and "unhandled error" not in server.log_text()

@@ -62,7 +62,8 @@ def site_runner(site: str, path: Path, records: int, settings: UploadSettings, g
         time.sleep(0.3)
 
 
-def test_fifty_runners_survive_two_sigkills(db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_fifty_runners_survive_two_sigkills(db_url: str, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
     names = [f"faults-site-{i:02d}" for i in range(SITES)]
     site_tokens = provision(db_url, names)
     files = {name: write_run(tmp_path / "results" / name, name, TESTS_PER_RUN) for name in names}
@@ -80,7 +81,7 @@ def test_fifty_runners_survive_two_sigkills(db_url: str, tmp_path: Path, capsys:
                 pool.submit(site_runner, name, path, n,
                             UploadSettings(url=server.url, token=site_tokens[name],
                                            spool_dir=tmp_path / "spool" / name, retries=2, backoff=0.2,
-                                           timeout=20, batch_size=4),
+                                           timeout=20, batch_size=6),
                             go, deadline)
                 for name, (path, n) in files.items()
             ]
@@ -110,7 +111,8 @@ def test_fifty_runners_survive_two_sigkills(db_url: str, tmp_path: Path, capsys:
         "test rows": stored.test_rows, "duplicates": stored.duplicates,
         "accepted (runners' view)": sum(r.accepted for r in reports),
         "resent as duplicates": sum(r.duplicates for r in reports),
-        "runners that spooled": sum(1 for r in reports if r.spooled), "resend rounds": sum(r.spooled for r in reports),
+        "runners that spooled": sum(1 for r in reports if r.spooled),
+        "resend rounds": sum(r.spooled for r in reports),
         "failed upload attempts": sum(len(r.details) for r in reports),
         "kills at stored records": kills, "server starts": server.starts,
         "responses": dict(sorted(statuses.items())), "5xx seen": server_errors,

@@ -78,7 +78,8 @@ def test_unusable_spool_is_reported_clearly(case: str, tmp_path: Path, capsys: p
     original = record.read_bytes()
     mount = tmp_path / "mnt"
     expected = {"read-only spool": "Read-only file system", "read-only parent": "Read-only file system",
-                "disk full": "No space left on device", "file in the way": "it exists and is not a directory"}[case]
+                "disk full": "No space left on device",
+                "file in the way": "it exists and is not a directory"}[case]
     with unusable_spool(case, mount) as spool:
         # nothing listens on this port: the upload fails at once and the harness tries to spool
         done = sdk_test_upload(env_for(f"http://127.0.0.1:{free_port()}", "0123456789ab:x", spool),

@@ -63,7 +63,8 @@ def test_writes_without_a_site_token_are_refused(app, client, token):
                         {"Authorization": "Token " + token}, {"X-Api-Key": token}):
             for path, kwargs in [
                 ("/api/v1/records", {"json": {"records": records}}),
-                ("/api/v1/junit?run_id=abcdefgh", {"data": b'<testsuite name="s"><testcase name="t"/></testsuite>'}),
+                ("/api/v1/junit?run_id=abcdefgh",
+                 {"data": b'<testsuite name="s"><testcase name="t"/></testsuite>'}),
                 ("/result", {"json": {"id": "local-linux", "key": headers.get("Authorization", "x" * 20),
                                       "data": {"module": "m"}}}),
             ]:
