@@ -71,7 +71,8 @@ codes = []
 for batch in range(8):
     records = [TestResult(id=new_id(), run_id=run_id, suite="psij", test_id=f"p{worker}-b{batch}-t{i}",
                           status="failed" if i % 3 == 0 else "passed").to_dict() for i in range(9)]
-    response = client.post("/api/v1/records", json={"records": records}, headers={"Authorization": "Bearer " + token})
+    response = client.post("/api/v1/records", json={"records": records},
+                           headers={"Authorization": "Bearer " + token})
     codes.append(response.status_code)
 print(" ".join(map(str, codes)))
 """

@@ -104,6 +104,7 @@ def test_schemathesis_finds_no_server_errors_or_schema_violations(app, token, tm
     for operation in schema.get_all_operations():
         checker(operation.ok())()
     with capsys.disabled():
-        print(f"\nschemathesis: {sum(statuses.values())} requests, by status class {dict(sorted(statuses.items()))}")
+        print(f"\nschemathesis: {sum(statuses.values())} requests, "
+              f"by status class {dict(sorted(statuses.items()))}")
     assert failures == []
     assert statuses[500] == 0
