@@ -17,6 +17,7 @@ from typing import Any
 from exaworks_sdk.manifest import Component, Manifest
 from exaworks_sdk.render import renderer
 from exaworks_sdk.render.base import Context, template
+from exaworks_sdk.render.pip import requirements_path
 
 DOCKER_DIR = "docker"
 SOURCE_URL = "https://github.com/ExaWorks/SDK"
@@ -68,8 +69,10 @@ FAMILIES = {
 # a JDK, zsh). Shared libraries are found by ldd in the stage itself (docker/runtime-packages.sh).
 BUILD_ONLY = {"autoconf", "automake", "libtool", "m4", "make", "pkg-config", "pkgconfig", "cmake",
               "ninja-build", "g++", "gcc-c++", "swig", "ant"}
-# Run-time needs the manifest does not list and ldd cannot see (turbine runs tclsh scripts).
-RUNTIME_EXTRA = {"swift-t": {"debian": ["tcl"], "rpm": ["tcl"]}}
+# Run-time needs the manifest does not list and ldd cannot see: turbine runs tclsh scripts, and stc
+# needs a JRE where the manifest lists only a JDK -devel package. Until components/ carries run-time
+# packages of its own, they are kept here.
+RUNTIME_EXTRA = {"swift-t": {"debian": ["tcl"], "rpm": ["tcl", "java-11-openjdk-headless"]}}
 
 # How each source tarball is built, in the stage named after its component's image.stage. Each
 # runs in its own unpacked tree; PREFIX is the stage's install root. A tarball without a recipe
@@ -244,7 +247,7 @@ def dockerfile(manifest: Manifest, os_id: str) -> str:
     return template("Dockerfile.j2").render(
         ir=ir, family=family, source_url=SOURCE_URL, label_prefix=LABEL_PREFIX,
         install=lambda pkgs, build=False: _install(family, pkgs, build),
-        dockerfile=f"{DOCKER_DIR}/Dockerfile.{os_id}",
+        dockerfile=f"{DOCKER_DIR}/Dockerfile.{os_id}", requirements=requirements_path("sdk"),
     )
 
 
@@ -276,5 +279,6 @@ def render(ctx: Context) -> dict[str, str]:
     out = {f"{DOCKER_DIR}/images.env": images_env(m)}
     for os_id in m.release.images.os:
         out[f"{DOCKER_DIR}/Dockerfile.{os_id}"] = dockerfile(m, os_id)
-        out[f"{DOCKER_DIR}/Dockerfile.{os_id}.dockerignore"] = template("Dockerfile.dockerignore.j2").render()
+        out[f"{DOCKER_DIR}/Dockerfile.{os_id}.dockerignore"] = template("Dockerfile.dockerignore.j2").render(
+            requirements=requirements_path("sdk"))
     return out
