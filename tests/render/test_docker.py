@@ -72,8 +72,8 @@ def test_one_dockerfile_per_os_with_the_named_targets(repo_root: Path, manifest:
 def test_build_args_default_to_the_matrix_default(repo_root: Path, manifest: Manifest) -> None:
     default = manifest.release.images.default
     parser = _parse(repo_root / f"docker/Dockerfile.{default['os']}")
-    args = {i["value"].split("=", 1)[0]: i["value"].split("=", 1)[1]
-            for i in parser.structure if i["instruction"] == "ARG" and "=" in i["value"] and i["startline"] < 40}
+    first_from = next(n for n, i in enumerate(parser.structure) if i["instruction"] == "FROM")
+    args = dict(i["value"].split("=", 1) for i in parser.structure[:first_from] if i["instruction"] == "ARG")
     assert args["MPI"] == default["mpi"]
     assert args["PYTHON_VERSION"] == default["python"]
     assert args["BASE_IMAGE"] == manifest.release.images.os[default["os"]].image.split("#")[0].strip()
