@@ -57,7 +57,8 @@ def test_full_disk_under_sqlite(tmp_path: Path, capsys: pytest.CaptureFixture[st
         # big enough that SQLite needs new pages, which a full disk cannot give it
         record, n = write_run(tmp_path / "results", SITE, tests=400)
         direct = requests.post(f"{server.url}/api/v1/records", data=record.read_bytes(), timeout=30,
-                               headers={"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"})
+                               headers={"Authorization": f"Bearer {token}",
+                                        "Content-Type": "application/x-ndjson"})
         assert direct.status_code == 503, (direct.status_code, direct.text[:300])
         assert direct.headers["Retry-After"] and direct.json()["error"]["code"] == "database_unavailable"
         assert requests.get(f"{server.url}/api/v1/sites/{SITE}/runs", timeout=30).status_code == 200
