@@ -10,8 +10,10 @@ from pathlib import Path
 
 from test_harness.suites.conftest import run
 
+# Each rank writes its own file: the ranks' stdout streams are merged by mpiexec
+# and two lines written at once can land on one line.
 PROGRAM = """
-import json, sys
+import json, pathlib, sys
 from mpi4py import MPI
 comm = MPI.COMM_WORLD
 rank, size = comm.Get_rank(), comm.Get_size()
@@ -22,8 +24,8 @@ if rank == 0:
 elif rank == 1:
     reply = comm.recv(source=0, tag=11)
 gathered = comm.gather((rank, MPI.Get_processor_name()), root=0)
-print(json.dumps({"rank": rank, "size": size, "total": total, "reply": reply,
-                  "gathered": gathered}), flush=True)
+pathlib.Path(sys.argv[1], f"rank{rank}.json").write_text(json.dumps(
+    {"rank": rank, "size": size, "total": total, "reply": reply, "gathered": gathered}))
 """
 
 
@@ -44,10 +46,11 @@ def test_mpi4py_imports_against_system_mpi() -> None:
 def test_two_ranks_communicate(tmp_path: Path) -> None:
     script = tmp_path / "ranks.py"
     script.write_text(PROGRAM)
-    proc = run([_mpiexec(), "-n", "2", sys.executable, str(script)], timeout=120)
-    results = sorted((json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")),
-                     key=lambda r: r["rank"])
-    assert [r["rank"] for r in results] == [0, 1], proc.stdout
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = run([_mpiexec(), "-n", "2", sys.executable, str(script), str(out)], timeout=120)
+    results = [json.loads(path.read_text()) for path in sorted(out.glob("rank*.json"))]
+    assert [r["rank"] for r in results] == [0, 1], proc.stdout + proc.stderr
     assert all(r["size"] == 2 for r in results)
     assert all(r["total"] == 3 for r in results), "allreduce(rank+1) over 2 ranks must be 3"
     assert results[1]["reply"] == {"hello": "from 0"}
