@@ -4,7 +4,7 @@
 VENV := .venv
 BIN  := $(VENV)/bin
 
-.PHONY: setup demo test render check
+.PHONY: setup demo test render check docs
 
 setup:
 	bash ci/scripts/system-deps.sh
@@ -22,3 +22,7 @@ demo: setup
 
 test: setup
 	bash ci/scripts/test.sh
+
+docs: setup
+	$(BIN)/sphinx-build -W --keep-going -n -q docs docs/_build/html
+	@echo "docs: docs/_build/html/index.html"
