@@ -39,11 +39,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .cli import register_commands
     from .pages import page_blueprints
     from .render import register_filters
+    from .validation import check_url
 
     app.register_blueprint(api_bp)
     for blueprint in page_blueprints():
         app.register_blueprint(blueprint)
     errors.register(app)
+    app.before_request(check_url)
     install_read_login(app)
     register_filters(app)
     register_commands(app)

@@ -1,4 +1,4 @@
-"""Checks on decoded request bodies that pydantic does not make: depth, NUL, lone surrogates.
+"""Checks on decoded request bodies and URLs that pydantic does not make: depth, NUL, lone surrogates.
 
 PostgreSQL cannot store NUL characters and lone surrogates cannot be encoded as UTF-8, so both
 would otherwise fail deep inside the database layer; here they become a clear 400.
@@ -61,6 +61,16 @@ def _check_str(value: str, where: str) -> None:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise BadInput(f"unpaired UTF-16 surrogate in {where}", code="invalid_unicode") from None
+
+
+def check_url() -> None:
+    """Before every request: the path and query string hold no NUL or lone surrogate, which
+    PostgreSQL cannot even compare with (a lookup of ``/sites/a%00b`` failed with a 500)."""
+    from flask import request
+
+    _check_str(request.path, "the URL path")
+    for name, value in request.args.items(multi=True):
+        _check_str(name + value, f"query parameter {name!r}")
 
 
 def check_value(value: Any, where: str = "body") -> None:

@@ -143,3 +143,16 @@ def test_database_down_is_503(url):
     assert response.status_code == 503
     page = client.get("/")
     assert page.status_code == 503 and page.mimetype == "text/html"
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/sites/a%00b", "/sites/a%00b", "/api/v1/tests/a%00b/t", "/badges/sites/a%00b.svg",
+    "/api/v1/tests?suite=a%00b&test_id=t", "/tests/?suite=psij&test=a%00b", "/api/v1/summary?x%00=1",
+    "/api/v1/sites/local-linux/runs/abcd%00efgh",
+])
+def test_nul_in_the_url_is_400(client, token, path):
+    """PostgreSQL cannot compare text with a NUL in it: found by schemathesis as a 500."""
+    response = client.get(path)
+    assert response.status_code == 400, (path, response.status_code)
+    if path.startswith("/api/"):
+        assert response.json["error"]["code"] == "nul_character"
