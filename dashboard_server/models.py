@@ -163,6 +163,7 @@ class SuiteRun(Base):
     __table_args__ = (
         UniqueConstraint("run_id", "suite"),
         Index("ix_suite_runs_cell", "site_id", "variant", "suite", "started_at"),
+        Index("ix_suite_runs_suite_started", "suite", "started_at"),  # a test's history, newest first
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

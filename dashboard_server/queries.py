@@ -1,7 +1,9 @@
 """Read queries behind the pages and the JSON API; each returns a response model.
 
 None of them scans stored history: the summary reads ``latest_results`` and a bounded slice of
-``suite_runs`` per cell, run lists are paginated on an index, and a run's tests are its own rows.
+``suite_runs`` per cell, run lists are paginated on an index, a run's tests are its own rows,
+and a test's history walks its suite's runs newest-first. ``bench/pages.py`` measures this at
+3K, 300K and 3M stored results.
 """
 
 from __future__ import annotations
@@ -10,10 +12,10 @@ from collections import defaultdict
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, true
+from sqlalchemy.orm import Session, aliased
 
-from .ingest.store import COUNTERS, derived_status, run_status
+from .ingest.store import COUNTERS, run_status
 from .models import LatestResult, Run, Site, SuiteRun, TestResultRow, utcnow
 from .streaks import failure_streak, what_changed
 from .schemas import (
@@ -82,44 +84,75 @@ def get_site(db: Session, name: str) -> Site:
     return site
 
 
-def _history(db: Session, site_id: int, variant: str, suite: str, length: int) -> list[DisplayStatus]:
-    rows = db.execute(
-        select(SuiteRun, Run.finished_at)
-        .join(Run, Run.id == SuiteRun.run_id)
-        .where(SuiteRun.site_id == site_id, SuiteRun.variant == variant, SuiteRun.suite == suite)
-        .order_by(SuiteRun.started_at.desc(), SuiteRun.id.desc())
+Cell = tuple[int, str, str]  # (site id, variant, suite)
+
+
+def _histories(db: Session, site_ids: list[int], length: int) -> dict[Cell, list[DisplayStatus]]:
+    """The last ``length`` statuses of every summary cell of these sites, in one statement.
+
+    Each cell's newest ``suite_runs`` rows come from the ``ix_suite_runs_cell`` index with a
+    per-cell LIMIT (LATERAL on PostgreSQL, a correlated ``id IN (… LIMIT n)`` on SQLite), so the
+    cost follows the number of cells, not the stored history; one query replaces one per cell.
+    """
+    newest = aliased(SuiteRun)
+    recent = (
+        select(newest.id)
+        .where(newest.site_id == LatestResult.site_id, newest.variant == LatestResult.variant,
+               newest.suite == LatestResult.suite)
+        .order_by(newest.started_at.desc(), newest.id.desc())
         .limit(length)
-    ).all()
-    statuses: list[DisplayStatus] = []
-    for suite_run, finished_at in reversed(rows):
-        status = derived_status(_counts(suite_run))
-        if finished_at is None and status not in ("failed", "error"):
+    )
+    columns = (SuiteRun.site_id, SuiteRun.variant, SuiteRun.suite, *(getattr(SuiteRun, c) for c in COUNTERS),
+               Run.finished_at.is_(None))
+    if db.get_bind().dialect.name == "postgresql":
+        lateral = recent.lateral("recent")
+        query = (select(*columns).select_from(LatestResult).join(lateral, true())
+                 .join(SuiteRun, SuiteRun.id == lateral.c.id))
+    else:
+        query = select(*columns).select_from(LatestResult).join(SuiteRun, SuiteRun.id.in_(recent))
+    query = (query.join(Run, Run.id == SuiteRun.run_id).where(LatestResult.site_id.in_(site_ids))
+             .order_by(SuiteRun.site_id, SuiteRun.variant, SuiteRun.suite, SuiteRun.started_at, SuiteRun.id))
+    out: dict[Cell, list[DisplayStatus]] = defaultdict(list)
+    # plain tuples and no datetimes: this loop runs cells × length times
+    for site_id, variant, suite, passed, failed, skipped, error, unfinished in db.execute(query).tuples():
+        if error:
+            status = "error"
+        elif failed:
+            status = "failed"
+        elif unfinished:
             status = "unfinished"
-        statuses.append(cast(DisplayStatus, status))
-    return statuses
+        elif skipped and not passed:
+            status = "skipped"
+        else:
+            status = "passed"
+        out[(site_id, variant, suite)].append(cast(DisplayStatus, status))
+    return out
 
 
 def _cells(db: Session, site_ids: list[int], names: dict[int, str], history: int) -> list[CellOut]:
     if not site_ids:
         return []
     rows = db.execute(
-        select(LatestResult, SuiteRun, Run)
+        select(LatestResult.site_id, LatestResult.variant, LatestResult.suite,
+               *(getattr(SuiteRun, c) for c in COUNTERS),
+               Run.id, Run.run_id, Run.started_at, Run.finished_at, Run.reported_status)
         .join(Run, Run.id == LatestResult.run_id)
         .join(SuiteRun, (SuiteRun.run_id == LatestResult.run_id) & (SuiteRun.suite == LatestResult.suite))
         .where(LatestResult.site_id.in_(site_ids))
         .order_by(LatestResult.site_id, LatestResult.variant, LatestResult.suite)
     ).all()
+    histories = _histories(db, site_ids, history) if history else {}
     cells = []
-    for latest, suite_run, run in rows:
-        counts = _counts(suite_run)
-        status = run_status(run, counts)
-        streak = failure_streak(db, latest.site_id, latest.variant, latest.suite) \
+    for row in rows:
+        counts = _counts(row)
+        status = run_status(cast(Run, row), counts)
+        streak = failure_streak(db, row.site_id, row.variant, row.suite) \
             if status in ("failed", "error") else None
         cells.append(CellOut(
-            site=names[latest.site_id], variant=latest.variant, suite=latest.suite,
-            status=cast(DisplayStatus, status), run=run.id, run_id=run.run_id, started_at=run.started_at,
-            counts=Counts(**counts),
-            history=_history(db, latest.site_id, latest.variant, latest.suite, history) if history else [],
+            site=names[row.site_id], variant=row.variant, suite=row.suite,
+            status=cast(DisplayStatus, status), run=row.id, run_id=row.run_id,
+            started_at=row.started_at, counts=Counts(**counts),
+            history=histories.get((row.site_id, row.variant, row.suite), []),
             failing_since=streak.first_failing.started_at if streak else None,
             first_failing_run=streak.first_failing.run_id if streak else None,
             last_passing_run=streak.last_passing.run_id if streak and streak.last_passing else None,
@@ -244,45 +277,70 @@ def flips(statuses: list[str]) -> int:
     return sum(1 for a, b in zip(relevant, relevant[1:], strict=False) if a != b)
 
 
+def _rows_of_test(db: Session, test_id: str) -> Any:
+    """Join condition from a ``suite_runs`` row to the test's row in that run.
+
+    SQLite's planner, without statistics, would start from the test's rows (its whole history,
+    through ``ix_test_results_suite_test``) and sort them. Wrapping the two name columns as
+    ``col || ''`` leaves ``run_id`` the only indexable term, so it walks the runs in index order
+    and stops at the LIMIT. PostgreSQL's cost-based planner makes that choice from statistics.
+    """
+    if db.get_bind().dialect.name == "sqlite":
+        return ((TestResultRow.run_id == SuiteRun.run_id) & (TestResultRow.suite.concat("") == SuiteRun.suite)
+                & (TestResultRow.test_id.concat("") == test_id))
+    return ((TestResultRow.run_id == SuiteRun.run_id) & (TestResultRow.suite == SuiteRun.suite)
+            & (TestResultRow.test_id == test_id))
+
+
 def test_history(
     db: Session, suite: str, test_id: str, *, page: int = 1, per_page: int = 50,
     window: int = 10, threshold: int = 2,
 ) -> TestHistory:
-    base = (
-        select(TestResultRow, Run, Site.name)
-        .join(Run, Run.id == TestResultRow.run_id)
-        .join(Site, Site.id == Run.site_id)
-        .where(TestResultRow.suite == suite, TestResultRow.test_id == test_id)
-    )
+    """One test across sites and time, newest run first.
+
+    Results are found by walking the suite's runs newest-first (``suite_runs`` on the
+    ``ix_suite_runs_suite_started`` index) and probing each run's rows, so a page costs what it
+    shows, not the test's whole history; the flaky check walks each (site, variant) cell of the
+    suite the same way, the cells coming from ``latest_results``.
+    """
     total = db.scalar(
         select(func.count()).select_from(TestResultRow)
         .where(TestResultRow.suite == suite, TestResultRow.test_id == test_id)
     ) or 0
     if total == 0:
         raise NotFound(f"no results for test {test_id!r} in suite {suite!r}")
-    rows = db.execute(
-        base.order_by(Run.started_at.desc(), TestResultRow.id.desc())
-        .offset((page - 1) * per_page).limit(per_page)
-    ).all()
+    walk = (
+        select(TestResultRow, Run, Site.name)
+        .select_from(SuiteRun)
+        .join(TestResultRow, _rows_of_test(db, test_id))
+        .join(Run, Run.id == SuiteRun.run_id)
+        .join(Site, Site.id == Run.site_id)
+        .where(SuiteRun.suite == suite)
+        .order_by(SuiteRun.started_at.desc(), TestResultRow.id.desc())
+    )
+    rows = db.execute(walk.offset((page - 1) * per_page).limit(per_page)).all()
     entries = [
         HistoryEntry(site=name, variant=run.variant, run=run.id, run_id=run.run_id,
                      started_at=run.started_at, status=test.status, duration=test.duration)  # type: ignore[arg-type]
         for test, run, name in rows
     ]
     groups = []
-    pairs = db.execute(
-        select(Run.site_id, Site.name, Run.variant).distinct()
-        .join(TestResultRow, TestResultRow.run_id == Run.id).join(Site, Site.id == Run.site_id)
-        .where(TestResultRow.suite == suite, TestResultRow.test_id == test_id)
-        .order_by(Site.name, Run.variant)
+    cells = db.execute(
+        select(LatestResult.site_id, Site.name, LatestResult.variant)
+        .join(Site, Site.id == LatestResult.site_id)
+        .where(LatestResult.suite == suite)
+        .order_by(Site.name, LatestResult.variant)
     ).all()
-    for site_id, site_name, variant in pairs:
+    for site_id, site_name, variant in cells:
         recent = list(db.scalars(
-            select(TestResultRow.status).join(Run, Run.id == TestResultRow.run_id)
-            .where(TestResultRow.suite == suite, TestResultRow.test_id == test_id,
-                   Run.site_id == site_id, Run.variant == variant)
-            .order_by(Run.started_at.desc(), TestResultRow.id.desc()).limit(window)
+            select(TestResultRow.status)
+            .select_from(SuiteRun)
+            .join(TestResultRow, _rows_of_test(db, test_id))
+            .where(SuiteRun.site_id == site_id, SuiteRun.variant == variant, SuiteRun.suite == suite)
+            .order_by(SuiteRun.started_at.desc(), TestResultRow.id.desc()).limit(window)
         ))
+        if not recent:
+            continue  # the suite ran there, this test never did
         n = flips(list(reversed(recent)))
         groups.append(FlakyGroup(site=site_name, variant=variant, flips=n, window=window, flaky=n > threshold))
     return TestHistory(
