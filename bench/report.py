@@ -1,0 +1,111 @@
+"""The markdown table of a ``bench.run_all`` result, and its place in docs/benchmarks.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+
+
+def _verdict(value: float | None, target: float, higher_is_better: bool) -> str:
+    if value is None:
+        return "not measured"
+    met = value >= target if higher_is_better else value <= target
+    if met:
+        return "met"
+    miss = (target / value if higher_is_better else value / target) if value else float("inf")
+    return f"missed ({miss:.2f}× off)"
+
+
+def _targets(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    rows = []
+    for db in ("sqlite", "postgresql"):
+        ing = r.get(f"ingest_{db}")
+        if not ing:
+            continue
+        if "error" in ing:
+            rows.append((f"Ingest ({db})", ing["error"][:120], "", "failed"))
+            continue
+        rows.append((f"Ingest ({db}), records/s", f"{ing['records_per_s']:,} (baseline {ing['baseline_records_per_s']:,})",
+                     "≥ 2,000 on SQLite" if db == "sqlite" else "—",
+                     _verdict(ing["records_per_s"], 2000, True) if db == "sqlite" else "—"))
+        rows.append((f"Ingest ({db}), ratio to baseline", f"{ing['ratio']:.2f}", "≥ 0.7", _verdict(ing["ratio"], 0.7, True)))
+    for db in ("sqlite", "postgresql"):
+        pg = r.get(f"pages_{db}")
+        if not pg:
+            continue
+        if "error" in pg:
+            rows.append((f"Pages ({db})", pg["error"][:120], "", "failed"))
+            continue
+        scales = list(pg["scales"])
+        label = f"{int(scales[-1]):,}/{int(scales[0]):,}"
+        largest = pg["scales"][scales[-1]]
+        if "results_per_s" in largest:
+            rows.append((f"Generator ({db})", f"{largest['results']:,} results in {largest['seconds']} s: "
+                         f"{largest['results_per_s']:,} results/s, {largest['rows_per_s']:,} rows/s", "3M in reasonable time", "—"))
+        for page in ("summary", "summary.json"):
+            ratio = pg["pages"][page]["ratio"]
+            rows.append((f"Page `{page}` ({db}), median {label}", f"{ratio:.2f}×", "≤ 1.5×", _verdict(ratio, 1.5, False)))
+    ho = r.get("harness_overhead")
+    if ho:
+        if "error" in ho:
+            rows.append(("Harness overhead", ho["error"][:120], "", "failed"))
+        else:
+            rows.append(("Harness overhead (" + ", ".join(ho["suites"]) + ")",
+                         f"{ho['ratio']:.2f}× ({ho['harness_s']} s vs {ho['bare_s']} s)", "≤ 1.05×",
+                         _verdict(ho["ratio"], 1.05, False)))
+    im = r.get("image_size")
+    if im:
+        if im.get("ratio") is not None:
+            rows.append(("Image / payload", f"{im['ratio']:.2f}×", "≤ 1.15×", _verdict(im["ratio"], 1.15, False)))
+        else:
+            size = f"image {im['image_bytes'] / 1e6:,.0f} MB; " if im.get("image_bytes") else ""
+            rows.append(("Image / payload", size + im.get("status", ""), "≤ 1.15×", "not measured"))
+    return rows
+
+
+def _pages_table(pg: dict[str, Any], db: str) -> list[str]:
+    scales = list(pg["scales"])
+    head = "| page | " + " | ".join(f"median / p95 at {int(s):,} (ms)" for s in scales) + " | ratio |"
+    lines = [f"Page latency ({db}; {pg['client']}; {pg['repeats']} requests per page and scale; "
+             f"{pg['matrix']['site_variant_rows']} site×variant rows × {pg['matrix']['suites']} suites):", "",
+             head, "|---" * (len(scales) + 2) + "|"]
+    for page, row in pg["pages"].items():
+        cells = " | ".join(f"{row['median_ms'][s]:.1f} / {row['p95_ms'][s]:.1f}" for s in scales)
+        lines.append(f"| `{page}` | {cells} | {row['ratio']:.2f}× |")
+    return lines
+
+
+def markdown(r: dict[str, Any]) -> str:
+    m = r["machine"]
+    lines = [
+        f"Run `{r['command']}` on {r['date']}.", "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM, Python {m['python']}, {m['os']}. "
+        f"Load average (1/5/15 min) {r['loadavg_start']} at the start and {r.get('loadavg_end')} at the end; "
+        f"other busy processes: {', '.join(r.get('other_processes_start') or []) or 'none'}.", "",
+        "| benchmark | figure | target | verdict |", "|---|---|---|---|",
+    ]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in _targets(r)]
+    for db in ("sqlite", "postgresql"):
+        pg = r.get(f"pages_{db}")
+        if pg and "pages" in pg:
+            lines += [""] + _pages_table(pg, db)
+    v = r.get("verify", {})
+    checks = [f"{db}: {'identical' if x.get('identical') else 'DIFFERENT'}" for db, x in v.items()
+              if isinstance(x, dict)]
+    if checks:
+        lines += ["", "Bulk loader against real uploads (`bench.verify`): " + "; ".join(checks) + "."]
+    return "\n".join(lines) + "\n"
+
+
+def update_docs(path: Path, table: str) -> None:
+    """Replace the text between the markers (or append them with the table)."""
+    text = path.read_text() if path.exists() else ""
+    block = f"{BEGIN}\n{table}{END}"
+    if BEGIN in text and END in text:
+        before, rest = text.split(BEGIN, 1)
+        text = before + block + rest.split(END, 1)[1]
+    else:
+        text = text + ("\n" if text else "") + block + "\n"
+    path.write_text(text)

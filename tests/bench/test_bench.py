@@ -1,0 +1,80 @@
+"""Smoke tests: the generator and every benchmark script run end to end at a tiny scale.
+
+Nothing here is timed; the figures come from ``python -m bench`` (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # bench/ is a top-level directory, not an installed package
+    sys.path.insert(0, str(ROOT))
+
+from bench import harness_overhead, image_size, ingest, pages, report, verify  # noqa: E402
+from bench.generate import count_results, load, open_database  # noqa: E402
+from bench.synth import Matrix, Spec, days_for  # noqa: E402
+
+
+def test_generator_fills_about_the_requested_results(tmp_path):
+    spec = days_for(Spec(sites=3, suites=4), 2_000)
+    engine = open_database(f"sqlite:///{tmp_path / 'g.sqlite'}")
+    stats = load(engine, Matrix.build(spec))
+    assert stats.results == count_results(engine)
+    assert 1_000 <= stats.results <= 3_000 and stats.rows > stats.results
+
+
+def test_generated_history_equals_real_uploads(tmp_path):
+    counts, problems = verify.verify(f"sqlite:///{tmp_path / 'a.sqlite'}", f"sqlite:///{tmp_path / 'b.sqlite'}")
+    assert problems == [] and counts["test_results"] > 0 and counts["latest_results"] > 0
+
+
+@pytest.mark.slow
+def test_ingest_benchmark_runs(tmp_path):
+    out = ingest.run(f"sqlite:///{tmp_path / 'a.sqlite'}", f"sqlite:///{tmp_path / 'b.sqlite'}",
+                     records=300, batch=100, clients=2, rounds=1, log_dir=tmp_path / "logs")
+    assert out["records_per_s"] > 0 and out["baseline_records_per_s"] > 0 and out["ratio"] > 0
+
+
+@pytest.mark.slow
+def test_pages_benchmark_runs(tmp_path):
+    out = pages.run(scales=(300, 1_500), repeats=1, workdir=tmp_path)
+    assert set(out["pages"]) >= {"summary", "summary.json", "site", "run", "test_history", "test_history.json"}
+    assert all(row["ratio"] > 0 for row in out["pages"].values())
+    assert "summary" in pages.table(out)
+
+
+@pytest.mark.slow
+def test_harness_overhead_runs():
+    out = harness_overhead.run(("mpi",), repeats=1)
+    assert out["bare_s"] > 0 and out["harness_s"] > 0
+
+
+def test_image_size_reads_the_sizes_file(tmp_path):
+    assert image_size.run(tmp_path / "missing.json")["status"] == "not measured in this run"
+    sizes = tmp_path / "sizes.json"
+    sizes.write_text(json.dumps({"targets": {"python-stack": {"tag": "t", "bytes": 1_100}}}))
+    assert image_size.run(sizes)["status"] == "payload not measured"
+    sizes.write_text(json.dumps({"targets": {"python-stack": {"tag": "t", "bytes": 1_100, "payload_bytes": 1_000}}}))
+    assert image_size.run(sizes)["ratio"] == 1.1
+
+
+def test_report_fills_the_docs_markers(tmp_path):
+    result = {"command": "python -m bench", "date": "2026-11-21 12:00 UTC", "loadavg_start": [0.1, 0.1, 0.1],
+              "loadavg_end": [0.2, 0.2, 0.2],
+              "machine": {"cpu": "cpu", "cores": 2, "ram_gb": 4.0, "python": "3.11", "os": "Linux"},
+              "ingest_sqlite": {"records_per_s": 2500, "baseline_records_per_s": 3000, "ratio": 0.83},
+              "harness_overhead": {"suites": ["mpi"], "ratio": 1.2, "harness_s": 1.2, "bare_s": 1.0},
+              "image_size": {"status": "not measured in this run"}}
+    text = report.markdown(result)
+    assert "| Ingest (sqlite), ratio to baseline | 0.83 | ≥ 0.7 | met |" in text
+    assert "missed (1.14× off)" in text
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text(f"# Benchmarks\n\n{report.BEGIN}\nold\n{report.END}\n\nAfter.\n")
+    report.update_docs(doc, text)
+    written = doc.read_text()
+    assert "old" not in written and "After." in written and "0.83" in written
