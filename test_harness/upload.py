@@ -184,20 +184,29 @@ def spooled_files(spool_dir: Path) -> list[Path]:
 
 
 def upload(paths: Iterable[Path], settings: UploadSettings, include_spool: bool = True) -> list[FileOutcome]:
-    """Send each file, then (optionally) everything spooled. Never raises for a file it could not send."""
+    """Send each file, then (optionally) everything spooled. Never raises for a file it could not send.
+
+    Once one file could not be delivered (unreachable, or 5xx after the retries and their
+    Retry-After waits), the rest are spooled untried: each would only wait through the same.
+    """
     files = [Path(p) for p in paths]
     if include_spool:
         seen = {p.name for p in files}
         files += [p for p in spooled_files(settings.spool_dir) if p.name not in seen]
     session = make_session(settings)
     outcomes = []
+    failed_at: Path | None = None
     for path in files:
         in_spool = path.parent.resolve() == settings.spool_dir.resolve()
         try:
+            if failed_at is not None:
+                raise _Unreachable(f"not tried: the dashboard could not take {failed_at.name} just before")
             outcome = send_file(session, settings, path)
         except (_Unreachable, _Rejected) as exc:
             state = State.REJECTED if isinstance(exc, _Rejected) else State.SPOOLED
             outcome = FileOutcome(path, state, detail=str(exc))
+            if state is State.SPOOLED and failed_at is None:
+                failed_at = path
             if path.exists():
                 try:
                     outcome.spooled_at = spool(path, settings.spool_dir)

@@ -7,17 +7,18 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 import requests
 
 from fault_helpers import Postgres, Server, count_stored, postgres_bin, provision, write_run
-from test_harness.upload import spooled_files
+from test_harness.upload import State, UploadSettings, spooled_files, upload
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 SITE = "faults-db-site"
 
 
@@ -40,6 +41,8 @@ def sdk_test(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str
                           text=True, timeout=120)
 
 
+@pytest.mark.slow
+@pytest.mark.postgres
 def test_database_stopped_under_a_running_server(postgres: Postgres, tmp_path: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     token = provision(postgres.url, [SITE])[SITE]
@@ -111,3 +114,46 @@ def test_database_stopped_under_a_running_server(postgres: Postgres, tmp_path: P
     assert stored.runs == stored.finished_runs == 3
     assert not [code for code in statuses if code >= 500 and code != 503], statuses
     assert "Traceback" not in server.log_text() and "unhandled error" not in server.log_text()
+
+
+class _Unavailable(BaseHTTPRequestHandler):
+    """Answers every upload as the dashboard does while its database is down."""
+
+    posts = 0
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        type(self).posts += 1
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = b'{"error": {"code": "database_unavailable", "message": "retry later", "details": null}}'
+        self.send_response(503)
+        self.send_header("Retry-After", "1")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_failing_dashboard_is_not_retried_for_every_spooled_file(tmp_path: Path) -> None:
+    """Each request waits out Retry-After on every retry; once one file could not be delivered,
+    the rest go to the spool untried, so a long spool does not multiply the wait."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Unavailable)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        files = [write_run(tmp_path / "results", SITE, tests=2)[0] for _ in range(4)]
+        settings = UploadSettings(url=f"http://127.0.0.1:{server.server_port}", token="0123456789ab:x",
+                                  spool_dir=tmp_path / "spool", retries=1, backoff=0, timeout=10)
+        began = time.monotonic()
+        outcomes = upload(files, settings)
+        elapsed = time.monotonic() - began
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [o.state for o in outcomes] == [State.SPOOLED] * 4
+    assert sorted(p.name for p in spooled_files(tmp_path / "spool")) == sorted(p.name for p in files)
+    assert _Unavailable.posts == 2, "only the first file is tried (once, plus one retry after Retry-After)"
+    assert "not tried" in outcomes[-1].detail and files[0].name in outcomes[-1].detail
+    assert elapsed < 10, elapsed
