@@ -3,7 +3,7 @@
 # docker/images.env: Debian bookworm + MPICH + Python 3.11) with docker/build.sh, run its default
 # command (the harness's smoke suites must pass; Flux and Swift/T are not in this target and must
 # skip with reasons), check that the tag tells the truth (tests/docker, marked `docker`), record
-# image sizes per target in $SDK_DOCKER_STATE/sizes.json, and stop the daemon if it started one.
+# image sizes per target in $SDK_DOCKER_STATE/sizes.json (keyed by <os>-<mpi>-<python>), and stop the daemon if it started one.
 #
 # Env: SDK_DOCKER_STATE (default /var/tmp/exaworks-docker), SDK_EXTRA_CA (default: the host's CA
 # bundle, so an intercepting proxy's CA is trusted during the build), SDK_SELFTEST_{OS,MPI,PYTHON}.
@@ -99,9 +99,16 @@ import json, sys, time
 path, combo, rest = sys.argv[1], sys.argv[2], sys.argv[3:]
 targets = {rest[i]: {"tag": rest[i + 1], "bytes": int(rest[i + 2]), "build_seconds": int(rest[i + 3])}
            for i in range(0, len(rest), 4)}
-doc = {"combination": combo, "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "targets": targets}
+# One entry per combination, so selftests of several (SDK_SELFTEST_MPI=openmpi) add up.
+try:
+    with open(path) as f:
+        doc = json.load(f)
+    doc = doc if "combination" not in doc else {}
+except (OSError, ValueError):
+    doc = {}
+doc[combo] = {"measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "targets": targets}
 with open(path, "w") as f:
-    json.dump(doc, f, indent=2)
+    json.dump(doc, f, indent=2, sort_keys=True)
 for name, t in targets.items():
     print(f"  {name:<14} {t['bytes'] / 1e6:8.0f} MB  (build {t['build_seconds']}s)  {t['tag']}")
 print(f"  written to {path}")
