@@ -3,7 +3,7 @@
 # docker/images.env: Debian bookworm + MPICH + Python 3.11) with docker/build.sh, run its default
 # command (the harness's smoke suites must pass; Flux and Swift/T are not in this target and must
 # skip with reasons), check that the tag tells the truth (tests/docker, marked `docker`), record
-# image sizes per target in $SDK_DOCKER_STATE/sizes.json (keyed by <os>-<mpi>-<python>), and stop the daemon if it started one.
+# image sizes per target (and the payload: venv and MPI packages) in $SDK_DOCKER_STATE/sizes.json, and stop the daemon if it started one.
 #
 # Env: SDK_DOCKER_STATE (default /var/tmp/exaworks-docker), SDK_EXTRA_CA (default: the host's CA
 # bundle, so an intercepting proxy's CA is trusted during the build), SDK_SELFTEST_{OS,MPI,PYTHON}.
@@ -94,23 +94,42 @@ for target in "${SIZE_TARGETS[@]}"; do
     [[ "$target" == python-stack ]] && t="$TAG"
     args+=("$target" "$t" "$(docker image inspect --format '{{.Size}}' "$t")" "${SECS[$target]}")
 done
-.venv/bin/python - "$STATE/sizes.json" "$OS-$MPI-$PY" "${args[@]}" <<'PY'
+# The payload the image exists to carry, measured inside it: the venv /opt/sdk (the Python stack
+# and harness) and the installed size of the OS's MPI packages.
+payload="$(docker run --rm "$TAG" python3 -c '
+import re, shutil, subprocess
+from pathlib import Path
+venv = sum(p.lstat().st_size for p in Path("/opt/sdk").rglob("*") if p.is_file() and not p.is_symlink())
+mpi = re.compile(r"mpich|openmpi|pmix|prrte|hwloc|libfabric|ucx")
+if shutil.which("dpkg-query"):
+    rows = subprocess.run(["dpkg-query", "-W", "-f=${Installed-Size} ${Package}\n"], capture_output=True, text=True).stdout
+    scale = 1024
+else:
+    rows = subprocess.run(["rpm", "-qa", "--qf", "%{SIZE} %{NAME}\n"], capture_output=True, text=True).stdout
+    scale = 1
+sizes = [line.split() for line in rows.splitlines() if len(line.split()) == 2]
+print(venv, sum(int(n) * scale for n, name in sizes if n.isdigit() and mpi.search(name)))
+')"
+.venv/bin/python - "$STATE/sizes.json" "$OS-$MPI-$PY" $payload "${args[@]}" <<'PY'
 import json, sys, time
-path, combo, rest = sys.argv[1], sys.argv[2], sys.argv[3:]
+path, combo, venv_bytes, mpi_bytes, rest = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5:]
 targets = {rest[i]: {"tag": rest[i + 1], "bytes": int(rest[i + 2]), "build_seconds": int(rest[i + 3])}
            for i in range(0, len(rest), 4)}
-# One entry per combination, so selftests of several (SDK_SELFTEST_MPI=openmpi) add up.
+targets["python-stack"].update(site_packages_bytes=venv_bytes, mpi_bytes=mpi_bytes)
+run = {"combination": combo, "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "targets": targets}
+# Top level: this run (what bench/image_size.py reads). "combinations" keeps the latest run of
+# every combination measured here, so selftests of several (SDK_SELFTEST_MPI=openmpi) add up.
 try:
     with open(path) as f:
-        doc = json.load(f)
-    doc = doc if "combination" not in doc else {}
-except (OSError, ValueError):
-    doc = {}
-doc[combo] = {"measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "targets": targets}
+        combinations = json.load(f).get("combinations", {})
+except (OSError, ValueError, AttributeError):
+    combinations = {}
+combinations[combo] = run
 with open(path, "w") as f:
-    json.dump(doc, f, indent=2, sort_keys=True)
+    json.dump({**run, "combinations": combinations}, f, indent=2, sort_keys=True)
 for name, t in targets.items():
     print(f"  {name:<14} {t['bytes'] / 1e6:8.0f} MB  (build {t['build_seconds']}s)  {t['tag']}")
+print(f"  payload: venv /opt/sdk {venv_bytes / 1e6:.0f} MB, MPI packages {mpi_bytes / 1e6:.0f} MB")
 print(f"  written to {path}")
 PY
 say "ok"
