@@ -3,19 +3,13 @@ not depend on the database; tests/dashboard runs the auth boundaries on PostgreS
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 
-# --import-mode=importlib keeps test directories off sys.path; reuse the dashboard test helpers.
-sys.path.insert(0, str(Path(__file__).parents[1] / "dashboard"))
-
-from dashboard_helpers import add_site, issue_token  # noqa: E402
-from dashboard_server import create_app  # noqa: E402
+from dashboard_server import create_app
 
 collect_ignore = ["fixtures"]
 
@@ -26,20 +20,3 @@ def app(tmp_path: Path) -> Iterator[Flask]:
                               "SECRET_KEY": "test"})
     yield application
     application.extensions["sdk_dashboard"]["engine"].dispose()
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
-@pytest.fixture
-def token(app: Flask) -> str:
-    add_site(app, "local-linux", scheduler="none")
-    return issue_token(app, "local-linux")
-
-
-@pytest.fixture
-def other_token(app: Flask) -> str:
-    add_site(app, "llnl-dane", facility="LLNL", scheduler="slurm")
-    return issue_token(app, "llnl-dane")
