@@ -84,8 +84,8 @@ BUILD_RECIPES = {
         "make install",
     ),
     "flux-sched": (
-        "PKG_CONFIG_PATH={prefix}/lib/pkgconfig cmake -S . -B build -G Ninja -DCMAKE_INSTALL_PREFIX={prefix}"
-        " -DCMAKE_PREFIX_PATH={prefix} -DCMAKE_BUILD_TYPE=Release",
+        ("PKG_CONFIG_PATH={prefix}/lib/pkgconfig cmake -S . -B build -G Ninja -DCMAKE_INSTALL_PREFIX={prefix}"
+         " -DCMAKE_PREFIX_PATH={prefix} -DCMAKE_BUILD_TYPE=Release"),
         "cmake --build build",
         "cmake --install build",
     ),
@@ -100,8 +100,8 @@ BUILD_RECIPES = {
         "make install",
     ),
     "turbine": (
-        "CC=mpicc ./configure --prefix={prefix}/turbine --with-c-utils={prefix}/exmcutils"
-        " --with-adlb={prefix}/adlbx --with-tcl=/usr --with-mpi=\"$(dirname \"$(dirname \"$(command -v mpicc)\")\")\"",
+        ("CC=mpicc ./configure --prefix={prefix}/turbine --with-c-utils={prefix}/exmcutils"
+         " --with-adlb={prefix}/adlbx --with-tcl=/usr --with-mpi=\"$(dirname \"$(dirname \"$(command -v mpicc)\")\")\""),
         "make -j\"$(nproc)\"",
         "make install",
     ),
@@ -157,7 +157,7 @@ def _component_labels(comps: list[Component]) -> dict[str, str]:
     return labels
 
 
-def _own_stage_wheels(manifest: Manifest) -> list[dict[str, str]]:
+def _own_stage_wheels(manifest: Manifest) -> list[dict[str, Any]]:
     """pip packages built from source in a stage of their own (mpi4py: ~5 min against the image's MPI)."""
     return [{"name": c.name, "requirement": " ".join(shlex.quote(r) for r in c.pip.requirements),
              "distributions": [r.split("=")[0].split("[")[0] for r in c.pip.requirements]}

@@ -22,7 +22,7 @@ Docker = Callable[..., subprocess.CompletedProcess[str]]
 
 
 def _docker(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout,
+    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout, check=False,
                           stdin=subprocess.DEVNULL)
 
 

@@ -34,7 +34,7 @@ def dashboard(image: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
     def flask(*args: str) -> str:
         proc = subprocess.run([sys.executable, "-m", "flask", "--app", "dashboard_server", *args], env=env,
-                              cwd=workdir, capture_output=True, text=True, timeout=60)
+                              cwd=workdir, capture_output=True, text=True, timeout=60, check=False)
         assert proc.returncode == 0, proc.stderr
         return proc.stdout.strip()
 
