@@ -1,8 +1,24 @@
-"""Parsl apps for test_parsl.py, in their own module so HTEX workers can import them."""
+"""Parsl apps for the Parsl suites, in their own module so HTEX workers can import them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import parsl
 from parsl import bash_app, python_app
+
+
+@contextmanager
+def loaded(config: Any) -> Iterator[Any]:
+    """Load a Parsl config for the block, then shut its executors down and forget it."""
+    kernel = parsl.load(config)
+    try:
+        yield kernel
+    finally:
+        kernel.cleanup()
+        parsl.clear()
 
 
 @python_app

@@ -20,7 +20,6 @@ def apps(dfk: object):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def dfk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    import parsl
     from parsl.config import Config
     from parsl.executors import HighThroughputExecutor
     from parsl.providers import LocalProvider
@@ -33,12 +32,10 @@ def dfk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         )],
         run_dir=str(run_dir), strategy="none",
     )
-    kernel = parsl.load(config)
-    try:
+    from test_harness.suites.parsl_apps import loaded
+
+    with loaded(config) as kernel:
         yield kernel
-    finally:
-        kernel.cleanup()
-        parsl.clear()
     assert any(run_dir.iterdir()), "Parsl wrote nothing to its run_dir: the config was not used"
 
 

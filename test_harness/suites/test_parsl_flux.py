@@ -13,7 +13,6 @@ from test_harness.suites.flux_util import import_flux
 @pytest.fixture(scope="module")
 def apps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     import_flux()  # Parsl's flux instance manager imports flux in a child: exports PYTHONPATH
-    import parsl
     from parsl.config import Config
     from parsl.executors import FluxExecutor
     from parsl.providers import LocalProvider
@@ -24,12 +23,8 @@ def apps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     config = Config(executors=[FluxExecutor(label="flux", provider=LocalProvider(init_blocks=1, max_blocks=1),
                                             working_dir=str(run_dir / "work"))],
                     run_dir=str(run_dir / "runinfo"))
-    kernel = parsl.load(config)
-    try:
+    with parsl_apps.loaded(config):
         yield parsl_apps
-    finally:
-        kernel.cleanup()
-        parsl.clear()
 
 
 def test_python_apps_as_flux_jobs(apps) -> None:  # type: ignore[no-untyped-def]

@@ -14,7 +14,6 @@ from test_harness.suites.rp_util import working_directory
 
 @pytest.fixture(scope="module")
 def apps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    import parsl
     from parsl.config import Config
     from parsl.executors.radical import RadicalPilotExecutor, ResourceConfig
 
@@ -25,12 +24,8 @@ def apps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         config = Config(executors=[RadicalPilotExecutor(
             label="rpex", rpex_cfg=ResourceConfig(), resource="local.localhost", runtime=15, cores=2,
             working_dir=str(workdir))], run_dir=str(workdir / "runinfo"))
-        kernel = parsl.load(config)
-        try:
+        with parsl_apps.loaded(config):
             yield parsl_apps
-        finally:
-            kernel.cleanup()
-            parsl.clear()
 
 
 def test_python_apps_run_on_the_pilot(apps) -> None:  # type: ignore[no-untyped-def]
