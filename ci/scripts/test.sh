@@ -35,3 +35,7 @@ done_stage
 stage "facility pipeline: the local site's pipeline run by gitlab-ci-local, checked on a live dashboard"
 bash ci/scripts/local-pipeline.sh
 done_stage
+
+stage "container image: build python-stack, run its smoke suites, check the tag against the image"
+bash ci/scripts/docker-selftest.sh
+done_stage
