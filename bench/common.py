@@ -44,20 +44,25 @@ def loadavg() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
-def busiest_processes(limit: int = 4) -> list[str]:
-    """The top CPU users right now that are not ours: what else loaded the machine."""
+def busiest_processes(limit: int = 5) -> list[str]:
+    """What else is using the CPU right now (top's second sample, 1 s apart; ≥ 5 %)."""
     try:
-        out = subprocess.run(["ps", "-eo", "pcpu,pid,ppid,comm", "--sort=-pcpu"], capture_output=True,
-                             text=True, timeout=10).stdout.splitlines()[1:]
+        out = subprocess.run(["top", "-b", "-n", "2", "-d", "1", "-o", "%CPU", "-w", "200"],
+                             capture_output=True, text=True, timeout=15).stdout
     except (OSError, subprocess.SubprocessError):
         return []
-    mine = {os.getpid(), os.getppid()}
+    frame = out.split("\ntop - ")[-1].splitlines()
+    start = next((i for i, line in enumerate(frame) if line.lstrip().startswith("PID")), len(frame))
     found = []
-    for line in out:
-        parts = line.split(None, 3)
-        if len(parts) == 4 and int(parts[1]) not in mine and int(parts[2]) != os.getpid():
-            if float(parts[0]) >= 5.0:
-                found.append(f"{parts[3]} {parts[0]}%")
+    for line in frame[start + 1:]:
+        parts = line.split(None, 11)
+        if len(parts) == 12 and int(parts[0]) != os.getpid():
+            try:
+                cpu = float(parts[8].replace(",", "."))
+            except ValueError:
+                continue
+            if cpu >= 5.0:
+                found.append(f"{parts[11]} ({parts[1]}) {cpu:.0f}%")
         if len(found) >= limit:
             break
     return found

@@ -64,11 +64,11 @@ def run(full: bool, postgres: str | None, workdir: Path | None) -> dict[str, Any
         "command": "python -m bench" + (" --full" if full else "") + (" --postgres URL" if postgres else ""),
     }
     scales = pages.FULL_SCALES if full else pages.SMALL_SCALES
-    repeats = 20 if full else 10
+    repeats = 20 if full else 8
     _step("verify", results, _verify, postgres)
-    _step("ingest_sqlite", results, _ingest, None, None, 20_000 if full else 8_000, 3)
+    _step("ingest_sqlite", results, _ingest, None, None, 20_000 if full else 6_000, 3)
     if postgres:
-        _step("ingest_postgresql", results, _ingest, *ingest_postgres_urls(postgres), 20_000 if full else 8_000, 3)
+        _step("ingest_postgresql", results, _ingest, *ingest_postgres_urls(postgres), 20_000 if full else 6_000, 3)
     _step("pages_sqlite", results, pages.run, scales, repeats, None, workdir and workdir / "sqlite", bool(workdir))
     if postgres:
         _step("pages_postgresql", results, pages.run, scales, repeats, postgres, workdir and workdir / "postgresql",
