@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import importlib.util
 import re
@@ -33,10 +34,16 @@ def _import_found(name: str) -> bool:
         return False
 
 
+@functools.cache
+def _top_level_distributions() -> Mapping[str, list[str]]:
+    """Which distributions provide each top-level import. Scanning them takes ~0.15 s: read once."""
+    return importlib.metadata.packages_distributions()
+
+
 def _distribution_version(rule_dist: str | None, import_name: str) -> str | None:
     candidates = [rule_dist] if rule_dist else []
     top = import_name.split(".")[0]
-    candidates += importlib.metadata.packages_distributions().get(top, [])
+    candidates += _top_level_distributions().get(top, [])
     candidates += [import_name, import_name.replace(".", "-"), top]
     for dist in candidates:
         try:
