@@ -4,7 +4,7 @@
 VENV := .venv
 BIN  := $(VENV)/bin
 
-.PHONY: setup demo test render check docs
+.PHONY: setup demo test render check docs bench
 
 setup:
 	bash ci/scripts/system-deps.sh
@@ -26,3 +26,6 @@ test: setup
 docs: setup
 	$(BIN)/sphinx-build -W --keep-going -n -q docs docs/_build/html
 	@echo "docs: docs/_build/html/index.html"
+
+bench: setup
+	$(BIN)/python -m bench
