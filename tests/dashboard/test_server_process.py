@@ -2,46 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import pytest
 import requests
 
 from dashboard_helpers import make_run
+from live_server import Server
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_gunicorn(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--timeout", "30",
-         "dashboard_server:create_app()"],
-        env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=3).status_code == 200:
-                return process
-        except requests.RequestException:
-            pass
-        if process.poll() is not None:
-            break
-        time.sleep(0.2)
-    process.kill()
-    raise AssertionError(f"gunicorn did not come up:\n{log.read_text()[-3000:]}")
 
 
 def cli(env: dict[str, str], *args: str) -> str:
@@ -51,13 +21,13 @@ def cli(env: dict[str, str], *args: str) -> str:
 
 
 def test_gunicorn_serves_uploads_and_pages(db_url, tmp_path):
-    env = dict(os.environ, SDK_DASHBOARD_DATABASE_URL=db_url)
+    server = Server(db_url, tmp_path, workers=2, start_timeout=30)
+    env = server.env
     cli(env, "db", "upgrade")
     cli(env, "sites", "add", "local-linux", "--facility", "local")
     token = cli(env, "tokens", "issue", "local-linux").splitlines()[-1]
-    port, log = free_port(), tmp_path / "gunicorn.log"
-    base = f"http://127.0.0.1:{port}"
-    server = start_gunicorn(env, port, log)
+    base = server.url
+    server.start()
     try:
         records = make_run(tests={"t": "failed"})
         response = requests.post(f"{base}/api/v1/records", json={"records": records},
@@ -69,15 +39,13 @@ def test_gunicorn_serves_uploads_and_pages(db_url, tmp_path):
                             headers={"Content-Type": "application/json"}, timeout=30)
         assert big.status_code == 413 and big.json()["error"]["code"]
     finally:
-        server.send_signal(signal.SIGKILL)
-        server.wait(10)
+        server.kill()
     # after a hard kill and restart everything is still there, exactly once
-    server = start_gunicorn(env, port, log)
+    server.start()
     try:
         again = requests.post(f"{base}/api/v1/records", json={"records": records},
                               headers={"Authorization": f"Bearer {token}"}, timeout=10)
         assert again.json() == {"accepted": 0, "duplicates": len(records), "runs": [records[0]["run_id"]]}
     finally:
-        server.terminate()
-        server.wait(10)
-    assert token.split(":", 1)[1] not in log.read_text()
+        server.stop()
+    assert token.split(":", 1)[1] not in server.log_text()

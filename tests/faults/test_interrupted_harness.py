@@ -15,7 +15,8 @@ import pytest
 import requests
 
 from exaworks_sdk.records import RunStart, Status, TestResult, read_records
-from fault_helpers import Server, provision, signal_group
+from fault_helpers import provision
+from live_server import Server, signal_group
 
 pytestmark = pytest.mark.slow
 SITE = "faults-interrupted"

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from exaworks_sdk.records import RecordWriter, RunStart, Status, TestResult, new_id, utcnow
-from fault_helpers import Server, count_stored, free_port, provision, write_run
+from fault_helpers import count_stored, provision, write_run
+from live_server import Server, free_port
 
 pytestmark = pytest.mark.slow
 SITE = "faults-spool"

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
+
+from live_server import Server
 
 from exaworks_sdk.records import RecordWriter, RunFinish, RunStart, Status, TestResult, new_id, utcnow
 from test_harness.cli import main
@@ -22,47 +21,18 @@ pytest.importorskip("dashboard_server", reason="the dashboard is not installed")
 pytest.importorskip("gunicorn", reason="gunicorn is not installed")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Dashboard:
+class Dashboard(Server):
     """A dashboard process on a fixed port and database, so it can be stopped and started again."""
 
     def __init__(self, workdir: Path) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = dict(os.environ, SDK_DASHBOARD_DATABASE_URL=f"sqlite:///{workdir / 'dash.sqlite'}",
-                        SDK_DASHBOARD_SECRET_KEY="harness-tests")
+        super().__init__(f"sqlite:///{workdir / 'dash.sqlite'}", workdir, workers=1, start_timeout=60)
         self.workdir = workdir
-        self.proc: subprocess.Popen[bytes] | None = None
 
     def flask(self, *args: str) -> str:
         proc = subprocess.run([sys.executable, "-m", "flask", "--app", "dashboard_server", *args], env=self.env,
                               capture_output=True, text=True, timeout=60, cwd=self.workdir)
         assert proc.returncode == 0, proc.stderr
         return proc.stdout.strip()
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{self.port}", "dashboard_server:create_app()"],
-            env=self.env, cwd=self.workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{self.url}/api/v1/health", timeout=5).status_code == 200:
-                    return
-            except requests.RequestException:
-                time.sleep(0.2)
-        raise RuntimeError("dashboard did not start")
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=30)
-            self.proc = None
 
     def tests_of(self, run_id: str) -> list[dict]:
         runs = requests.get(f"{self.url}/api/v1/sites/{SITE}/runs/{run_id}", timeout=10).json()
