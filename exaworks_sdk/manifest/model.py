@@ -52,6 +52,10 @@ class PipChannel(Strict):
                 raise ValueError(f"{text!r} is not an exact pin (use name==version)")
         return value
 
+    def distributions(self) -> list[str]:
+        """The distribution names the requirements pin, as written (extras and versions dropped)."""
+        return [Requirement(text).name for text in self.requirements]
+
 
 class SpackChannel(Strict):
     version: Version = Field(description="The Spack builtin version pinned for this SDK release")

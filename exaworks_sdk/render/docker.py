@@ -160,15 +160,15 @@ def _component_labels(comps: list[Component]) -> dict[str, str]:
 def _own_stage_wheels(manifest: Manifest) -> list[dict[str, Any]]:
     """pip packages built from source in a stage of their own (mpi4py: ~5 min against the image's MPI)."""
     return [{"name": c.name, "requirement": " ".join(shlex.quote(r) for r in c.pip.requirements),
-             "distributions": [r.split("=")[0].split("[")[0] for r in c.pip.requirements]}
+             "distributions": c.pip.distributions()}
             for c in manifest.components.values()
             if c.pip and c.pip.no_binary and c.pip.environment == "sdk" and c.image.stage == "python-stack"]
 
 
 def _not_in_image(manifest: Manifest) -> list[str]:
     """Distributions in ci/pip/requirements.txt that the python-stack stage must not install."""
-    return [r.split("=")[0].split("[")[0] for c in manifest.components.values()
-            if c.pip and c.pip.environment == "sdk" and c.image.stage != "python-stack" for r in c.pip.requirements]
+    return [name for c in manifest.components.values()
+            if c.pip and c.pip.environment == "sdk" and c.image.stage != "python-stack" for name in c.pip.distributions()]
 
 
 def image_tag(manifest: Manifest, os_id: str, mpi: str, python: str, target: str = "sdk") -> str:

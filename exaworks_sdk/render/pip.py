@@ -15,6 +15,7 @@ def requirements_path(environment: str) -> str:
 @renderer("pip")
 def render(ctx: Context) -> dict[str, str]:
     by_env: dict[str, list[str]] = defaultdict(list)
+    pinned: dict[str, set[str]] = defaultdict(set)  # requirement strings already written, per environment
     no_binary: dict[str, list[str]] = defaultdict(list)
     release = ctx.manifest.release
     for comp in ctx.manifest.components.values():
@@ -23,13 +24,15 @@ def render(ctx: Context) -> dict[str, str]:
         env = comp.pip.environment
         by_env[env].append(f"# {comp.name} {comp.pip.version} ({comp.license}) {comp.homepage}")
         by_env[env].extend(comp.pip.requirements)
+        pinned[env].update(comp.pip.requirements)
         if comp.pip.no_binary:
-            no_binary[env].extend(r.split("=")[0].split("[")[0] for r in comp.pip.requirements)
+            no_binary[env].extend(comp.pip.distributions())
     for comp in ctx.manifest.components.values():
         env = comp.pip.environment if comp.pip else "sdk"
         for con in comp.constraints:
-            if _is_pip_constraint(con.requirement) and con.requirement not in by_env[env]:
+            if _is_pip_constraint(con.requirement) and con.requirement not in pinned[env]:
                 by_env[env].append(f"{con.requirement}  # constraint from components/{comp.name}.yaml")
+                pinned[env].add(con.requirement)
     out = {}
     for env, lines in sorted(by_env.items()):
         head = [f"# {release.name} {release.version}: pip environment '{env}'.",

@@ -15,6 +15,11 @@ def test_pip_requirements_must_be_exact() -> None:
             PipChannel(version="1.0", requirements=[bad])
 
 
+def test_pip_channel_names_its_distributions() -> None:
+    channel = PipChannel(version="1.0", requirements=["parsl[radical-pilot]==1.0", "radical.pilot==1.90.0"])
+    assert channel.distributions() == ["parsl", "radical.pilot"]
+
+
 def test_spack_specs_need_a_version() -> None:
     spec = SpackChannel(version="1.0", specs=["py-x@1.0 +mpi", "stc@=0.9.0"])
     assert spec.package_names() == ["py-x", "stc"]

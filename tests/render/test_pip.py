@@ -38,3 +38,17 @@ def test_balsam_gets_its_own_environment(repo_root: Path) -> None:
     main = {r.name for r in _requirements(repo_root / "ci/pip/requirements.txt")}
     balsam = {r.name for r in _requirements(repo_root / "ci/pip/balsam-requirements.txt")}
     assert "balsam" not in main and balsam == {"balsam"}
+
+
+def test_a_constraint_named_by_two_components_is_written_once(sdk_tree: Path) -> None:
+    from exaworks_sdk.render import load_context
+    from exaworks_sdk.render.pip import render
+
+    path = sdk_tree / "components/maestrowf.yaml"
+    path.write_text(path.read_text().replace("constraints:\n", """constraints:
+  - requirement: "packaging<=25"
+    why: held with psij-python's pin so both install together
+""", 1))
+    text = render(load_context(sdk_tree))["ci/pip/requirements.txt"]
+    assert [ln for ln in text.splitlines() if ln.startswith("packaging")] == [
+        "packaging<=25  # constraint from components/maestrowf.yaml"]
