@@ -9,7 +9,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from .auth import WRITE_ENDPOINT_NAMES
+from .endpoints import WRITE_ENDPOINT_NAMES
 from .db import is_unavailable
 from .exceptions import AuthError, BadInput, NotFound
 

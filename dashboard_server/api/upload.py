@@ -17,7 +17,7 @@ from ..schemas import UploadResponse
 from ..exceptions import AuthError, BadInput
 from ..tokens import verify
 from ..validation import decode_utf8, parse_json
-from . import api_bp
+from .blueprint import api_bp
 
 JSON_LINES = {"application/x-ndjson", "application/jsonl", "application/json-lines", "application/x-jsonlines"}
 

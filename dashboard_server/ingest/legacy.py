@@ -1,6 +1,6 @@
 """The legacy ExaWorks testing-service format (``POST /result``), accepted as runners send it.
 
-See docs in ``shared/reference/legacy-upload-format.md``. Each request carries one record of a
+The format is described in ``docs/api.md`` (Legacy ``POST /result``). Each request carries one record of a
 run; records of a run share ``data.run_id``. Leniency, as real runners need it:
 
 * naive local timestamps are taken as UTC; offsets are honoured; epoch numbers work too;

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import yaml
 
-from exaworks_sdk.manifest import Component, Machine, Manifest
-from exaworks_sdk.render import renderer
+from exaworks_sdk.manifest import Component, Machine, Manifest, all_sites
+from exaworks_sdk.render.registry import renderer
 from exaworks_sdk.render.base import Context, template
 
 REPO_NAMESPACE = "exaworks"
@@ -103,16 +103,15 @@ def environment(manifest: Manifest, site: str, machine: Machine) -> dict:
     }
 
 
-@renderer("spack")
+@renderer("spack", outputs=["spack/repo.yaml", "spack/packages/*/package.py",
+                             "spack/environments/*/spack.yaml"])
 def render(ctx: Context) -> dict[str, str]:
     out = {
         "spack/repo.yaml": yaml.safe_dump({"repo": {"namespace": REPO_NAMESPACE}}, sort_keys=False),
         f"spack/packages/{PACKAGE}/package.py": package_py(ctx.manifest),
     }
-    for facility in ctx.sites.values():
-        for name, machine in facility.machines.items():
-            if "spack" in machine.variants and machine.spack:
-                site = f"{facility.facility}-{name}"
-                env = environment(ctx.manifest, site, machine)
-                out[f"spack/environments/{site}/spack.yaml"] = yaml.safe_dump(env, sort_keys=False)
+    for site in all_sites(ctx.sites):
+        if "spack" in site.machine.variants and site.machine.spack:
+            env = environment(ctx.manifest, site.id, site.machine)
+            out[f"spack/environments/{site.id}/spack.yaml"] = yaml.safe_dump(env, sort_keys=False)
     return out

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from exaworks_sdk.manifest import load_manifest, load_sites
-from exaworks_sdk.render.gitlab import pipeline_ir
+from exaworks_sdk.render.ci import pipeline_ir
 
 ROOT = Path(__file__).resolve().parents[2]
 PIPELINE = ROOT / "ci/scripts/pipeline"

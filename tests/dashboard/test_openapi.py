@@ -12,7 +12,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from dashboard_helpers import make_run, upload
-from dashboard_server.api.openapi import build_document
+from dashboard_server.openapi import build_document
 
 
 def _validator(doc, schema):
