@@ -34,8 +34,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .api import api_bp
     from .auth import install_read_login
     from .cli import register_commands
-    from .pages import page_blueprints
     from .markup import register_filters
+    from .pages import page_blueprints
     from .validation import check_url
 
     app.register_blueprint(api_bp)

@@ -12,12 +12,10 @@ import hmac
 from flask import Flask, current_app, request
 from sqlalchemy.orm import Session
 
-from .models import Site, utcnow
 from .endpoints import WRITE_ENDPOINT_NAMES
 from .exceptions import AuthError
+from .models import Site, utcnow
 from .tokens import verify
-
-
 
 PUBLIC_ENDPOINTS = {"api.health", "api.openapi", "static"} | WRITE_ENDPOINT_NAMES
 

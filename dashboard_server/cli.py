@@ -14,6 +14,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from exaworks_sdk.manifest import ManifestError, all_sites, find_site, load_sites
@@ -32,8 +33,9 @@ records_cli = AppGroup("records", help="Load result records without going throug
 retention_cli = AppGroup("retention", help="Drop old logs, keep statuses.")
 
 
-def _engine():  # type: ignore[no-untyped-def]
-    return current_app.extensions["sdk_dashboard"]["engine"]
+def _engine() -> Engine:
+    engine: Engine = current_app.extensions["sdk_dashboard"]["engine"]
+    return engine
 
 
 def _site(session: Session, name: str) -> Site:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
@@ -33,7 +33,7 @@ def new_id() -> str:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
@@ -123,7 +123,7 @@ class RunFinish(_Record):
         {}, description="Tests per status, as the writer counted them; the dashboard recounts from the rows.")
 
 
-Record = Annotated[Union[RunStart, TestResult, RunFinish], Field(discriminator="type")]
+Record = Annotated[RunStart | TestResult | RunFinish, Field(discriminator="type")]
 RECORD_ADAPTER: TypeAdapter[RunStart | TestResult | RunFinish] = TypeAdapter(Record)
 BATCH_ADAPTER: TypeAdapter[list[RunStart | TestResult | RunFinish]] = TypeAdapter(list[Record])
 

@@ -22,7 +22,8 @@ from pathlib import Path
 
 from exaworks_sdk import status as rule
 from exaworks_sdk.manifest import Component
-from exaworks_sdk.records import RecordWriter, RunFinish, RunStart, Status, TestResult, new_id, parse_record, utcnow
+from exaworks_sdk.records import RecordWriter, RunFinish, RunStart, TestResult, new_id, parse_record, utcnow
+from exaworks_sdk.status import Status
 from test_harness import sandbox as sandboxes
 from test_harness.detect import Detection, missing_reason
 from test_harness.suite import Suite

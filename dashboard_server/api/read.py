@@ -7,10 +7,10 @@ from typing import Any
 from flask import current_app, request
 
 from .. import db, queries
+from ..exceptions import BadInput, NotFound
 from ..migrate import current_revision
 from ..params import page_arg, per_page
 from ..schemas import Health
-from ..exceptions import BadInput, NotFound
 from .blueprint import api_bp
 
 

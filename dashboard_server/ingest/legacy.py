@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 from exaworks_sdk.records import MAX_NAME, MAX_TEXT
 from exaworks_sdk.status import from_phases
 
-from ..models import Run, Site, utcnow
 from ..exceptions import BadInput
+from ..models import Run, Site, utcnow
 from ..validation import parse_loose_timestamp
 from .store import BatchResult, Writer, content_hash
 

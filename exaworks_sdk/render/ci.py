@@ -1,6 +1,6 @@
 """The facility CI pipeline as a CI-neutral intermediate form: site registry + manifest → plain dicts.
 
-``pipeline_ir(manifest, sites)`` lists every job as a plain, fully resolved dict: what it runs,
+``pipeline_ir(manifest, sites)`` lists every job as a plain, fully resolved dict[str, Any]: what it runs,
 where (tags, scheduler parameters, variables), when (rules, needs) and with which credentials
 (id_tokens). Tests check this form directly. A CI system's renderer (``gitlab.py``) turns it into
 that system's files; another CI system is one more renderer module reading the same form.
@@ -91,7 +91,8 @@ def machine_variables(manifest: Manifest, site: str, machine: Machine) -> dict[s
 
 
 def _job(kind: str, *, facility: str | None, machine: str | None, site: str | None, variant: str | None,
-         tags: list[str], variables: dict[str, str], id_tokens: dict, rules: list[dict], needs: list | None) -> dict:
+         tags: list[str], variables: dict[str, str], id_tokens: dict[str, Any], rules: list[dict[str, Any]],
+         needs: list[Any] | None) -> dict[str, Any]:
     job = {"kind": kind, "facility": facility, "machine": machine, "site": site, "variant": variant,
            "tags": tags, "variables": variables, "id_tokens": id_tokens, "rules": rules, "needs": needs}
     job.update(copy.deepcopy(KINDS[kind]))
@@ -102,18 +103,18 @@ def job_name(site: str, variant: str, kind: str) -> str:
     return f"{site}-{variant}-{kind}"
 
 
-def facility_ir(manifest: Manifest, facility: Facility) -> tuple[dict, dict[str, dict]]:
+def facility_ir(manifest: Manifest, facility: Facility) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """One facility: its shared settings, and install → test → cleanup for each machine × variant."""
     fid = facility.facility
     id_tokens = {facility.id_token.name: {"aud": facility.id_token.aud}}
     machines = {}
-    jobs: dict[str, dict] = {}
+    jobs: dict[str, dict[str, Any]] = {}
     for entry in facility.sites():
         name, machine, site = entry.machine_name, entry.machine, entry.id
         variables = machine_variables(manifest, site, machine)
         machines[name] = {"site": site, "tags": list(machine.tags), "variables": variables}
         for variant in machine.variants:
-            common = {"facility": fid, "machine": name, "site": site, "variant": variant,
+            common: dict[str, Any] = {"facility": fid, "machine": name, "site": site, "variant": variant,
                       "tags": list(machine.tags), "variables": {**variables, "SDK_VARIANT": variant},
                       "id_tokens": id_tokens}
             install, test, cleanup = (job_name(site, variant, k) for k in ("install", "test", "cleanup"))
@@ -127,7 +128,7 @@ def facility_ir(manifest: Manifest, facility: Facility) -> tuple[dict, dict[str,
     return shared, jobs
 
 
-def publish_ir(manifest: Manifest) -> dict:
+def publish_ir(manifest: Manifest) -> dict[str, Any]:
     """One image per OS × MPI × Python combination of the manifest; the default is also ``latest``.
 
     No ``needs``: in a pipeline that also tests (``SDK_FACILITY=local``) images publish only
@@ -152,10 +153,10 @@ def publish_ir(manifest: Manifest) -> dict:
     return job
 
 
-def pipeline_ir(manifest: Manifest, sites: dict[str, Facility]) -> dict:
+def pipeline_ir(manifest: Manifest, sites: dict[str, Facility]) -> dict[str, Any]:
     """The whole pipeline as plain data, independent of any CI system's file layout."""
-    facilities: dict[str, dict] = {}
-    jobs: dict[str, dict] = {}
+    facilities: dict[str, dict[str, Any]] = {}
+    jobs: dict[str, dict[str, Any]] = {}
     for fid, facility in sorted(sites.items()):
         facilities[fid], facility_jobs = facility_ir(manifest, facility)
         jobs.update(facility_jobs)

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from exaworks_sdk.manifest import Component, Manifest
-from exaworks_sdk.render.registry import renderer
 from exaworks_sdk.render.base import Context, template
 from exaworks_sdk.render.pip import requirements_path
+from exaworks_sdk.render.registry import renderer
 
 DOCKER_DIR = "docker"
 SOURCE_URL = "https://github.com/ExaWorks/SDK"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from exaworks_sdk.render.registry import renderer
 from exaworks_sdk.render.base import Context, template
+from exaworks_sdk.render.registry import renderer
 
 STATUS_MARK = {"yes": "✅ yes", "partial": "🟡 partial", "no": "❌ no", "n/a": "n/a"}
 

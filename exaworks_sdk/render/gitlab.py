@@ -25,7 +25,7 @@ def _template(name: str) -> str:
     return f".sdk-{name}"
 
 
-def _inherited(job: dict, base: dict) -> dict:
+def _inherited(job: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
     """What a concrete job must still say after inheriting ``base``: only the differences."""
     own: dict[str, Any] = {}
     for key, value in job.items():
@@ -41,14 +41,14 @@ def _inherited(job: dict, base: dict) -> dict:
 _GITLAB_KEYS = ("stage", "tags", "variables", "id_tokens", "rules", "needs", "script", "artifacts")
 
 
-def _gitlab_job(job: dict) -> dict:
+def _gitlab_job(job: dict[str, Any]) -> dict[str, Any]:
     out = {k: job[k] for k in _GITLAB_KEYS if job.get(k) or (k == "needs" and job.get(k) is not None)}
     if job.get("matrix"):
         out["parallel"] = {"matrix": job["matrix"]}
     return out
 
 
-def documents(ir: dict) -> dict[str, dict]:
+def documents(ir: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """``.gitlab-ci.yml`` (stages, inputs, job-kind templates, publishing) plus one file per facility.
 
     Hidden templates: ``.sdk-<kind>`` (stage, script, artifacts), ``.sdk-<facility>`` (rules,
@@ -89,7 +89,7 @@ class _NoAliases(yaml.SafeDumper):
         return True
 
 
-def dump(doc: dict) -> str:
+def dump(doc: dict[str, Any]) -> str:
     """YAML with a blank line between top-level entries, so each job reads as a block."""
     return "\n".join(yaml.dump({key: value}, Dumper=_NoAliases, sort_keys=False, width=110, default_flow_style=False)
                      for key, value in doc.items())

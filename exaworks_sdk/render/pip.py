@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from exaworks_sdk.render.registry import renderer
 from exaworks_sdk.render.base import Context
+from exaworks_sdk.render.registry import renderer
 
 
 def requirements_path(environment: str) -> str:

@@ -21,7 +21,7 @@ def _one_line(text: str) -> str:
 def _type(schema: dict[str, Any]) -> str:
     """A short, readable type for one JSON Schema property."""
     if "$ref" in schema:
-        return schema["$ref"].rsplit("/", 1)[-1]
+        return str(schema["$ref"]).rsplit("/", 1)[-1]
     if "const" in schema:
         return f'`{schema["const"]!r}`'.replace("'", '"')
     if "enum" in schema:
@@ -70,7 +70,7 @@ def _model_table(model: Any, skip: Iterable[str] = (), only: Iterable[str] | Non
 
 
 def _json(value: Any) -> str:
-    return json.dumps(value)
+    return str(json.dumps(value))
 
 
 def records_markdown() -> str:

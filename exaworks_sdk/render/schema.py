@@ -7,8 +7,8 @@ import json
 from pydantic import BaseModel
 
 from exaworks_sdk.manifest import Component, Facility, Release
-from exaworks_sdk.render.registry import renderer
 from exaworks_sdk.render.base import HEADER, Context
+from exaworks_sdk.render.registry import renderer
 
 SCHEMAS: dict[str, type[BaseModel]] = {
     "docs/generated/schema/component.schema.json": Component,

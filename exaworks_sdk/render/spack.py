@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import yaml
 
 from exaworks_sdk.manifest import Component, Machine, Manifest, all_sites
-from exaworks_sdk.render.registry import renderer
 from exaworks_sdk.render.base import Context, template
+from exaworks_sdk.render.registry import renderer
 
 REPO_NAMESPACE = "exaworks"
 PACKAGE = "exaworks-sdk"
@@ -72,11 +73,11 @@ def package_py(manifest: Manifest) -> str:
     )
 
 
-def environment(manifest: Manifest, site: str, machine: Machine) -> dict:
+def environment(manifest: Manifest, site: str, machine: Machine) -> dict[str, Any]:
     """A Spack environment for one machine, as a plain dict; YAML structure is built, not templated."""
     assert machine.spack is not None
     spack_site = machine.spack
-    packages: dict[str, dict] = {"all": {"providers": {"mpi": [spack_site.mpi_provider]}}}
+    packages: dict[str, dict[str, Any]] = {"all": {"providers": {"mpi": [spack_site.mpi_provider]}}}
     if spack_site.compiler:
         packages["all"]["require"] = [f"%{spack_site.compiler}"]
     if spack_site.target:

@@ -7,7 +7,6 @@ import sys
 
 import pytest
 import requests
-
 from dashboard_helpers import make_run
 from live_server import Server
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import shlex
 import subprocess
@@ -23,7 +24,7 @@ def manifest(repo_root: Path) -> Manifest:
 
 
 def _parse(path: Path) -> DockerfileParser:
-    parser = DockerfileParser(fileobj=path.open("rb"))
+    parser = DockerfileParser(fileobj=io.BytesIO(path.read_bytes()))
     assert parser.structure, path
     return parser
 
@@ -204,8 +205,10 @@ def test_images_env_lists_the_matrix_and_spells_tags_as_the_model_does(repo_root
     release = manifest.release
     wanted = [(c["os"], c["mpi"], c["python"], target)
               for c in release.images.combinations() for target in IMAGE_TARGETS]
-    script = "source docker/images.env\n" + "echo \"$SDK_COMBINATIONS\"\n" + "echo \"$SDK_DEFAULT_OS $SDK_DEFAULT_MPI $SDK_DEFAULT_PYTHON\"\n" + "".join(
-        f"sdk_image_tag {o} {m} {p} {t}\n" for o, m, p, t in wanted) + "sdk_image_tag nope mpich 3.11 || echo refused\n"
+    script = ("source docker/images.env\n" 'echo "$SDK_COMBINATIONS"\n'
+              'echo "$SDK_DEFAULT_OS $SDK_DEFAULT_MPI $SDK_DEFAULT_PYTHON"\n'
+              + "".join(f"sdk_image_tag {o} {m} {p} {t}\n" for o, m, p, t in wanted)
+              + "sdk_image_tag nope mpich 3.11 || echo refused\n")
     out = subprocess.run(["bash", "-c", script], cwd=repo_root, capture_output=True, text=True, check=True).stdout.splitlines()
     assert out[0].split() == [f"{c['os']}-{c['mpi']}-{c['python']}" for c in release.images.combinations()]
     default = release.images.default
