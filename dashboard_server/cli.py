@@ -21,7 +21,7 @@ from exaworks_sdk.manifest import ManifestError, all_sites, find_site, load_site
 
 from . import db as dbmod
 from . import migrate, retention, tokens
-from .models import Site, Token
+from .models import Site, Token, utcnow
 
 SITE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 
@@ -130,10 +130,11 @@ def sites_list() -> None:
 @tokens_cli.command("issue")
 @click.argument("site")
 @click.option("--label", default="")
-@click.option("--expires-days", type=int, default=None, help="default: no expiry")
+@click.option("--expires-days", type=click.IntRange(min=1), default=None,
+              help="days until it expires (1 or more); default: no expiry")
 def tokens_issue(site: str, label: str, expires_days: int | None) -> None:
     """Issue a token for SITE and print it (the only time it is shown)."""
-    expires = timedelta(days=expires_days) if expires_days else None
+    expires = timedelta(days=expires_days) if expires_days is not None else None
     issued = dbmod.write(lambda s: tokens.issue(s, _site(s, site), label=label, expires_in=expires))
     click.echo(f"key id: {issued.key_id}", err=True)
     click.echo(issued.token)
@@ -147,8 +148,11 @@ def tokens_list(site: str | None) -> None:
         query = select(Token).order_by(Token.created_at)
         if site:
             query = query.where(Token.site_id == _site(session, site).id)
+        now = utcnow()
         for token in session.scalars(query):
-            state = ("revoked" if token.revoked_at else "legacy" if token.is_legacy else "active")
+            state = ("revoked" if token.revoked_at else
+                     "expired" if token.expires_at is not None and token.expires_at <= now else
+                     "legacy" if token.is_legacy else "active")
             click.echo(f"{token.key_id}\t{token.site.name}\t{state}\texpires {token.expires_at or 'never'}\t"
                        f"last used {token.last_used_at or 'never'}\t{token.label}")
 

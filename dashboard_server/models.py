@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from exaworks_sdk.records import MAX_NAME
+from exaworks_sdk.records import LIMITS, MAX_NAME
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -117,12 +117,12 @@ class Run(Base):
     key: Mapped[str] = mapped_column(String(1024))
     run_id: Mapped[str] = mapped_column(String(256), default="")
     source: Mapped[str] = mapped_column(String(16), default="records")
-    variant: Mapped[str] = mapped_column(String(64), default="pip")
-    pipeline_id: Mapped[str | None] = mapped_column(String(128))
-    branch: Mapped[str | None] = mapped_column(String(256))
-    commit: Mapped[str | None] = mapped_column(String(64))
-    hostname: Mapped[str | None] = mapped_column(String(256))
-    sdk_version: Mapped[str] = mapped_column(String(64), default="")
+    variant: Mapped[str] = mapped_column(String(LIMITS["variant"]), default="pip")
+    pipeline_id: Mapped[str | None] = mapped_column(String(LIMITS["pipeline_id"]))
+    branch: Mapped[str | None] = mapped_column(String(LIMITS["branch"]))
+    commit: Mapped[str | None] = mapped_column(String(LIMITS["commit"]))
+    hostname: Mapped[str | None] = mapped_column(String(LIMITS["hostname"]))
+    sdk_version: Mapped[str] = mapped_column(String(LIMITS["sdk_version"]), default="")
     environment: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     components: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -170,7 +170,7 @@ class SuiteRun(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
-    variant: Mapped[str] = mapped_column(String(64))
+    variant: Mapped[str] = mapped_column(String(LIMITS["variant"]))
     suite: Mapped[str] = mapped_column(String(MAX_NAME))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     passed: Mapped[int] = mapped_column(Integer, default=0)
@@ -189,7 +189,7 @@ class LatestResult(Base):
     site_id: Mapped[int] = mapped_column(
         ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True
     )
-    variant: Mapped[str] = mapped_column(String(64), primary_key=True)
+    variant: Mapped[str] = mapped_column(String(LIMITS["variant"]), primary_key=True)
     suite: Mapped[str] = mapped_column(String(MAX_NAME), primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -7,8 +7,11 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from exaworks_sdk.records import RUN_ID_PATTERN
+
 from . import schemas as s
 from .endpoints import WRITE_ENDPOINTS
+from .limits import JUNIT_PARAMS
 
 REF = "#/components/schemas/{model}"
 _ERRORS = {
@@ -64,9 +67,9 @@ def _post(summary: str, content: dict[str, Any], params: list[dict[str, Any]] | 
 
 def _write_operations() -> dict[str, dict[str, Any]]:
     """How each upload endpoint of ``endpoints.WRITE_ENDPOINTS`` is documented, by endpoint name."""
-    junit_params = [_param("run_id", "query", {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{8,64}$"}, True)]
-    junit_params += [_param(n, "query", {"type": "string", "maxLength": 256}, False)
-                     for n in ("suite", "variant", "branch", "sdk_version", "started_at")]
+    junit_params = [_param(name, "query", {"type": "string", "maxLength": limit,
+                                           **({"minLength": 8, "pattern": RUN_ID_PATTERN} if name == "run_id" else {})},
+                           name == "run_id") for name, limit in JUNIT_PARAMS.items()]
     junit_params.append(_param("finished", "query", {"type": "boolean"}, False))
     docs: dict[str, tuple[str, dict[str, Any], list[dict[str, Any]]]] = {
         "api.upload_records": ("Upload a batch of records (RunStart, TestResult, RunFinish)", {

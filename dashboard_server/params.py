@@ -11,7 +11,8 @@ def page_arg(name: str = "page", default: int = 1, maximum: int = 10_000_000) ->
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    # ASCII digits only: str.isdigit() also accepts "²" and other digits int() cannot read
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(maximum)) or not 1 <= int(raw) <= maximum:
         raise BadInput(f"query parameter {name} must be an integer from 1 to {maximum}", code="invalid_field")
     return int(raw)
 
