@@ -13,3 +13,12 @@ JUNIT_PARAMS: dict[str, int] = {"run_id": LIMITS["run_id"], "suite": MAX_NAME, "
 # Defaults of the config settings of the same names (SDK_DASHBOARD_MAX_SUITES_PER_RUN, …).
 MAX_SUITES_PER_RUN = 200
 MAX_SUITES_PER_SITE = 200
+
+
+def configured(name: str) -> int:
+    """A limit from the running app's config, or its default outside one."""
+    from flask import current_app, has_app_context
+
+    if has_app_context() and current_app.config.get(name) is not None:
+        return int(current_app.config[name])
+    return int(globals()[name])

@@ -146,7 +146,7 @@ class TestResultRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
-    record_id: Mapped[str] = mapped_column(String(64), unique=True)
+    record_id: Mapped[str] = mapped_column(String(64))  # unique per site: the ledger guards it
     suite: Mapped[str] = mapped_column(String(MAX_NAME))
     test_id: Mapped[str] = mapped_column(String(MAX_NAME))
     status: Mapped[str] = mapped_column(String(16))
@@ -182,7 +182,10 @@ class SuiteRun(Base):
 
 
 class LatestResult(Base):
-    """The newest run per (site, variant, suite): the only rows the summary matrix reads."""
+    """The newest run per (site, variant, suite): the only rows the summary matrix reads.
+
+    The cell's failure streak is kept here too, recomputed at ingest for every cell a batch
+    touches (``ingest/store.py``), so no page computes a streak per failing cell."""
 
     __tablename__ = "latest_results"
 
@@ -193,15 +196,19 @@ class LatestResult(Base):
     suite: Mapped[str] = mapped_column(String(MAX_NAME), primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_failing_run_id: Mapped[int | None] = mapped_column(Integer)
+    last_passing_run_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class SeenRecord(Base):
-    """Idempotency ledger: a record id, who sent it and a hash of its normalised content."""
+    """Idempotency ledger: a record id, the site that sent it and a hash of its normalised
+    content. Keyed by (site, record id): two sites never contend for an id."""
 
     __tablename__ = "seen_records"
 
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
     record_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     content_hash: Mapped[str] = mapped_column(String(64))
