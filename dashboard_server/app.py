@@ -37,9 +37,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .headers import install_headers
     from .markup import register_filters
     from .pages import page_blueprints
+    from .params import AsciiInt
     from .ratelimit import install_rate_limit
     from .validation import check_url
 
+    app.url_map.converters["int"] = AsciiInt
     app.register_blueprint(api_bp)
     for blueprint in page_blueprints():
         app.register_blueprint(blueprint)

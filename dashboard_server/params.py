@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from flask import current_app, request
+from werkzeug.routing import IntegerConverter
 
 from .exceptions import BadInput
+
+
+class AsciiInt(IntegerConverter):
+    """``<int:…>`` in URLs: ASCII digits only. Werkzeug's own matches ``\\d``, which takes any
+    Unicode digit ("١" reached run 1), and no number of ours has more than 10 digits."""
+
+    regex = r"[0-9]{1,10}"
 
 
 def page_arg(name: str = "page", default: int = 1, maximum: int = 10_000_000) -> int:
