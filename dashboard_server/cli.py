@@ -6,7 +6,7 @@ Tokens are printed once, when issued, and never again.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -21,6 +21,7 @@ from exaworks_sdk.manifest import ManifestError, all_sites, find_site, load_site
 
 from . import db as dbmod
 from . import migrate, retention, tokens
+from .deletion import Selection, delete_runs, select_runs
 from .models import Site, Token, utcnow
 
 SITE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
@@ -31,6 +32,7 @@ tokens_cli = AppGroup("tokens", help="Per-site upload tokens.")
 legacy_cli = AppGroup("legacy-keys", help="Opaque keys of old runners (POST /result only).")
 records_cli = AppGroup("records", help="Load result records without going through HTTP.")
 retention_cli = AppGroup("retention", help="Drop old logs, keep statuses.")
+runs_cli = AppGroup("runs", help="Delete runs (a poisoned or mistaken upload).")
 
 
 def _engine() -> Engine:
@@ -204,6 +206,34 @@ def retention_run(days: int | None) -> None:
     click.echo(f"cleared logs of {changed} test results older than {days} days")
 
 
+@runs_cli.command("delete")
+@click.argument("site")
+@click.option("--run", "number", type=click.IntRange(min=1), default=None, help="dashboard run number (/runs/N)")
+@click.option("--run-id", default=None, help="the client's run id")
+@click.option("--since", type=click.DateTime(), default=None, help="runs started at or after (UTC)")
+@click.option("--until", type=click.DateTime(), default=None, help="runs started before (UTC)")
+@click.option("--dry-run", is_flag=True, help="only print what would be deleted")
+def runs_delete(site: str, number: int | None, run_id: str | None, since: datetime | None,
+                until: datetime | None, dry_run: bool) -> None:
+    """Delete one run of SITE, or its runs in a time range, with their tests."""
+    if number is None and run_id is None and since is None and until is None:
+        raise click.UsageError("say which runs: --run, --run-id, or a range with --since and/or --until")
+    since, until = (None if t is None else t.replace(tzinfo=UTC) for t in (since, until))
+
+    def work(session: Session) -> Selection:
+        selection = select_runs(session, _site(session, site), number=number, run_id=run_id,
+                                since=since, until=until)
+        if not dry_run:
+            delete_runs(session, selection)
+        return selection
+    selection = dbmod.write(work)
+    for number_, client_id, variant, started in selection.runs:
+        click.echo(f"{number_}\t{client_id}\t{variant}\tstarted {started:%Y-%m-%d %H:%M:%S}")
+    verb = "would delete" if dry_run else "deleted"
+    click.echo(f"{verb} {len(selection.runs)} run(s) with {selection.tests} test result(s) of {site}; "
+               f"{len(selection.cells)} summary cell(s) recomputed")
+
+
 def register_commands(app: Flask) -> None:
-    for group in (db_cli, sites_cli, tokens_cli, legacy_cli, records_cli, retention_cli):
+    for group in (db_cli, sites_cli, tokens_cli, legacy_cli, records_cli, retention_cli, runs_cli):
         app.cli.add_command(group)
