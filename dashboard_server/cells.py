@@ -2,45 +2,27 @@
 
 The cost of a page is a fixed number of statements whatever the number of failing cells: each
 cell's failure streak is stored with it at ingest (``streaks.refresh_streaks``), its sparkline
-comes from one statement for all cells, and the summary gives a column only to the known suites
-(``known_suites``); whatever else a site reports is folded, in one grouped statement, into that
-row's "other" cell. A badge reads only the cells it shows.
+comes from one statement for all cells, and the summary gives a column only to the known suites;
+whatever else a site reports is folded into its row's "other" cell (``folding``). A badge reads
+only the cells it shows.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-from flask import current_app, has_app_context
-from sqlalchemy import Select, func, select, true
+from sqlalchemy import Select, select, true
 from sqlalchemy.orm import Session, aliased
 
 from exaworks_sdk import status as rule
 from exaworks_sdk.status import COUNTERS, Shown
 
 from .models import LatestResult, Run, SuiteRun
-from .schemas import CellOut, Counts, OtherCell
+from .schemas import CellOut, Counts
 
-KNOWN_SUITES_FILE = Path(__file__).parent / "generated" / "known_suites.txt"
 Cell = tuple[int, str, str]  # (site id, variant, suite)
-
-
-@lru_cache(maxsize=1)
-def _registry_suites() -> frozenset[str]:
-    """The harness registry's suite names, rendered into the package by ``sdk render``."""
-    lines = KNOWN_SUITES_FILE.read_text(encoding="utf-8").splitlines()
-    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
-
-
-def known_suites() -> frozenset[str]:
-    """Suites that get a summary column: the harness registry's, plus ``EXTRA_SUITES`` (a comma
-    list in the config) for suites a deployment adds, such as a facility's own JUnit suites."""
-    extra = current_app.config.get("EXTRA_SUITES") if has_app_context() else None
-    return _registry_suites() | {name.strip() for name in (extra or "").split(",") if name.strip()}
 
 
 def _counts(row: Any) -> dict[str, int]:
@@ -114,34 +96,6 @@ def cells(db: Session, site_ids: list[int], names: dict[int, str], history: int,
             first_failing_run=row.first_failing_run_id if failing else None,
             last_passing_run=row.last_passing_run_id if failing else None,
         ))
-    return out
-
-
-def other_cells(db: Session, site_ids: list[int], known: Collection[str]) -> dict[tuple[int, str], OtherCell]:
-    """Per (site, variant): the suites outside ``known``, folded into one cell. One grouped
-    statement: rows differ only in which counters are non-zero, which is all the status rule
-    reads, so each group's status comes from ``exaworks_sdk.status`` like any cell's."""
-    if not site_ids:
-        return {}
-    flags = [(getattr(SuiteRun, c) > 0).label(c) for c in COUNTERS]
-    finished = Run.finished_at.is_not(None).label("finished")
-    query = (
-        select(LatestResult.site_id, LatestResult.variant, finished, *flags, func.count().label("n"))
-        .join(Run, Run.id == LatestResult.run_id)
-        .join(SuiteRun, (SuiteRun.run_id == LatestResult.run_id) & (SuiteRun.suite == LatestResult.suite))
-        .where(LatestResult.site_id.in_(site_ids), LatestResult.suite.not_in(sorted(known)))
-        .group_by(LatestResult.site_id, LatestResult.variant, finished, *flags)
-    )
-    statuses: dict[tuple[int, str], list[Shown]] = defaultdict(list)
-    out: dict[tuple[int, str], OtherCell] = {}
-    for row in db.execute(query):
-        status = rule.in_run({c: int(bool(getattr(row, c))) for c in COUNTERS}, bool(row.finished))
-        key = (row.site_id, row.variant)
-        statuses[key].append(status)
-        cell = out.setdefault(key, OtherCell(status=status, suites=0, failing=0))
-        cell.suites += row.n
-        cell.failing += row.n if rule.is_failing(status) else 0
-        cell.status = rule.worst(statuses[key])
     return out
 
 

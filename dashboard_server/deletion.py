@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from .folding import refresh_folded
 from .models import LatestResult, Run, Site, SuiteRun, TestResultRow
 from .streaks import Cell, refresh_streaks
 
@@ -69,3 +70,4 @@ def delete_runs(db: Session, selection: Selection) -> None:
                                 started_at=newest.started_at))
     db.flush()
     refresh_streaks(db, selection.cells)
+    refresh_folded(db, [(site_id, variant) for site_id, variant, _ in selection.cells])

@@ -201,6 +201,21 @@ class LatestResult(Base):
     last_passing_run_id: Mapped[int | None] = mapped_column(Integer)
 
 
+class FoldedCell(Base):
+    """Per (site, variant): its suites outside the known set, folded into the summary's "other"
+    cell. Kept at ingest like the streaks, so the summary reads one row per site however many
+    suites a site sends; ``known`` identifies the known set it was computed against."""
+
+    __tablename__ = "folded_cells"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    variant: Mapped[str] = mapped_column(String(LIMITS["variant"]), primary_key=True)
+    known: Mapped[str] = mapped_column(String(64))
+    suites: Mapped[int] = mapped_column(Integer)
+    failing: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+
+
 class SeenRecord(Base):
     """Idempotency ledger: a record id, the site that sent it and a hash of its normalised
     content. Keyed by (site, record id): two sites never contend for an id."""

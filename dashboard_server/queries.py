@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 from exaworks_sdk import status as rule
 from exaworks_sdk.status import COUNTERS, Status
 
-from .cells import cells, known_suites, other_cells
+from .cells import cells
 from .exceptions import NotFound
+from .folding import known_suites, other_cells
 from .models import LatestResult, Run, Site, SuiteRun, TestResultRow, utcnow
 from .schemas import (
     CellOut,

@@ -123,10 +123,13 @@ def store_junit(db: Session, site: Site, cases: list[JUnitCase], params: dict[st
             branch=params.get("branch"), sdk_version=params.get("sdk_version") or "", started_at=started,
         )
     occurrences: dict[tuple[str, str], int] = {}
+    keyed = []
     for case in cases:
         n = occurrences[(case.suite, case.test_id)] = occurrences.get((case.suite, case.test_id), 0) + 1
         identity = json.dumps([site.id, run_id, case.suite, case.test_id, n])
-        record_id = "junit-" + content_hash(identity)[:48]
+        keyed.append(("junit-" + content_hash(identity)[:48], case))
+    writer.prefetch(record_id for record_id, _ in keyed)  # the ledger in a few queries, not one per case
+    for record_id, case in keyed:
         digest = content_hash(json.dumps(case.__dict__, sort_keys=True))
         if writer.is_duplicate(record_id, digest):
             writer.result.touch(run)

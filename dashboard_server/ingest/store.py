@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from exaworks_sdk.status import COUNTERS, Status
 
 from ..exceptions import BadInput
+from ..folding import refresh_folded
 from ..limits import configured
 from ..models import Base, LatestResult, Run, SeenRecord, Site, SuiteRun, TestResultRow, utcnow
 from ..streaks import refresh_streaks
@@ -183,7 +184,8 @@ class Writer:
             self._bump(cells)
             self._check_caps(adds_suites=len(known) < len(suites))
             refresh_streaks(self.db, [(run.site_id, run.variant, suite) for run, suite, _ in cells])
-        if self._touched:
+        if self._touched:  # a finish alone can turn unfinished cells into finished ones
+            refresh_folded(self.db, [(run.site_id, run.variant) for run in self._touched.values()])
             self.db.execute(update(Site).where(Site.id == self.site.id).values(last_seen_at=utcnow()))
         return self.result
 
