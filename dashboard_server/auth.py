@@ -39,7 +39,11 @@ def check_credential(presented: str, *, allow_legacy: bool = False) -> Token:
     """Verify a credential in a short read session of its own (no write lock) and remember the
     token (with its site loaded) for ``upload_site``; raises AuthError(401)."""
     with current_app.extensions["sdk_dashboard"]["sessionmaker"]() as session:
-        token = verify(session, presented, allow_legacy=allow_legacy)
+        try:
+            token = verify(session, presented, allow_legacy=allow_legacy)
+        except AuthError:
+            g.auth_failed = True  # counted by the rate limit on failed authentications
+            raise
         _ = token.site.name  # loaded while the session is open
     g.upload_token = token
     return token
@@ -79,7 +83,10 @@ def _check_read_login() -> None:
     if not current_app.config["REQUIRE_LOGIN"] or request.endpoint in PUBLIC_ENDPOINTS:
         return
     auth = request.authorization
-    if auth is None or auth.type != "basic" or not _password_ok(auth.password):
+    if auth is None or auth.type != "basic":
+        raise AuthError(401, "login required")
+    if not _password_ok(auth.password):
+        g.auth_failed = True
         raise AuthError(401, "login required")
 
 

@@ -124,3 +124,19 @@ def test_successful_uploads_and_reads_are_never_limited(client, token):
         assert upload(client, token, make_run()).status_code == 200
         assert client.get("/api/v1/summary").status_code == 200
     assert json.loads(client.get("/api/v1/sites/local-linux/runs").data)["total"] == 40
+
+
+def test_only_refused_credentials_count(client, token, other_token):
+    """A valid token used wrongly (another site's run: 403), bad data (422) and requests with no
+    credential at all (401 at no cost) are not failed authentications; nor does a body key's
+    refusal on /result count against the Bearer header that request happens to carry."""
+    for _ in range(15):
+        assert upload(client, token, make_run("llnl-dane")).status_code == 403
+        assert upload(client, token, [{"type": "nonsense"}]).status_code == 422
+        assert client.post("/api/v1/records", json={"records": make_run()}).status_code == 401
+    for _ in range(12):
+        body = legacy_body("psij_test_passed", "llnl-dane", "not-a-key-0000-0000")
+        assert client.post("/result", json=body, headers=auth(token)).status_code == 403
+    assert upload(client, token, make_run()).status_code == 200
+    legacy = client.post("/result", json=legacy_body("psij_test_passed", "llnl-dane", other_token))
+    assert legacy.status_code == 200
