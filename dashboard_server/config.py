@@ -35,6 +35,7 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any]]] = {
     "FUTURE_SLACK_HOURS": (24, float),
     "MAX_SUITES_PER_RUN": (MAX_SUITES_PER_RUN, int),
     "MAX_SUITES_PER_SITE": (MAX_SUITES_PER_SITE, int),
+    "EXTRA_SUITES": (None, str),
     "AUTH_FAILURES_PER_ADDRESS": ("30 per minute", str),
     "AUTH_FAILURES_PER_CREDENTIAL": ("10 per minute", str),
     "RATELIMIT_STORAGE_URI": ("memory://", str),
