@@ -2,10 +2,10 @@
 
 from exaworks_sdk.manifest.errors import ManifestError, Problem
 from exaworks_sdk.manifest.loader import find_root, load_manifest, load_sites
-from exaworks_sdk.manifest.model import Component, Manifest, Release
+from exaworks_sdk.manifest.model import Component, KnownIncompatibility, Manifest, Release
 from exaworks_sdk.manifest.sites import Facility, Machine
 
 __all__ = [
-    "Component", "Facility", "Machine", "Manifest", "ManifestError", "Problem", "Release",
+    "Component", "Facility", "KnownIncompatibility", "Machine", "Manifest", "ManifestError", "Problem", "Release",
     "find_root", "load_manifest", "load_sites",
 ]
