@@ -38,7 +38,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .auth import install_read_login
     from .cli import register_commands
     from .pages import page_blueprints
-    from .render import register_filters
+    from .markup import register_filters
     from .validation import check_url
 
     app.register_blueprint(api_bp)

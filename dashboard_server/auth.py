@@ -8,15 +8,35 @@
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass
+from typing import Literal
 
 from flask import Flask, current_app, request
 from sqlalchemy.orm import Session
 
 from .models import Site, utcnow
-from .tokens import AuthError, verify
+from .exceptions import AuthError
+from .tokens import verify
 
-PUBLIC_ENDPOINTS = {"api.health", "api.openapi", "api.upload_records", "api.upload_junit",
-                    "api.legacy_result", "static"}
+
+
+@dataclass(frozen=True)
+class WriteEndpoint:
+    """An upload endpoint: it takes a site credential (``bearer`` header, or ``body`` key of the
+    legacy format) instead of the read login. Auth, error responses and OpenAPI all read this list."""
+
+    endpoint: str
+    path: str
+    credential: Literal["bearer", "body"]
+
+
+WRITE_ENDPOINTS = (
+    WriteEndpoint("api.upload_records", "/api/v1/records", "bearer"),
+    WriteEndpoint("api.upload_junit", "/api/v1/junit", "bearer"),
+    WriteEndpoint("api.legacy_result", "/result", "body"),
+)
+WRITE_ENDPOINT_NAMES = frozenset(e.endpoint for e in WRITE_ENDPOINTS)
+PUBLIC_ENDPOINTS = {"api.health", "api.openapi", "static"} | WRITE_ENDPOINT_NAMES
 
 
 def bearer_site(db: Session) -> Site:

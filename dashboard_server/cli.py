@@ -35,10 +35,6 @@ def _engine():  # type: ignore[no-untyped-def]
     return current_app.extensions["sdk_dashboard"]["engine"]
 
 
-def _write(work):  # type: ignore[no-untyped-def]
-    return dbmod.run_write(current_app.extensions["sdk_dashboard"]["sessionmaker"], work)
-
-
 def _site(session: Session, name: str) -> Site:
     site = session.scalar(select(Site).where(Site.name == name))
     if site is None:
@@ -80,7 +76,7 @@ def sites_add(name: str, facility: str, machine: str, scheduler: str, interval_h
         site.facility, site.machine, site.scheduler = facility, machine, scheduler
         site.expected_interval_hours = interval_hours
         return verb
-    click.echo(f"{_write(work)} site {name}")
+    click.echo(f"{dbmod.write(work)} site {name}")
 
 
 @sites_cli.command("list")
@@ -98,7 +94,7 @@ def sites_list() -> None:
 def tokens_issue(site: str, label: str, expires_days: int | None) -> None:
     """Issue a token for SITE and print it (the only time it is shown)."""
     expires = timedelta(days=expires_days) if expires_days else None
-    issued = _write(lambda s: tokens.issue(s, _site(s, site), label=label, expires_in=expires))
+    issued = dbmod.write(lambda s: tokens.issue(s, _site(s, site), label=label, expires_in=expires))
     click.echo(f"key id: {issued.key_id}", err=True)
     click.echo(issued.token)
 
@@ -121,7 +117,7 @@ def tokens_list(site: str | None) -> None:
 @click.argument("key_id")
 def tokens_revoke(key_id: str) -> None:
     """Revoke a token or legacy key by its key id."""
-    if not _write(lambda s: tokens.revoke(s, key_id)):
+    if not dbmod.write(lambda s: tokens.revoke(s, key_id)):
         raise click.ClickException(f"no token with key id {key_id!r}")
     click.echo(f"revoked {key_id}")
 
@@ -135,7 +131,7 @@ def legacy_add(site: str, key_file: TextIO, label: str) -> None:
     """Register an old runner's opaque key for SITE."""
     key = key_file.read().strip()
     try:
-        key_id = _write(lambda s: tokens.add_legacy_key(s, _site(s, site), key, label=label))
+        key_id = dbmod.write(lambda s: tokens.add_legacy_key(s, _site(s, site), key, label=label))
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"registered legacy key {key_id} for {site}")
@@ -149,7 +145,7 @@ def records_load(path: Path, site: str) -> None:
     from .ingest.records import parse_batch, split_body, store_batch
 
     records = parse_batch(split_body(path.read_text(encoding="utf-8"), "application/x-ndjson"))
-    result = _write(lambda s: store_batch(s, _site(s, site), records))
+    result = dbmod.write(lambda s: store_batch(s, _site(s, site), records))
     click.echo(f"accepted {result.accepted}, duplicates {result.duplicates}, runs {', '.join(result.runs)}")
 
 
@@ -160,7 +156,7 @@ def retention_run(days: int | None) -> None:
     days = days if days is not None else current_app.config.get("RETENTION_DAYS")
     if not days or int(days) < 1:
         raise click.ClickException("give --days N (N >= 1) or set SDK_DASHBOARD_RETENTION_DAYS to N")
-    changed = _write(lambda s: retention.prune_logs(s, int(days)))
+    changed = dbmod.write(lambda s: retention.prune_logs(s, int(days)))
     click.echo(f"cleared logs of {changed} test results older than {days} days")
 
 

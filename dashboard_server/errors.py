@@ -9,10 +9,9 @@ from flask import Flask, Response, jsonify, render_template, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from .auth import WRITE_ENDPOINT_NAMES
 from .db import is_unavailable
-from .queries import NotFound
-from .tokens import AuthError
-from .validation import BadInput
+from .exceptions import AuthError, BadInput, NotFound
 
 
 def wants_json() -> bool:
@@ -28,7 +27,7 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
         )
     response.status_code = status
     if status == 401:
-        bearer = request.endpoint in ("api.upload_records", "api.upload_junit", "api.legacy_result")
+        bearer = request.endpoint in WRITE_ENDPOINT_NAMES
         response.headers["WWW-Authenticate"] = (
             'Bearer realm="sdk-dashboard"' if bearer else 'Basic realm="sdk-dashboard"'
         )

@@ -103,7 +103,8 @@ class Token(Base):
 
 
 class Run(Base):
-    """One run at one site. ``key`` is its identity within the site (see ingest.runs)."""
+    """One run at one site. ``key`` is its identity within the site: the client's run id for
+    records and JUnit, or a key derived from the legacy fields (``ingest/legacy.py``)."""
 
     __tablename__ = "runs"
     __table_args__ = (
@@ -176,6 +177,8 @@ class SuiteRun(Base):
     failed: Mapped[int] = mapped_column(Integer, default=0)
     skipped: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[int] = mapped_column(Integer, default=0)
+    known: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    fixed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class LatestResult(Base):

@@ -10,21 +10,10 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
+from .exceptions import BadInput
+
 MAX_DEPTH = 32
 MIN_YEAR, MAX_YEAR = 1970, 2999
-
-
-class BadInput(Exception):
-    """Client error: status (400/413/415/422), a code, a message and optional details."""
-
-    def __init__(
-        self, message: str, *, status: int = 400, code: str = "bad_request", details: Any = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.details = details
 
 
 def decode_utf8(body: bytes) -> str:

@@ -12,26 +12,20 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timezone
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+
+from exaworks_sdk.status import Status
 
 SCHEMA_VERSION: Literal[1] = 1
 
 # Limits the dashboard enforces; the harness truncates to stay within them.
 MAX_TEXT = 1_000_000
 MAX_NAME = 512
-
-
-class Status(StrEnum):
-    PASSED = "passed"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    ERROR = "error"
 
 
 def new_id() -> str:
@@ -125,18 +119,6 @@ BATCH_ADAPTER: TypeAdapter[list[RunStart | TestResult | RunFinish]] = TypeAdapte
 def parse_record(data: dict[str, Any]) -> RunStart | TestResult | RunFinish:
     """Validate one record dict; raises pydantic.ValidationError."""
     return RECORD_ADAPTER.validate_python(data)
-
-
-def overall_status(statuses: Iterable[Status]) -> Status:
-    """A run fails if any test failed or errored; skips alone do not fail it."""
-    seen = set(statuses)
-    if Status.ERROR in seen:
-        return Status.ERROR
-    if Status.FAILED in seen:
-        return Status.FAILED
-    if seen and seen <= {Status.SKIPPED}:
-        return Status.SKIPPED
-    return Status.PASSED
 
 
 class RecordWriter:

@@ -33,6 +33,8 @@ def write_junit(records_path: Path, junit_path: Path) -> Path:
                 case.result = [outcome]
             elif result.status is Status.SKIPPED:
                 case.result = [Skipped(result.message)]
+            elif result.status is Status.KNOWN:  # JUnit has no such outcome; say what it is
+                case.result = [Skipped(f"known incompatibility: {result.message}")]
             if result.output:
                 case.system_out = result.output
             suite.add_testcase(case)

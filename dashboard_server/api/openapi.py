@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from .. import schemas as s
+from ..auth import WRITE_ENDPOINTS
 from . import api_bp
 
 REF = "#/components/schemas/{model}"
@@ -62,21 +63,30 @@ def _post(summary: str, content: dict[str, Any], params: list[dict[str, Any]] | 
                      "responses": _responses(_ref(s.UploadResponse), WRITE_ERRORS)}}
 
 
-def _paths() -> dict[str, Any]:
-    site = _param("site", schema=_SEGMENT)
+def _write_operations() -> dict[str, dict[str, Any]]:
+    """How each upload endpoint of ``auth.WRITE_ENDPOINTS`` is documented, by endpoint name."""
     junit_params = [_param("run_id", "query", {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{8,64}$"}, True)]
     junit_params += [_param(n, "query", {"type": "string", "maxLength": 256}, False)
                      for n in ("suite", "variant", "branch", "sdk_version", "started_at")]
     junit_params.append(_param("finished", "query", {"type": "boolean"}, False))
-    return {
-        "/api/v1/records": _post("Upload a batch of records (RunStart, TestResult, RunFinish)", {
+    docs: dict[str, tuple[str, dict[str, Any], list[dict[str, Any]]]] = {
+        "api.upload_records": ("Upload a batch of records (RunStart, TestResult, RunFinish)", {
             "application/json": {"schema": _ref(s.RecordBatch)},
             "application/x-ndjson": {"schema": {"type": "string", "description": "one record per line"}},
-        }),
-        "/api/v1/junit": _post("Upload a JUnit XML report as (part of) a run",
-                               {"application/xml": {"schema": {"type": "string"}}}, junit_params),
-        "/result": _post("Legacy ExaWorks testing-service upload (key in the body)",
-                         {"application/json": {"schema": _ref(s.LegacyUpload)}}, security=[]),
+        }, []),
+        "api.upload_junit": ("Upload a JUnit XML report as (part of) a run",
+                             {"application/xml": {"schema": {"type": "string"}}}, junit_params),
+        "api.legacy_result": ("Legacy ExaWorks testing-service upload (key in the body)",
+                              {"application/json": {"schema": _ref(s.LegacyUpload)}}, []),
+    }
+    return {e.path: _post(*docs[e.endpoint], security=None if e.credential == "bearer" else [])
+            for e in WRITE_ENDPOINTS}
+
+
+def _paths() -> dict[str, Any]:
+    site = _param("site", schema=_SEGMENT)
+    return {
+        **_write_operations(),
         "/api/v1/health": _get("Service and database health", _ref(s.Health)),
         "/api/v1/summary": _get("Latest status per site, variant and suite", _ref(s.SummaryOut)),
         "/api/v1/sites": _get("All sites", {"type": "array", "items": _ref(s.SiteOut)}),

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from exaworks_sdk.records import RunFinish, RunStart, TestResult, parse_record
 
 from ..models import Site
-from ..tokens import AuthError
-from ..validation import BadInput, check_timestamp, parse_json
+from ..exceptions import AuthError, BadInput
+from ..validation import check_timestamp, parse_json
 from .store import BatchResult, Writer, content_hash
 
 MAX_RECORDS = 100_000

@@ -22,12 +22,11 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from exaworks_sdk.records import Status
+from exaworks_sdk.status import COUNTERS, Status
 
 from ..models import LatestResult, Run, SeenRecord, Site, SuiteRun, TestResultRow, utcnow
-from ..validation import BadInput
+from ..exceptions import BadInput
 
-COUNTERS = ("passed", "failed", "skipped", "error")
 TEST_DEFAULTS: dict[str, Any] = {"duration": 0.0, "started_at": None, "message": "", "output": "", "phases": {}}
 PREFETCH_CHUNK = 500  # ids per IN (...) list
 
@@ -191,26 +190,3 @@ class Writer:
         )
         self.db.execute(latest, [{"site_id": run.site_id, "variant": run.variant, "suite": suite,
                                   "run_id": run.id, "started_at": run.started_at} for run, suite, _ in cells])
-
-
-def derived_status(counts: dict[str, int]) -> str:
-    if counts.get("error"):
-        return Status.ERROR.value
-    if counts.get("failed"):
-        return Status.FAILED.value
-    total = sum(counts.get(name, 0) for name in COUNTERS)
-    if total and counts.get("skipped") == total:
-        return Status.SKIPPED.value
-    return Status.PASSED.value
-
-
-_RANK = {"passed": 0, "skipped": 0, "failed": 2, "error": 3}
-
-
-def run_status(run: Run, counts: dict[str, int]) -> str:
-    """What a person should see: unfinished runs are never 'passed'."""
-    derived = derived_status(counts)
-    if run.finished_at is None:
-        return derived if derived in ("failed", "error") else "unfinished"
-    reported = run.reported_status or derived
-    return max(derived, reported, key=lambda s: _RANK.get(s, 0))

@@ -5,7 +5,6 @@ The end-to-end run of install → test → cleanup is ci/scripts/local-pipeline.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 from pathlib import Path
@@ -80,19 +79,3 @@ def test_publish_tags_the_default_image_latest() -> None:
         assert pushed == image["tags"]
         assert f"--build-arg BASE_IMAGE={image['base_image']}" in result.stdout
         assert "docker/build.sh --target sdk" in result.stdout
-
-
-def _check_run():
-    spec = importlib.util.spec_from_file_location("check_run", PIPELINE / "check_run.py")
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
-
-
-def test_check_run_reduces_tests_to_a_status_per_suite() -> None:
-    statuses = _check_run().suite_statuses([
-        {"suite": "psij", "status": "passed"}, {"suite": "psij", "status": "skipped"},
-        {"suite": "parsl", "status": "passed"}, {"suite": "parsl", "status": "failed"},
-        {"suite": "flux", "status": "skipped"},
-    ])
-    assert statuses == {"psij": "passed", "parsl": "failed", "flux": "skipped"}
