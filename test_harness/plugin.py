@@ -1,9 +1,11 @@
 """pytest plugin loaded into each suite's subprocess (``-p test_harness.plugin``).
 
-It does three things and nothing else:
+It does four things and nothing else:
 1. skips every test whose required components were not detected, with the reason;
 2. runs each test in its own temporary directory;
-3. appends one ``TestResult`` per test to ``--sdk-records`` (JSON Lines, flushed per line),
+3. reports a test named by a known incompatibility that applies here as ``known`` when the
+   bug's signature is in its failure, and as ``fixed`` when it passes (test_harness.known);
+4. appends one ``TestResult`` per test to ``--sdk-records`` (JSON Lines, flushed per line),
    with the setup/call/teardown phases. The parent process copies these into the run's file.
 """
 
@@ -19,6 +21,7 @@ import pytest
 
 from exaworks_sdk.records import MAX_TEXT, Phase, RecordWriter, Status, TestResult, new_id
 from exaworks_sdk.status import deciding_phase
+from test_harness.known import KnownEntry, classify
 
 _WHEN = ("setup", "call", "teardown")
 _KEY = pytest.StashKey["SdkRecorder"]()
@@ -33,6 +36,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--sdk-detections", default=None,
                     help="JSON file of component detections; detected from the manifest when absent")
     group.addoption("--sdk-collected", default=None, help="write the collected test ids here, one a line")
+    group.addoption("--sdk-known", default=None,
+                    help="JSON file of the known incompatibilities that apply to this suite here; "
+                         "worked out from the manifest when absent")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -62,6 +68,7 @@ class SdkRecorder:
         self.requires = [r for r in config.getoption("--sdk-requires").split(",") if r]
         self.pending: dict[str, dict[str, Any]] = {}
         self._detections: dict[str, dict[str, Any]] | None = None
+        self._known: list[KnownEntry] | None = None
 
     # -- which components are here --------------------------------------------------------
     def detections(self, names: list[str]) -> dict[str, dict[str, Any]]:
@@ -86,6 +93,22 @@ class SdkRecorder:
         found = self.detections(names)
         reasons = [found[n]["reason"] for n in names if not found[n]["found"]]
         return "; ".join(reasons) or None
+
+    def known(self) -> list[KnownEntry]:
+        if self._known is None:
+            path = self.config.getoption("--sdk-known")
+            if path:
+                self._known = [KnownEntry.from_dict(d) for d in json.loads(Path(path).read_text())]
+            else:  # run outside the harness: the manifest's entries for this suite, detected here
+                from exaworks_sdk.manifest import load_manifest
+                from test_harness.detect import detect_all
+                from test_harness.known import applicable
+
+                components = load_manifest().components
+                names = [n for n, c in components.items()
+                         if any(k.suite == self.suite for k in c.known_incompatibilities)]
+                self._known = applicable(components, detect_all(components, names), self.suite)
+        return self._known
 
     # -- records --------------------------------------------------------------------------
     def emit(self, test_id: str, status: Status, **fields: Any) -> None:
@@ -115,9 +138,12 @@ class SdkRecorder:
                 phases[when] = Phase(status=status, duration=max(reports[when].duration, 0.0),
                                      message=_truncate(message))
         status, message = _overall(phases)
+        output = "\n".join(entry["output"])
+        if status is not Status.SKIPPED and self.known():
+            status, message = classify(self.known(), nodeid.rsplit("::", 1)[-1], status, message, output)
         self.emit(nodeid, status, duration=sum(p.duration for p in phases.values()),
-                  started_at=entry["started_at"], message=message, phases=phases,
-                  output=_truncate("\n".join(entry["output"])))
+                  started_at=entry["started_at"], message=_truncate(message), phases=phases,
+                  output=_truncate(output))
 
     def close(self) -> None:
         if self.writer is not None:

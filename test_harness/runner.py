@@ -24,7 +24,9 @@ from exaworks_sdk import status as rule
 from exaworks_sdk.manifest import Component
 from exaworks_sdk.records import RecordWriter, RunFinish, RunStart, Status, TestResult, new_id, parse_record, utcnow
 from test_harness import sandbox as sandboxes
+from test_harness import known
 from test_harness.detect import Detection, missing_reason
+from test_harness.known import KnownEntry
 from test_harness.registry import Suite
 
 PYTEST_INI = Path(__file__).parent / "suites" / "pytest.ini"
@@ -78,11 +80,13 @@ class _Running:
     """One suite's subprocess and the part of its record file already copied."""
 
     def __init__(self, suite: Suite, outcome: SuiteOutcome, workdir: Path, log_dir: Path, run_id: str,
-                 detections_file: Path, keep: bool) -> None:
+                 detections_file: Path, known_entries: list[KnownEntry], keep: bool) -> None:
         self.suite, self.outcome, self.keep = suite, outcome, keep
         self.sandbox = workdir / suite.name
         self.part = workdir / f"{suite.name}.records.jsonl"
         self.collected_file = workdir / f"{suite.name}.collected"
+        known_file = workdir / f"{suite.name}.known.json"
+        known_file.write_text(json.dumps([k.to_dict() for k in known_entries]), encoding="utf-8")
         self.log_path = log_dir / f"{suite.name}.log"
         self.offset = 0
         self.reported: set[str] = set()
@@ -94,7 +98,7 @@ class _Running:
             "-p", "test_harness.plugin", "--basetemp", str(self.sandbox / "pytest"),
             "--sdk-records", str(self.part), "--sdk-run-id", run_id, "--sdk-suite", suite.name,
             "--sdk-requires", ",".join(suite.requires), "--sdk-detections", str(detections_file),
-            "--sdk-collected", str(self.collected_file), "-v",
+            "--sdk-collected", str(self.collected_file), "--sdk-known", str(known_file), "-v",
         ]
         self.log = self.log_path.open("w", encoding="utf-8")
         self.started = time.monotonic()
@@ -204,7 +208,8 @@ class Runner:
                 return
             pending.remove(startable)
             running[startable.name] = _Running(startable, outcomes[startable.name], workdir, log_dir, run_id,
-                                               detections_file, self.keep)
+                                               detections_file, known.applicable(self.components, self.detections,
+                                                                                 startable.name), self.keep)
             self.listener("suite_start", startable, outcomes[startable.name])
 
     def _copy(self, job: _Running, writer: RecordWriter) -> None:
