@@ -97,6 +97,9 @@ class Detect(Strict):
     import_name: str | None = Field(None, alias="import")
     distribution: str | None = Field(None, description="pip distribution name for the version, if not the import")
     executable: str | None = None
+    flux_module: str | None = Field(
+        None, description="A Flux broker module (e.g. sched-fluxion-qmanager) that must be on the module "
+                          "search path `flux env` reports; for components that only add modules to Flux")
     version_command: list[str] | None = None
     version_pattern: str = r"(\d+(?:\.\d+)+)"
 
