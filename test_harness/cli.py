@@ -105,7 +105,7 @@ def run(ctx: Context, names: Sequence[str], tags: Sequence[str], exclude_tags: S
     )
     out.console.print(f"run {run_id}: {len(suites)} suite(s), {config.jobs} at a time → {records}")
     runner = Runner(manifest.components, detections, jobs=config.jobs, timeout_factor=config.timeout_factor,
-                    keep_sandboxes=keep_sandboxes, listener=out.progress)
+                    keep_sandboxes=keep_sandboxes, listener=out.progress, reap=True)
     result = runner.run(suites, records, start)
     out.console.print(out.summary_table(result))
     out.console.print(f"record: {records}")

@@ -1,18 +1,21 @@
 """pytest plugin loaded into each suite's subprocess (``-p test_harness.plugin``).
 
-It does four things and nothing else:
+It does five things and nothing else:
 1. skips every test whose required components were not detected, with the reason;
 2. runs each test in its own temporary directory;
 3. reports a test named by a known incompatibility that applies here as ``known`` when the
    bug's signature is in its failure, and as ``fixed`` when it passes (test_harness.known);
 4. appends one ``TestResult`` per test to ``--sdk-records`` (JSON Lines, flushed per line),
-   with the setup/call/teardown phases. The parent process copies these into the run's file.
+   with the setup/call/teardown phases. The parent process copies these into the run's file;
+5. leaves no process behind: the suite's pytest becomes a child subreaper, and whatever the
+   suite's fixtures left running below it is ended, and named in the log, when pytest exits.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,7 @@ import pytest
 
 from exaworks_sdk.records import MAX_TEXT, Phase, RecordWriter, Status, TestResult, new_id
 from exaworks_sdk.status import deciding_phase
+from test_harness import reaper
 from test_harness.known import KnownEntry, classify
 
 _WHEN = ("setup", "call", "teardown")
@@ -43,6 +47,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requires(*components): manifest components this test needs")
+    reaper.become_subreaper()
     recorder = SdkRecorder(config)
     config.stash[_KEY] = recorder
     config.pluginmanager.register(recorder, "sdk-recorder")
@@ -52,6 +57,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     recorder = config.stash.get(_KEY, None)
     if recorder is not None:
         recorder.close()
+    left = reaper.end_descendants()
+    if left:
+        print(f"sdk harness: ended {len(left)} process(es) the suite left running:", file=sys.stderr)
+        for proc in left:
+            print(f"  {proc.pid} {proc.command[:200]}", file=sys.stderr)
 
 
 def _truncate(text: str) -> str:

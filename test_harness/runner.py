@@ -24,7 +24,7 @@ from exaworks_sdk import status as rule
 from exaworks_sdk.manifest import Component
 from exaworks_sdk.records import RecordWriter, RunFinish, RunStart, Status, TestResult, new_id, parse_record, utcnow
 from test_harness import sandbox as sandboxes
-from test_harness import known
+from test_harness import known, reaper
 from test_harness.detect import Detection, missing_reason
 from test_harness.known import KnownEntry
 from test_harness.registry import Suite
@@ -151,7 +151,7 @@ class _Running:
 class Runner:
     def __init__(self, components: Mapping[str, Component], detections: Mapping[str, Detection],
                  *, jobs: int = 2, timeout_factor: float = 1.0, workdir: Path | None = None,
-                 keep_sandboxes: bool = False, listener: Listener | None = None) -> None:
+                 keep_sandboxes: bool = False, listener: Listener | None = None, reap: bool = False) -> None:
         self.components = components
         self.detections = detections
         self.jobs = max(1, jobs)
@@ -159,6 +159,10 @@ class Runner:
         self.workdir = workdir
         self.keep = keep_sandboxes
         self.listener = listener or (lambda event, suite, payload: None)
+        # ``sdk-test run`` passes reap=True: the harness becomes a child subreaper, and when a suite
+        # process ends, whatever it left orphaned (it was killed, or crashed before its own clean-up)
+        # is ended too. Off by default: a test process calling Runner keeps its own children.
+        self.reap = reap and reaper.become_subreaper()
 
     def run(self, suites: Sequence[Suite], records_path: Path, run_start: RunStart) -> RunResult:
         run_id = run_start.run_id
@@ -171,6 +175,7 @@ class Runner:
         outcomes = {s.name: SuiteOutcome(s, suite_timeout(s, self.components, self.timeout_factor),
                                          skip_reason=missing_reason(s.requires, self.detections))
                     for s in suites}
+        ours_before = frozenset(p.pid for p in reaper.descendants()) if self.reap else frozenset()
         with RecordWriter(records_path) as writer:
             writer.write(run_start)
             pending = list(suites)
@@ -181,12 +186,14 @@ class Runner:
                     for name in list(running):
                         if self._poll(running[name], writer, run_id):
                             running.pop(name).close()
+                            self._end_orphans(ours_before | {job.proc.pid for job in running.values()})
                             self.listener("suite_finish", outcomes[name].suite, outcomes[name])
                     time.sleep(POLL)
             finally:
                 for job in running.values():  # interrupted (Ctrl-C): leave no orphans behind
                     job.kill()
                     job.close()
+                self._end_orphans(ours_before)
                 if not self.keep and self.workdir is None:
                     sandboxes.remove(workdir)
             counts: Counter[Status] = Counter()
@@ -197,6 +204,11 @@ class Runner:
             writer.write(RunFinish(id=new_id(), run_id=run_id, finished_at=utcnow(), status=status,
                                    exit_code=exit_code, counts={s: counts.get(s, 0) for s in Status}))
         return RunResult(run_id, records_path, [outcomes[s.name] for s in suites], status, exit_code)
+
+    def _end_orphans(self, keep: frozenset[int] | set[int]) -> None:
+        """End what finished suites left re-parented to the harness (``keep`` and theirs are spared)."""
+        if self.reap:
+            reaper.end_descendants(keep=frozenset(keep))
 
     def _start_some(self, pending: list[Suite], running: dict[str, _Running],
                     outcomes: dict[str, SuiteOutcome], workdir: Path, log_dir: Path, run_id: str,
