@@ -176,7 +176,7 @@ def test_no_caches_or_secrets_in_shipped_stages(repo_root: Path, os_id: str) -> 
 
 def test_a_sha256_edit_fails_the_drift_check(sdk_tree: Path) -> None:
     path = sdk_tree / "components/swift-t.yaml"
-    old = "edf187344ce860476473ab6599f042cd22ed029aa186d512135990accb9d260f"
+    old = load_manifest(sdk_tree).component("swift-t").image.sources[0].sha256
     path.write_text(path.read_text().replace(old, "a" * 64))
     problems = check(sdk_tree)
     assert any(p.startswith("docker/Dockerfile.bookworm: out of date") and "a" * 64 in p for p in problems)
@@ -207,3 +207,26 @@ def test_images_env_lists_the_matrix(repo_root: Path, manifest: Manifest) -> Non
     default = manifest.release.images.default
     assert (env["SDK_DEFAULT_OS"], env["SDK_DEFAULT_MPI"], env["SDK_DEFAULT_PYTHON"]) == (
         default["os"], default["mpi"], default["python"])
+
+
+def test_flux_stage_builds_bindings_against_the_stacks_pins(manifest: Manifest) -> None:
+    flux = next(s for s in image_ir(manifest, "bookworm")["source_stages"] if s["name"] == "flux")
+    pins = [c.requirement for c in manifest.component("flux-core").constraints if "==" in c.requirement]
+    assert {"cffi==2.1.1", "PyYAML==6.0.4"} <= set(pins)
+    assert flux["python_build"] == ["ply", *pins]
+    requirements = Path("ci/pip/requirements.txt")
+    text = (Path(__file__).parents[2] / requirements).read_text()
+    for pin in pins:  # the sdk stage installs nothing more: the stack has the same pins
+        assert f"\n{pin}  #" in text, pin
+    configure = next(s for s in flux["sources"] if s["name"] == "flux-core")["steps"][0]
+    assert configure.startswith("PYTHON=/opt/sdk/bin/python ./configure"), configure
+
+
+def test_swift_t_modules_find_mpi_through_the_compiler_wrapper(manifest: Manifest) -> None:
+    stage = next(s for s in image_ir(manifest, "bookworm")["source_stages"] if s["name"] == "swift-t")
+    (source,) = stage["sources"]
+    assert source["version"] == manifest.component("swift-t").version
+    turbine = next(step for step in source["steps"] if "turbine/code" in step)
+    assert "CC=mpicc" in turbine and "--with-mpi" not in turbine, turbine
+    order = [re.match(r"\(cd (\S+)/code ", step).group(1) for step in source["steps"]]  # type: ignore[union-attr]
+    assert order == ["c-utils", "lb", "turbine", "stc"], "modules build in dependency order"
