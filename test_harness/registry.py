@@ -73,3 +73,4 @@ def default_suites() -> list[Suite]:
     from test_harness.suites import SUITES
 
     return list(SUITES)
+

@@ -11,6 +11,7 @@ from exaworks_sdk.records import RunStart, Status, TestResult, new_id, read_reco
 from exaworks_sdk.status import exit_code
 from test_harness.detect import detect_all
 from test_harness.known import applicable
+from test_harness.listing import suite_summary
 from test_harness.runner import Runner
 from tests.harness.conftest import fixture_suite
 
@@ -79,3 +80,12 @@ def test_without_the_entry_the_same_suite_fails(make_component, tmp_path: Path) 
     code, tests = _run(plain, "suite_upstream_bug_only.py", tmp_path)
     assert tests["test_bug_reproduces"].status is Status.FAILED and tests["test_bug_gone"].status is Status.PASSED
     assert code == 1
+
+
+def test_listing_expects_known_where_an_entry_applies(buggy: dict[str, Component]) -> None:
+    suite = fixture_suite("upstream-bug", "suite_upstream_bug.py", ("yamlish",))
+    row = suite_summary(suite, buggy, detect_all(buggy), 60.0)
+    assert row["runnable"] and row["expect"] == "known"
+    assert row["known_incompatibilities"][0]["link"] == BUG
+    other = fixture_suite("other", "suite_ok.py", ("yamlish",))
+    assert suite_summary(other, buggy, detect_all(buggy), 60.0)["expect"] == "passed"
