@@ -65,7 +65,7 @@ echo "dashboard at $URL (pid $DASHBOARD_PID), site $SITE, token issued"
 step "3/5 private copy of the checkout"
 # gitlab-ci-local runs shell jobs in its working directory and reads only tracked files, so
 # the jobs get a copy: the checkout stays clean and uncommitted changes are included.
-rsync -a --exclude /.venv --exclude /.gitlab-ci-local --exclude /sdk-results --exclude node_modules \
+rsync -a --exclude /.venv --exclude "/.venv-*" --exclude /.gitlab-ci-local --exclude /sdk-results --exclude node_modules \
   --exclude /docs/_build --exclude __pycache__ "$ROOT/" "$WORK/checkout/"
 git -C "$WORK/checkout" add -A >/dev/null
 if ! git -C "$WORK/checkout" remote get-url origin >/dev/null 2>&1; then
