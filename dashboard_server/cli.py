@@ -6,16 +6,18 @@ Tokens are printed once, when issued, and never again.
 from __future__ import annotations
 
 import re
-import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import TextIO
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup, FlaskGroup
+from flask.cli import AppGroup
 from sqlalchemy import select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+
+from exaworks_sdk.manifest import ManifestError, all_sites, find_site, load_sites
 
 from . import db as dbmod
 from . import migrate, retention, tokens
@@ -31,8 +33,9 @@ records_cli = AppGroup("records", help="Load result records without going throug
 retention_cli = AppGroup("retention", help="Drop old logs, keep statuses.")
 
 
-def _engine():  # type: ignore[no-untyped-def]
-    return current_app.extensions["sdk_dashboard"]["engine"]
+def _engine() -> Engine:
+    engine: Engine = current_app.extensions["sdk_dashboard"]["engine"]
+    return engine
 
 
 def _site(session: Session, name: str) -> Site:
@@ -77,6 +80,43 @@ def sites_add(name: str, facility: str, machine: str, scheduler: str, interval_h
         site.expected_interval_hours = interval_hours
         return verb
     click.echo(f"{dbmod.write(work)} site {name}")
+
+
+@sites_cli.command("sync")
+@click.option("--only", "only", multiple=True, metavar="SITE",
+              help="Only these site ids (e.g. llnl-dane); default: every machine in the registry.")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="SDK checkout holding ci/sites/ [$SDK_ROOT, else found from here].")
+def sites_sync(only: tuple[str, ...], root: Path | None) -> None:
+    """Create or update sites from the facility registry (ci/sites/): one per machine, with its
+    facility, machine, scheduler and reporting interval, so none of them is typed twice."""
+    try:
+        facilities = load_sites(root)
+        entries = [find_site(facilities, name) for name in only] if only else all_sites(facilities)
+    except KeyError as exc:
+        raise click.ClickException(str(exc.args[0])) from None
+    except ManifestError as exc:
+        raise click.ClickException(exc.report()) from None
+
+    def work(session: Session) -> list[str]:
+        lines = []
+        for entry in entries:
+            wanted = {"facility": entry.facility.facility, "machine": entry.machine_name,
+                      "scheduler": entry.machine.scheduler,
+                      "expected_interval_hours": float(entry.machine.report_interval_hours)}
+            site = session.scalar(select(Site).where(Site.name == entry.id))
+            if site is None:
+                session.add(Site(name=entry.id, **wanted))
+                lines.append(f"added {entry.id}")
+            elif any(getattr(site, k) != v for k, v in wanted.items()):
+                for key, value in wanted.items():
+                    setattr(site, key, value)
+                lines.append(f"updated {entry.id}")
+            else:
+                lines.append(f"unchanged {entry.id}")
+        return lines
+    for line in dbmod.write(work):
+        click.echo(line)
 
 
 @sites_cli.command("list")
@@ -163,11 +203,3 @@ def retention_run(days: int | None) -> None:
 def register_commands(app: Flask) -> None:
     for group in (db_cli, sites_cli, tokens_cli, legacy_cli, records_cli, retention_cli):
         app.cli.add_command(group)
-
-
-def main() -> None:
-    """Console script ``sdk-dashboard``: the flask CLI bound to this app."""
-    from . import create_app
-
-    cli = FlaskGroup(create_app=lambda: create_app(), help="ExaWorks SDK dashboard admin.")
-    sys.exit(cli.main())

@@ -6,7 +6,7 @@ Everything a client sent is escaped before it is wrapped in markup we generate.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Flask
 from markupsafe import Markup, escape
@@ -113,13 +113,13 @@ def badge(label: str, status: str) -> str:
 def when(value: datetime | None) -> str:
     if value is None:
         return "never"
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def ago(value: datetime | None) -> str:
     if value is None:
         return "never"
-    seconds = (datetime.now(timezone.utc) - value).total_seconds()
+    seconds = (datetime.now(UTC) - value).total_seconds()
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
         if seconds >= size:
             return f"{int(seconds // size)} {unit} ago"

@@ -9,9 +9,9 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from exaworks_sdk.status import Shown, worst
 
 from . import db, queries
+from .exceptions import BadInput, NotFound
 from .markup import badge
 from .params import page_arg, per_page
-from .exceptions import BadInput, NotFound
 
 summary_bp = Blueprint("summary", __name__)
 sites_bp = Blueprint("sites", __name__, url_prefix="/sites")

@@ -20,7 +20,6 @@ from exaworks_sdk.status import COUNTERS, Shown, Status
 
 from .exceptions import NotFound
 from .models import LatestResult, Run, Site, SuiteRun, TestResultRow, utcnow
-from .streaks import failure_streak, what_changed
 from .schemas import (
     CellOut,
     Change,
@@ -32,12 +31,13 @@ from .schemas import (
     RunPage,
     SiteDetail,
     SiteOut,
-    SummaryOut,
     SuiteStreak,
+    SummaryOut,
     SummaryRow,
     TestHistory,
     TestOut,
 )
+from .streaks import failure_streak, what_changed
 
 
 def _counts(row: Any) -> dict[str, int]:
@@ -113,7 +113,7 @@ def _histories(db: Session, site_ids: list[int], length: int) -> dict[Cell, list
     out: dict[Cell, list[Shown]] = defaultdict(list)
     # plain tuples and no datetimes: this loop runs cells × length times
     for site_id, variant, suite, finished, *counts in db.execute(query).tuples():
-        out[(site_id, variant, suite)].append(rule.in_run(dict(zip(COUNTERS, counts)), finished))
+        out[(site_id, variant, suite)].append(rule.in_run(dict(zip(COUNTERS, counts, strict=True)), finished))
     return out
 
 

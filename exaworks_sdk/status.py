@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
+from typing import TypeAlias
 
 
 class Status(StrEnum):
@@ -67,6 +68,10 @@ NO_TESTS = "no tests ran"
 assert set(Status) <= set(Shown) and set(RANK) == set(Shown), "every status has a rank"
 
 
+# Tests per outcome, keyed by name or by Status (a Counter[Status] from the harness).
+Counts: TypeAlias = Mapping[str, int] | Mapping["Status", int]
+
+
 def label(status: str) -> str:
     """How a status reads on a page ("fixed?" for a known bug that stopped reproducing)."""
     return LABELS.get(status, status)
@@ -78,7 +83,7 @@ def worst(statuses: Iterable[str], empty: Shown = Shown.UNKNOWN) -> Shown:
     return max(found, key=RANK.__getitem__) if found else empty
 
 
-def from_counts(counts: Mapping[str, int]) -> Shown | None:
+def from_counts(counts: Counts) -> Shown | None:
     """tests → suite: the worst status with a non-zero count; None when no test is counted."""
     return max((Shown(name) for name, n in counts.items() if n), key=RANK.__getitem__, default=None)
 
@@ -104,7 +109,7 @@ def from_phases(phases: Mapping[str, str]) -> Status:
     return Status.PASSED if when is None else Status(phases[when])
 
 
-def in_run(counts: Mapping[str, int], finished: bool) -> Shown:
+def in_run(counts: Counts, finished: bool) -> Shown:
     """A suite's status in one run (a summary cell, a sparkline point): its own tests only."""
     status = from_counts(counts) or Shown.ERROR
     if not finished and not is_failing(status):
@@ -112,7 +117,7 @@ def in_run(counts: Mapping[str, int], finished: bool) -> Shown:
     return status
 
 
-def run_status(counts: Mapping[str, int], finished: bool, reported: str | None = None) -> Shown:
+def run_status(counts: Counts, finished: bool, reported: str | None = None) -> Shown:
     """suites → run. A finished run with no tests is an error; the harness's own verdict
     (``RunFinish.status``) can make a run worse, never better."""
     derived = from_counts(counts)

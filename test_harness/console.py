@@ -9,11 +9,11 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from exaworks_sdk.records import Status, TestResult
-from exaworks_sdk.status import is_failing, label
+from exaworks_sdk.records import TestResult
+from exaworks_sdk.status import Status, is_failing, label
 from test_harness.detect import Detection, missing_reason
-from test_harness.registry import Suite
 from test_harness.runner import RunResult, SuiteOutcome
+from test_harness.suite import Suite
 from test_harness.upload import FileOutcome, State
 
 console = Console(highlight=False)

@@ -9,7 +9,7 @@ from exaworks_sdk.manifest import Component
 from exaworks_sdk.status import Status
 from test_harness.detect import Detection, missing_reason
 from test_harness.known import applicable
-from test_harness.registry import Suite
+from test_harness.suite import Suite
 
 
 def suite_summary(suite: Suite, components: Mapping[str, Component], detections: Mapping[str, Detection],

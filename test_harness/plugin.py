@@ -16,14 +16,14 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from exaworks_sdk.records import MAX_TEXT, Phase, RecordWriter, Status, TestResult, new_id
-from exaworks_sdk.status import deciding_phase
+from exaworks_sdk.records import MAX_TEXT, Phase, RecordWriter, TestResult, new_id
+from exaworks_sdk.status import Status, deciding_phase
 from test_harness import reaper
 from test_harness.known import KnownEntry, classify
 
@@ -129,7 +129,7 @@ class SdkRecorder:
 
     def logreport(self, report: pytest.TestReport) -> None:
         entry = self.pending.setdefault(report.nodeid, {
-            "started_at": datetime.fromtimestamp(report.start, timezone.utc), "phases": {}, "output": []})
+            "started_at": datetime.fromtimestamp(report.start, UTC), "phases": {}, "output": []})
         entry["phases"][report.when] = report
         if report.failed:
             entry["output"].append(f"----- {report.when}: traceback -----\n{report.longreprtext}")

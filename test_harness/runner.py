@@ -22,12 +22,13 @@ from pathlib import Path
 
 from exaworks_sdk import status as rule
 from exaworks_sdk.manifest import Component
-from exaworks_sdk.records import RecordWriter, RunFinish, RunStart, Status, TestResult, new_id, parse_record, utcnow
-from test_harness import sandbox as sandboxes
+from exaworks_sdk.records import RecordWriter, RunFinish, RunStart, TestResult, new_id, parse_record, utcnow
+from exaworks_sdk.status import Status
 from test_harness import known, reaper
+from test_harness import sandbox as sandboxes
 from test_harness.detect import Detection, missing_reason
 from test_harness.known import KnownEntry
-from test_harness.registry import Suite
+from test_harness.suite import Suite
 
 PYTEST_INI = Path(__file__).parent / "suites" / "pytest.ini"
 DEFAULT_TIMEOUT = 300  # for a suite whose components are not in the manifest (it will skip)

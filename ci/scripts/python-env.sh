@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Create .venv with the SDK's pinned Python stack (ci/pip/requirements.txt,
+# Create .venv with the SDK's pinned Python stack (ci/generated/pip/requirements.txt,
 # rendered from components/) and this project's tools, then one venv per other
-# pip environment of the manifest (ci/pip/<name>-requirements.txt -> .venv-<name>,
-# e.g. Balsam's, whose pins conflict with the stack). Re-runs are quick: pip skips
-# what is installed, and the mpi4py source build is cached as a wheel.
+# pip environment of the manifest (ci/generated/pip/<name>-requirements.txt ->
+# .venv-<name>, e.g. Balsam's, whose pins conflict with the stack). Re-runs are
+# quick: pip skips what is installed, and the mpi4py source build is cached as a wheel.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -12,8 +12,8 @@ PYTHON=${PYTHON:-python3}
 
 # Other pip environments: the harness finds each at .venv-<name> (or $SDK_VENV_<NAME>).
 other_envs() {
-  local file name venv
-  for file in ci/pip/*-requirements.txt; do
+  local file name venv venv_var
+  for file in ci/generated/pip/*-requirements.txt; do
     [ -e "$file" ] || continue
     name=$(basename "$file" -requirements.txt)
     venv_var="SDK_VENV_$(echo "$name" | tr '[:lower:]-' '[:upper:]_')"
@@ -31,7 +31,7 @@ other_envs() {
 }
 
 stamp="$VENV/.sdk-installed"
-inputs=(ci/pip/requirements.txt pyproject.toml)
+inputs=(ci/generated/pip/requirements.txt pyproject.toml)
 
 if [ -f "$stamp" ] && [ -z "$(find "${inputs[@]}" -newer "$stamp" 2>/dev/null)" ]; then
   echo "python-env: $VENV is up to date"
@@ -41,7 +41,7 @@ fi
 [ -x "$VENV/bin/python" ] || { echo "python-env: creating $VENV"; "$PYTHON" -m venv "$VENV"; }
 "$VENV/bin/python" -m pip install -q --upgrade pip
 echo "python-env: installing the SDK stack (mpi4py builds from source once, ~5 min)"
-"$VENV/bin/python" -m pip install -q -r ci/pip/requirements.txt
+"$VENV/bin/python" -m pip install -q -r ci/generated/pip/requirements.txt
 echo "python-env: installing the project's tools"
 "$VENV/bin/python" -m pip install -q -e '.[dev]'
 touch "$stamp"

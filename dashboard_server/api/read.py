@@ -7,11 +7,11 @@ from typing import Any
 from flask import current_app, request
 
 from .. import db, queries
+from ..exceptions import BadInput, NotFound
 from ..migrate import current_revision
 from ..params import page_arg, per_page
 from ..schemas import Health
-from ..exceptions import BadInput, NotFound
-from . import api_bp
+from .blueprint import api_bp
 
 
 @api_bp.get("/api/v1/health")

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from exaworks_sdk.records import MAX_NAME, MAX_TEXT
 
-from ..models import Site, utcnow
 from ..exceptions import BadInput
+from ..models import Site, utcnow
 from ..validation import check_value, parse_loose_timestamp
 from .store import BatchResult, Writer, content_hash
 

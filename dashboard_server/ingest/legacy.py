@@ -1,6 +1,6 @@
 """The legacy ExaWorks testing-service format (``POST /result``), accepted as runners send it.
 
-See docs in ``shared/reference/legacy-upload-format.md``. Each request carries one record of a
+The format is described in ``docs/api.md`` (Legacy ``POST /result``). Each request carries one record of a
 run; records of a run share ``data.run_id``. Leniency, as real runners need it:
 
 * naive local timestamps are taken as UTC; offsets are honoured; epoch numbers work too;
@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 from exaworks_sdk.records import MAX_NAME, MAX_TEXT
 from exaworks_sdk.status import from_phases
 
-from ..models import Run, Site, utcnow
 from ..exceptions import BadInput
+from ..models import Run, Site, utcnow
 from ..validation import parse_loose_timestamp
 from .store import BatchResult, Writer, content_hash
 

@@ -13,7 +13,8 @@ from typing import Annotated, Literal
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion, Version as PackagingVersion
+from packaging.version import InvalidVersion
+from packaging.version import Version as PackagingVersion
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
@@ -263,6 +264,16 @@ class Release(Strict):
     previous_releases: dict[Version, dict[Slug, list[str]]] = Field(
         default_factory=dict, description="Frozen Spack specs of earlier releases, per component"
     )
+
+    def image_tag(self, os: str, mpi: str, python: str, target: str = "sdk") -> str:
+        """The one spelling of an image tag: ``<name>:<release>-<os>-<mpi>-py<python>``, with
+        ``-<target>`` for a build target below the full ``sdk`` image."""
+        suffix = "" if target == "sdk" else f"-{target}"
+        return f"{self.image_name}:{self.version}-{os}-{mpi}-py{python}{suffix}"
+
+    def default_image_tag(self) -> str:
+        default = self.images.default
+        return self.image_tag(default["os"], default["mpi"], default["python"])
 
 
 class Manifest(BaseModel):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import yaml
 
-from exaworks_sdk.manifest import Component, Machine, Manifest
-from exaworks_sdk.render import renderer
+from exaworks_sdk.manifest import Component, Machine, Manifest, all_sites
 from exaworks_sdk.render.base import Context, template
+from exaworks_sdk.render.registry import renderer
 
 REPO_NAMESPACE = "exaworks"
 PACKAGE = "exaworks-sdk"
@@ -72,11 +73,11 @@ def package_py(manifest: Manifest) -> str:
     )
 
 
-def environment(manifest: Manifest, site: str, machine: Machine) -> dict:
+def environment(manifest: Manifest, site: str, machine: Machine) -> dict[str, Any]:
     """A Spack environment for one machine, as a plain dict; YAML structure is built, not templated."""
     assert machine.spack is not None
     spack_site = machine.spack
-    packages: dict[str, dict] = {"all": {"providers": {"mpi": [spack_site.mpi_provider]}}}
+    packages: dict[str, dict[str, Any]] = {"all": {"providers": {"mpi": [spack_site.mpi_provider]}}}
     if spack_site.compiler:
         packages["all"]["require"] = [f"%{spack_site.compiler}"]
     if spack_site.target:
@@ -103,16 +104,15 @@ def environment(manifest: Manifest, site: str, machine: Machine) -> dict:
     }
 
 
-@renderer("spack")
+@renderer("spack", outputs=["spack/repo.yaml", "spack/packages/*/package.py",
+                             "spack/environments/*/spack.yaml"])
 def render(ctx: Context) -> dict[str, str]:
     out = {
         "spack/repo.yaml": yaml.safe_dump({"repo": {"namespace": REPO_NAMESPACE}}, sort_keys=False),
         f"spack/packages/{PACKAGE}/package.py": package_py(ctx.manifest),
     }
-    for facility in ctx.sites.values():
-        for name, machine in facility.machines.items():
-            if "spack" in machine.variants and machine.spack:
-                site = f"{facility.facility}-{name}"
-                env = environment(ctx.manifest, site, machine)
-                out[f"spack/environments/{site}/spack.yaml"] = yaml.safe_dump(env, sort_keys=False)
+    for site in all_sites(ctx.sites):
+        if "spack" in site.machine.variants and site.machine.spack:
+            env = environment(ctx.manifest, site.id, site.machine)
+            out[f"spack/environments/{site.id}/spack.yaml"] = yaml.safe_dump(env, sort_keys=False)
     return out

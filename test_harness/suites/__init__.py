@@ -9,7 +9,7 @@ too), ``slow`` (starts pilots or other long-lived services).
 
 from __future__ import annotations
 
-from test_harness.registry import suite
+from test_harness.suite import suite
 
 COMPONENT = "component"
 INTEGRATION = "integration"

@@ -39,8 +39,8 @@ def schema() -> None:
     So: every table and index from the models except ``ix_jobs_tags``, which is then created
     with the statement Balsam's own initial migration uses.
     """
-    from sqlalchemy import text
     from balsam.server.models import Base, get_engine
+    from sqlalchemy import text
 
     jobs = Base.metadata.tables["jobs"]
     for index in [i for i in jobs.indexes if i.name == "ix_jobs_tags"]:

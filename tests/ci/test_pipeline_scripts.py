@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from exaworks_sdk.manifest import load_manifest, load_sites
-from exaworks_sdk.render.gitlab import pipeline_ir
+from exaworks_sdk.render.ci import pipeline_ir
 
 ROOT = Path(__file__).resolve().parents[2]
 PIPELINE = ROOT / "ci/scripts/pipeline"
@@ -72,7 +72,7 @@ def test_test_job_fails_clearly_without_an_install(tmp_path: Path) -> None:
 def test_publish_tags_the_default_image_latest() -> None:
     ir = pipeline_ir(load_manifest(ROOT), load_sites(ROOT))
     job = ir["jobs"]["publish-images"]
-    for image, entry in zip(job["images"], job["matrix"]):
+    for image, entry in zip(job["images"], job["matrix"], strict=True):
         result = run("publish-image.sh", {**job["variables"], **entry, "SDK_DRY_RUN": "1", "DOCKER_HOST": "unix:///x"})
         assert result.returncode == 0, result.stderr
         pushed = [line.split()[-1] for line in result.stdout.splitlines() if line.startswith("+ docker push")]

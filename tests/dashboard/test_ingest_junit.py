@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from dashboard_helpers import FIXTURES, auth
 
 RUN = "junit-run-0001"

@@ -6,8 +6,8 @@ import copy
 from typing import Any
 
 import pytest
-
 from dashboard_helpers import auth, load_fixture, make_run, write
+
 from dashboard_server import tokens
 from dashboard_server.ingest.legacy import split_branch
 from dashboard_server.models import Site

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from dashboard_helpers import auth, issue_token, make_run, now, upload, write
+
 from dashboard_server import tokens
 from exaworks_sdk.records import RunStart, TestResult, new_id
 

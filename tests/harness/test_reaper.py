@@ -14,8 +14,8 @@ import pytest
 from exaworks_sdk.manifest import Component
 from exaworks_sdk.records import RunStart, new_id, utcnow
 from test_harness.detect import detect_all
-from test_harness.registry import Suite
 from test_harness.runner import Runner, RunResult
+from test_harness.suite import Suite
 from tests.harness.conftest import fixture_suite
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="child subreapers are Linux only")
