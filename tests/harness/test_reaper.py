@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from exaworks_sdk.manifest import Component
-from exaworks_sdk.records import RunStart, new_id, utcnow
+from exaworks_sdk.records import RunStart, TestResult, new_id, read_records, utcnow
 from test_harness.detect import detect_all
 from test_harness.runner import Runner, RunResult
 from test_harness.suite import Suite
@@ -88,3 +88,27 @@ def test_without_the_harness_the_same_suite_leaks(probe: str, tmp_path: Path) ->
     finally:
         for pid in leaked:
             os.kill(pid, 9)
+
+
+def test_sdk_test_run_leaves_no_process_behind(probe: str, tmp_path: Path) -> None:
+    """The real `sdk-test run` command (its own process, as a user runs it), with the two leaky
+    fixture suites in place of the registry: one leaves processes behind when it passes, the
+    other is killed at its deadline with a daemon running."""
+    code = (
+        "import sys\n"
+        "from test_harness import cli\n"
+        "from tests.harness.conftest import fixture_suite\n"
+        "cli.default_suites = lambda: [fixture_suite('leaky', 'suite_leaky.py', ()),\n"
+        "                              fixture_suite('leaky-hangs', 'suite_leaky_hangs.py', ())]\n"
+        "sys.exit(cli.main(sys.argv[1:]))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, "-c", code, "run", "leaky", "leaky-hangs", "--timeout-factor", "0.03",
+                           "--results-dir", str(tmp_path), "--no-junit"],
+                          capture_output=True, text=True, cwd=root, timeout=180,
+                          env={**os.environ, "PYTHONPATH": str(root), "COLUMNS": "200"})
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # the killed suite is an error
+    (records,) = tmp_path.glob("*.jsonl")
+    statuses = {r.suite: r.status.value for r in read_records(records) if isinstance(r, TestResult)}
+    assert statuses == {"leaky": "passed", "leaky-hangs": "error"}, statuses
+    assert _marked(probe) == [], "`sdk-test run` left processes running"
