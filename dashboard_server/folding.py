@@ -18,6 +18,7 @@ from pathlib import Path
 
 from flask import current_app, has_app_context
 from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from exaworks_sdk import status as rule
@@ -85,14 +86,20 @@ def refresh_folded(db: Session, pairs: Iterable[Pair]) -> None:
         return
     known = known_suites()
     folded = fold(db, wanted, known)
-    db.execute(delete(FoldedCell).where(tuple_(FoldedCell.site_id, FoldedCell.variant).in_(wanted))
-               .execution_options(synchronize_session=False))
-    if folded:
+    empty = [pair for pair in wanted if pair not in folded]
+    if empty:
+        db.execute(delete(FoldedCell).where(tuple_(FoldedCell.site_id, FoldedCell.variant).in_(empty))
+                   .execution_options(synchronize_session=False))
+    if folded:  # an upsert: concurrent uploads of one site update the row in turn
+        module = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
+        upsert = module.insert(FoldedCell)
+        upsert = upsert.on_conflict_do_update(
+            index_elements=["site_id", "variant"],
+            set_={name: upsert.excluded[name] for name in ("known", "suites", "failing", "status")})
         key = known_key(known)
-        db.add_all(FoldedCell(site_id=site_id, variant=variant, known=key, suites=cell.suites,
-                              failing=cell.failing, status=cell.status.value)
-                   for (site_id, variant), cell in folded.items())
-        db.flush()
+        db.execute(upsert, [{"site_id": site_id, "variant": variant, "known": key, "suites": cell.suites,
+                             "failing": cell.failing, "status": cell.status.value}
+                            for (site_id, variant), cell in sorted(folded.items())])
 
 
 def other_cells(db: Session, site_ids: list[int], known: Collection[str]) -> dict[Pair, OtherCell]:
