@@ -255,10 +255,10 @@ def _streaks(db: Session, run: Run, tests: list[TestResultRow]) -> list[SuiteStr
 
 
 def find_run(db: Session, site_name: str, run_id: str) -> list[int]:
-    """Dashboard run numbers for a client run id at a site (legacy runs: one per branch)."""
+    """Dashboard run numbers for a client run id at a site (legacy runs: one per branch and variant)."""
     site = get_site(db, site_name)
     return list(db.scalars(
-        select(Run.id).where(Run.site_id == site.id, (Run.key == run_id) | (Run.run_id == run_id))
+        select(Run.id).where(Run.site_id == site.id, Run.run_id == run_id)
         .order_by(Run.id)
     ))
 
