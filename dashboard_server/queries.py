@@ -173,7 +173,8 @@ def site_detail(db: Session, name: str, history: int = 20) -> SiteDetail:
 
 def _run_out(run: Run, site_name: str, counts: dict[str, int]) -> dict[str, Any]:
     return dict(
-        id=run.id, site=site_name, run_id=run.run_id, source=run.source, variant=run.variant,
+        id=run.id, site=site_name, run_id=run.run_id, generated_id=run.generated_id, source=run.source,
+        variant=run.variant, assumed_utc=run.assumed_utc,
         pipeline_id=run.pipeline_id, branch=run.branch, commit=run.commit, hostname=run.hostname,
         sdk_version=run.sdk_version, started_at=run.started_at, finished_at=run.finished_at,
         status=rule.run_status(counts, run.finished_at is not None, run.reported_status),
