@@ -59,13 +59,15 @@ def _variants(db: Session, site_ids: list[int]) -> dict[int, list[str]]:
 
 
 def site_out(site: Site, variants: list[str]) -> SiteOut:
+    """STALE counts from the last test result (``last_seen_at``): uploads of runs that ran no
+    test move only ``last_contact_at``, so they cannot keep a broken site looking alive."""
     now = utcnow()
     interval = timedelta(hours=site.expected_interval_hours)
     stale = site.last_seen_at is None or now - site.last_seen_at > interval
     return SiteOut(
         name=site.name, facility=site.facility, machine=site.machine, scheduler=site.scheduler,
         expected_interval_hours=site.expected_interval_hours, last_seen_at=site.last_seen_at,
-        stale=stale, variants=variants,
+        last_contact_at=site.last_contact_at, stale=stale, variants=variants,
     )
 
 

@@ -56,7 +56,9 @@ class SiteOut(_Out):
     machine: str
     scheduler: str
     expected_interval_hours: float
-    last_seen_at: datetime | None
+    last_seen_at: datetime | None = Field(description="when test results last arrived; STALE counts from it")
+    last_contact_at: datetime | None = Field(
+        None, description="when any upload last arrived, a run without tests included")
     stale: bool
     variants: list[str]
 

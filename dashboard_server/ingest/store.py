@@ -186,8 +186,13 @@ class Writer:
         cells = [(self._touched[run_id], suite, delta) for (run_id, suite), delta in sorted(self._deltas.items())]
         if cells:
             self._bump(cells)
-        if self._touched:
-            self.db.execute(update(Site).where(Site.id == self.site.id).values(last_seen_at=utcnow()))
+        # Only test results make a site "seen" (STALE counts from it); any accepted record,
+        # or a resent one, is contact.
+        now = utcnow()
+        if self._test_rows:
+            self.db.execute(update(Site).where(Site.id == self.site.id).values(last_seen_at=now, last_contact_at=now))
+        elif self._touched or self.result.duplicates:
+            self.db.execute(update(Site).where(Site.id == self.site.id).values(last_contact_at=now))
         return self.result
 
     def _bump(self, cells: list[tuple[Run, str, dict[str, int]]]) -> None:
