@@ -15,7 +15,7 @@ start_local_dashboard() {
   export SDK_DASHBOARD_SECRET_KEY=${SDK_DASHBOARD_SECRET_KEY:-"local-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"}
   export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}" no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}"
   local flask=("$VENV/bin/flask" --app dashboard_server)
-  "${flask[@]}" db upgrade >/dev/null
+  "${flask[@]}" db upgrade --create >/dev/null
   "${flask[@]}" sites sync --only "$site"
   DASHBOARD_TOKEN=$("${flask[@]}" tokens issue "$site" --label "local $(date -u +%FT%TZ)" --expires-days 1 2>/dev/null)
   if [ "$port" = 0 ]; then
