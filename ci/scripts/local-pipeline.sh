@@ -78,7 +78,9 @@ jobs=("$SITE-$VARIANT-install" "$SITE-$VARIANT-test" "$SITE-$VARIANT-cleanup")
 # gitlab-ci-local numbers pipelines per checkout from 1000, so two runs on one machine would
 # share /tmp/exaworks-sdk-ci/1000/: give this run's pipeline directory a unique parent instead.
 PIPELINE_DIR="$WORK/exaworks-sdk-ci/$(basename "$WORK")/$SITE"
-gcl_args=(--variable SDK_FACILITY=local --variable "SDK_DASHBOARD_URL=$URL" --variable "SDK_DASHBOARD_TOKEN=$TOKEN"
+# The token goes in this machine's own variable (SDK_DASHBOARD_TOKEN_LOCAL_LINUX), as a facility sets it.
+TOKEN_VARIABLE=$("$VENV/bin/python" -c "import sys; from exaworks_sdk.manifest import token_variable; print(token_variable(sys.argv[1]))" "$SITE")
+gcl_args=(--variable SDK_FACILITY=local --variable "SDK_DASHBOARD_URL=$URL" --variable "$TOKEN_VARIABLE=$TOKEN"
           --variable "SDK_TEST_SELECT=$SELECT" --variable "SDK_PIPELINE_DIR=$PIPELINE_DIR"
           --no-color --timestamps --max-job-name-padding 0)
 ( cd "$WORK/checkout" && "$GCL" "${gcl_args[@]}" --list ) | sed -n '1,/^$/p' | grep -E "^(name|$SITE)" || true

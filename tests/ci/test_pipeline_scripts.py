@@ -16,7 +16,7 @@ from exaworks_sdk.render.ci import pipeline_ir
 
 ROOT = Path(__file__).resolve().parents[2]
 PIPELINE = ROOT / "ci/scripts/pipeline"
-SCRIPTS = sorted(PIPELINE.glob("*.sh")) + [ROOT / "ci/scripts/local-pipeline.sh"]
+SCRIPTS = sorted(PIPELINE.glob("*.sh")) + [ROOT / "ci/scripts/local-pipeline.sh", ROOT / "ci/scripts/facility-pipeline.sh"]
 
 
 def run(script: str, env: dict[str, str], cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
