@@ -73,12 +73,9 @@ echo "${#SITES[@]} machines: ${SITES[*]}"
 token_var() { "$VENV/bin/python" -c "import sys; from exaworks_sdk.manifest import token_variable; print(token_variable(sys.argv[1]))" "$1"; }
 
 step "3/6 private copy of the checkout"
-rsync -a --exclude /.venv --exclude /.gitlab-ci-local --exclude /sdk-results --exclude node_modules \
-  --exclude /docs/_build --exclude __pycache__ "$ROOT/" "$WORK/checkout/"
-git -C "$WORK/checkout" add -A >/dev/null
-git -C "$WORK/checkout" remote get-url origin >/dev/null 2>&1 \
-  || git -C "$WORK/checkout" remote add origin https://gitlab.example.org/exaworks/sdk.git
-git -C "$WORK/checkout" symbolic-ref refs/remotes/origin/HEAD refs/remotes/origin/main
+# shellcheck source=ci/scripts/lib/checkout.sh
+source "$ROOT/ci/scripts/lib/checkout.sh"
+private_checkout "$ROOT" "$WORK/checkout"
 
 common=(--variable "SDK_DASHBOARD_URL=$DASHBOARD_URL" --variable "SDK_TEST_SELECT=$SELECT" --variable "SDK_MODULES="
         --variable COLUMNS=250 --no-color --max-job-name-padding 0 --home "$WORK/gcl-home")

@@ -63,14 +63,9 @@ echo "dashboard at $URL (pid $DASHBOARD_PID), site $SITE, token issued"
 step "3/5 private copy of the checkout"
 # gitlab-ci-local runs shell jobs in its working directory and reads only tracked files, so
 # the jobs get a copy: the checkout stays clean and uncommitted changes are included.
-rsync -a --exclude /.venv --exclude /.gitlab-ci-local --exclude /sdk-results --exclude node_modules \
-  --exclude /docs/_build --exclude __pycache__ "$ROOT/" "$WORK/checkout/"
-git -C "$WORK/checkout" add -A >/dev/null
-if ! git -C "$WORK/checkout" remote get-url origin >/dev/null 2>&1; then
-  # gitlab-ci-local derives CI_PROJECT_PATH and friends from origin; a fresh clone may have none.
-  git -C "$WORK/checkout" remote add origin https://gitlab.example.org/exaworks/sdk.git
-fi
-git -C "$WORK/checkout" symbolic-ref refs/remotes/origin/HEAD refs/remotes/origin/main
+# shellcheck source=ci/scripts/lib/checkout.sh
+source "$ROOT/ci/scripts/lib/checkout.sh"
+private_checkout "$ROOT" "$WORK/checkout"
 echo "$WORK/checkout"
 
 step "4/5 pipeline: SDK_FACILITY=local, the $VARIANT variant, SDK_TEST_SELECT='$SELECT'"
