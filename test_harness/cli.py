@@ -134,8 +134,9 @@ def _upload(config: Config, files: Sequence[Path], include_spool: bool, ca_bundl
         raise ConfigError(f"no site token: set {own}SDK_DASHBOARD_TOKEN (or token_file in the config file)")
     url, warning = base_url(config.dashboard_url)
     if warning:
-        out.err_console.print(f"[yellow]warning:[/] {warning}")
-    out.console.print(f"uploading to {url} with the token from {config.token_source or 'the configuration'}")
+        out.err_console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
+    out.console.print(f"uploading to {url} with the token from {config.token_source or 'the configuration'}",
+                      soft_wrap=True, highlight=False)
     settings = UploadSettings(url=url, token=config.token, spool_dir=config.spool(),
                               ca_bundle=ca_bundle or config.ca_bundle,
                               **({"retries": retries} if retries is not None else {}))
