@@ -12,7 +12,9 @@ always say all of that, so the rules are:
   and branch, so each job's start becomes that job's run.
 * **End without a variant** ("End Test Series" of that wrapper): each job sends it right
   after its own last test, so it finishes the open run of the pipeline and branch whose test
-  arrived last (a run without tests only when none has any).
+  arrived last (a run without tests only when none has any). When another job's test lands
+  in between, an end may finish that job's run first; each end still finishes one open run,
+  so once every job has ended every run is finished, and no test ever changes run.
 * **No run id** (the wrapper's ``$RANDOM`` fallback is never exported; psij without
   ``--run-id``): every start record opens a new run under a fresh id the dashboard makes up
   (``generated_id``); later records without a run id go to the newest open run of their

@@ -8,6 +8,8 @@ here is a whole sequence built from the exact payloads in fixtures/legacy/.
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -200,3 +202,27 @@ def test_sites_without_records_stay_apart(client, app, other_token):
     add_site(app, "llnl-tioga", facility="llnl", machine="tioga")
     post_all(client, wrapper_job(other_token, "pip"))
     assert runs(client, "llnl-tioga") == []
+
+
+def test_wrapper_jobs_posting_at_the_same_time(app, other_token):
+    """Six jobs of one pipeline, each posting its own sequence while the others post theirs: every
+    test lands in its own job's run (claims never collide), and every run ends finished."""
+    groups = {f"g{n}": {f"tool{t}": "passed" if (n + t) % 4 else "failed" for t in range(4)} for n in range(6)}
+    jobs = {group: wrapper_job(other_token, group, tools=tools) for group, tools in groups.items()}
+    barrier = threading.Barrier(len(jobs))
+
+    def job(bodies: list[dict[str, Any]]) -> list[int]:
+        client = app.test_client()
+        codes = [client.post("/result", json=bodies[0]).status_code]
+        barrier.wait()  # every start is in: the tests now race to claim them
+        return codes + [client.post("/result", json=body).status_code for body in bodies[1:]]
+
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        codes = list(pool.map(job, jobs.values()))
+    assert all(set(c) == {200} for c in codes), codes
+    client = app.test_client()
+    variants = by_variant(client)
+    assert set(variants) == set(groups)
+    for group, tools in groups.items():
+        assert {t["suite"]: t["status"] for t in variants[group]["tests"]} == tools
+        assert variants[group]["finished_at"] is not None
