@@ -31,7 +31,7 @@ def render(ctx: Context) -> dict[str, str]:
     for comp in ctx.manifest.components.values():
         env = comp.pip.environment if comp.pip else "sdk"
         for con in comp.constraints:
-            if _is_pip_constraint(con.requirement) and con.requirement not in pinned[env]:
+            if is_pip_requirement(con.requirement) and con.requirement not in pinned[env]:
                 by_env[env].append(f"{con.requirement}  # constraint from components/{comp.name}.yaml")
                 pinned[env].add(con.requirement)
     out = {}
@@ -45,8 +45,8 @@ def render(ctx: Context) -> dict[str, str]:
     return out
 
 
-def _is_pip_constraint(text: str) -> bool:
-    """Constraints also record non-pip facts (Spack specs, env vars); only PEP 508 ones go here."""
+def is_pip_requirement(text: str) -> bool:
+    """Constraints also record non-pip facts (Spack specs, env vars); only PEP 508 ones are pip's."""
     from packaging.requirements import InvalidRequirement, Requirement
 
     if "@" in text or " " in text.strip() or text.startswith("-"):

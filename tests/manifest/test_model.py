@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from exaworks_sdk.manifest.model import Detect, ImageMatrix, PipChannel, SpackChannel
+from exaworks_sdk.manifest.model import Detect, ImageMatrix, KnownIncompatibility, PipChannel, SpackChannel
 
 
 def test_pip_requirements_must_be_exact() -> None:
@@ -59,3 +59,35 @@ def test_matrix_drops_pythons_the_os_lacks_and_applies_glob_exclusions() -> None
 def test_matrix_default_must_be_built() -> None:
     with pytest.raises(ValidationError, match="not one of the built combinations"):
         _matrix(default={"os": "deb", "mpi": "mpich", "python": "3.12"})
+
+
+def _known(**overrides: object) -> KnownIncompatibility:
+    data: dict[str, object] = {
+        "versions": ">=1.61.0,<1.103.0", "suite": "rp-flux", "signature": "no attribute 'n_partitions'",
+        "link": "https://github.com/radical-cybertools/radical.pilot/commit/96cf8ff2",
+        "reason": "the Flux launch method crashes on start",
+    }
+    data.update(overrides)
+    return KnownIncompatibility.model_validate(data)
+
+
+def test_known_incompatibility_applies_to_its_version_range_only() -> None:
+    entry = _known()
+    assert entry.applies_to("1.90.0") and entry.applies_to("1.61.0")
+    assert not entry.applies_to("1.60.0") and not entry.applies_to("1.103.0")
+    assert not entry.applies_to(None) and not entry.applies_to("not-a-version")
+    assert _known(versions=">=1.102.0").applies_to("1.103.0rc1")  # pre-releases count
+
+
+def test_known_incompatibility_names_tests_by_function() -> None:
+    assert _known().affects("test_anything")  # no tests listed: the whole suite
+    some = _known(tests=["test_a"])
+    assert some.affects("test_a") and some.affects("test_a[8]") and not some.affects("test_b")
+
+
+def test_known_incompatibility_rejects_bad_ranges_and_patterns() -> None:
+    for field, bad, message in (("versions", "1.90", "not a version range"), ("versions", " ", "give a version range"),
+                                ("signature", "n_partitions(", "not a regular expression"),
+                                ("link", "not a url", "URL")):
+        with pytest.raises(ValidationError, match=message):
+            _known(**{field: bad})

@@ -6,7 +6,7 @@
 # add, symbolic-ref) would change that repository and the worktree's index.
 private_checkout() {
   local src=$1 dest=$2
-  rsync -a --exclude /.git --exclude /.venv --exclude /.gitlab-ci-local --exclude /sdk-results \
+  rsync -a --exclude /.git --exclude /.venv --exclude "/.venv-*" --exclude /.gitlab-ci-local --exclude /sdk-results \
     --exclude node_modules --exclude /docs/_build --exclude __pycache__ "$src/" "$dest/"
   local git=(git -C "$dest" -c user.name=local-pipeline -c user.email=local-pipeline@localhost -c init.defaultBranch=main)
   "${git[@]}" init -q
