@@ -36,7 +36,7 @@ def select_runs(db: Session, site: Site, *, number: int | None = None, run_id: s
     if number is not None:
         query = query.where(Run.id == number)
     if run_id is not None:
-        query = query.where((Run.run_id == run_id) | (Run.key == run_id))
+        query = query.where(Run.run_id == run_id)
     if since is not None:
         query = query.where(Run.started_at >= since)
     if until is not None:

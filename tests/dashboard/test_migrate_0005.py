@@ -50,7 +50,7 @@ def test_upgrade_backfills_streaks_and_folded_cells(db_url):
         assert rows["junk-1"].first_failing_run_id == 3 and rows["junk-1"].last_passing_run_id is None
         assert [tuple(r) for r in folded] == [(1, "pip", 1, 1, "failed")]
         assert inspect(engine).get_pk_constraint("seen_records")["constrained_columns"] == ["site_id", "record_id"]
-        migrate.downgrade(engine, "0003")
+        migrate.downgrade(engine, "0004")
         assert inspect(engine).get_pk_constraint("seen_records")["constrained_columns"] == ["record_id"]
         assert "folded_cells" not in inspect(engine).get_table_names()
     finally:
