@@ -79,7 +79,7 @@ def run(cases: int = 100_000, postgres: str | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-junit-") as tmp:
         url = _database(Path(tmp), postgres)
         env = {**os.environ, "SDK_DASHBOARD_DATABASE_URL": url}
-        _cli(env, "db", "upgrade")
+        _cli(env, "db", "upgrade", "--create")
         _cli(env, "sites", "add", "bench-site", "--facility", "bench")
         token = _cli(env, "tokens", "issue", "bench-site").splitlines()[-1]
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/xml"}

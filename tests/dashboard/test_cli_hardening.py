@@ -19,7 +19,7 @@ def test_expires_days_below_one_is_a_usage_error(app, days):
     result = invoke(app, "tokens", "issue", "local-linux", "--expires-days", days)
     assert result.exit_code == 2, result.output
     assert "--expires-days" in result.output and "x>=1" in result.output
-    assert "local-linux" not in invoke(app, "tokens", "list").output  # nothing issued
+    assert "local-linux" not in invoke(app, "tokens", "list").stdout  # nothing issued
 
 
 def test_expired_tokens_are_listed_as_expired(app):
@@ -28,7 +28,8 @@ def test_expired_tokens_are_listed_as_expired(app):
     expired = issue_token(app, "local-linux", expires_in=timedelta(days=-1)).split(":")[0]
     active = issue_token(app, "llnl-dane", expires_in=timedelta(days=30)).split(":")[0]
     forever = issue_token(app, "llnl-dane").split(":")[0]
-    states = {line.split("\t")[0]: line.split("\t")[2] for line in invoke(app, "tokens", "list").output.splitlines()}
+    listing = invoke(app, "tokens", "list").stdout  # stderr names the database
+    states = {line.split("\t")[0]: line.split("\t")[2] for line in listing.splitlines()}
     assert states == {expired: "expired", active: "active", forever: "active"}
     assert invoke(app, "tokens", "issue", "local-linux", "--expires-days", "1").exit_code == 0
 

@@ -38,7 +38,7 @@ def chunks(records: list[dict], size: int):  # type: ignore[no-untyped-def]
 def test_a_chunked_body_over_the_limit_is_refused_and_stores_nothing(db_url, tmp_path):
     server = Server(db_url, tmp_path, workers=2)
     server.env["SDK_DASHBOARD_MAX_UPLOAD_MB"] = "0.25"
-    cli(server.env, "db", "upgrade")
+    cli(server.env, "db", "upgrade", "--create")
     cli(server.env, "sites", "add", "local-linux", "--facility", "local")
     token = cli(server.env, "tokens", "issue", "local-linux").splitlines()[-1]
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"}

@@ -36,7 +36,7 @@ def server(db_url, tmp_path):  # type: ignore[no-untyped-def]
     # no-credential run would meet 429 after 30 requests and test little else
     server.env.update(SDK_DASHBOARD_AUTH_FAILURES_PER_ADDRESS="1000000 per minute",
                       SDK_DASHBOARD_AUTH_FAILURES_PER_CREDENTIAL="1000000 per minute")
-    cli(server.env, "db", "upgrade")
+    cli(server.env, "db", "upgrade", "--create")
     cli(server.env, "sites", "add", "local-linux", "--facility", "local")
     cli(server.env, "sites", "add", "llnl-dane", "--facility", "LLNL")
     token = cli(server.env, "tokens", "issue", "local-linux").splitlines()[-1]
