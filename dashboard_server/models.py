@@ -208,6 +208,7 @@ class LatestResult(Base):
     touches (``ingest/store.py``), so no page computes a streak per failing cell."""
 
     __tablename__ = "latest_results"
+    __table_args__ = (Index("ix_latest_results_suite", "suite"),)  # a suite's badge and flaky check
 
     site_id: Mapped[int] = mapped_column(
         ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True

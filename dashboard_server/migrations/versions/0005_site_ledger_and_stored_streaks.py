@@ -4,7 +4,8 @@
   unique across sites: the same record id (or the same legacy payload) from two sites stores twice.
 * ``latest_results`` keeps each cell's failure streak (``failing_since``, first failing and last
   passing run), maintained at ingest, so pages read it instead of querying per failing cell.
-  Existing cells are backfilled here.
+  Existing cells are backfilled here. An index on ``suite`` lets a suite's badge read only its
+  own cells.
 * ``folded_cells`` holds, per (site, variant), the suites outside the known set folded into one
   summary cell (``dashboard_server/folding.py``); backfilled here too.
 
@@ -34,6 +35,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("failing_since", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("first_failing_run_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("last_passing_run_id", sa.Integer(), nullable=True))
+        batch_op.create_index("ix_latest_results_suite", ["suite"], unique=False)
     op.create_table(
         "folded_cells",
         sa.Column("site_id", sa.Integer(), nullable=False),
@@ -67,6 +69,7 @@ def _backfill() -> None:
 def downgrade() -> None:
     op.drop_table("folded_cells")
     with op.batch_alter_table("latest_results", schema=None) as batch_op:
+        batch_op.drop_index("ix_latest_results_suite")
         batch_op.drop_column("last_passing_run_id")
         batch_op.drop_column("first_failing_run_id")
         batch_op.drop_column("failing_since")
