@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from exaworks_sdk.manifest.pins import pip_requirement
 from exaworks_sdk.render import renderer
 from exaworks_sdk.render.base import Context
 
@@ -46,12 +47,4 @@ def render(ctx: Context) -> dict[str, str]:
 
 def _is_pip_constraint(text: str) -> bool:
     """Constraints also record non-pip facts (Spack specs, env vars); only PEP 508 ones go here."""
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    if "@" in text or " " in text.strip() or text.startswith("-"):
-        return False
-    try:
-        Requirement(text)
-    except InvalidRequirement:
-        return False
-    return True
+    return pip_requirement(text) is not None

@@ -38,7 +38,7 @@ class ExaworksSdk(BundlePackage):
     # SDK 2026.11
     depends_on("flux-core@0.81.0", when="@2026.11 +flux")
     depends_on("flux-sched@0.48.0", when="@2026.11 +flux")
-    depends_on("py-libensemble@1.6.1", when="@2026.11 +libensemble", type=("build", "run"))
+    depends_on("py-libensemble@1.6.0", when="@2026.11 +libensemble", type=("build", "run"))
     depends_on("py-maestrowf@1.1.9", when="@2026.11 +maestro", type=("build", "run"))
     depends_on("py-mpi4py@4.1.1", when="@2026.11 +mpi", type=("build", "run"))
     depends_on("py-parsl@2026.02.16", when="@2026.11 +parsl", type=("build", "run"))
