@@ -9,7 +9,7 @@ from pathlib import Path
 from exaworks_sdk.render import check, render_all
 from exaworks_sdk.render.base import MARKER
 
-PACKAGE_PY = "spack/packages/exaworks-sdk/package.py"
+PACKAGE_PY = "spack/spack_repo/exaworks/packages/exaworks_sdk/package.py"
 
 
 def test_repository_is_up_to_date(repo_root: Path) -> None:
