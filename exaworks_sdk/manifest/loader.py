@@ -90,6 +90,15 @@ def problem_at(path: Path, node: yaml.Node | None, loc: tuple[Any, ...], message
     return Problem(path, ".".join(str(p) for p in loc), message, _line_of(node, loc))
 
 
+def problem_in(path: Path, loc: tuple[Any, ...], message: str) -> Problem:
+    """A problem found after loading (e.g. against a package index): the file is read again for the line."""
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, yaml.YAMLError):
+        node = None
+    return problem_at(path, node, loc, message)
+
+
 def parse_policies(path: Path) -> dict[str, str]:
     """Policy IDs and titles from headings such as '### M1 — Open-source license'."""
     policies: dict[str, str] = {}
