@@ -19,6 +19,8 @@ from typing import Any
 BUILTIN = Path("repos/spack_repo/builtin")
 REPO_MODULE = "spack_repo.builtin"
 _UNKNOWN = object()
+# Base classes that Spack itself defines (spack.package), with the build system they declare.
+CORE_BUILD_SYSTEMS = {"Package": ["generic"]}
 
 # A variant's values: "bool", "any" (free-form or computed), or the allowed values.
 VariantValues = str | list[str]
@@ -90,6 +92,8 @@ class RecipeReader:
     def _collect(self, cls: ast.ClassDef, module: ast.Module, recipe: Recipe, seen: set[int]) -> None:
         for base in cls.bases:
             name = base.id if isinstance(base, ast.Name) else base.attr if isinstance(base, ast.Attribute) else ""
+            if name in CORE_BUILD_SYSTEMS:
+                recipe.variants.setdefault("build_system", list(CORE_BUILD_SYSTEMS[name]))
             found = self._resolve(name, module)
             if found and id(found[0]) not in seen:
                 seen.add(id(found[0]))
@@ -153,9 +157,9 @@ def _directive(call: ast.Call, consts: dict[str, Any], bound: dict[str, Any], de
             recipe.deprecated.append(version)
     elif name == "variant" and args and isinstance(args[0], str):
         recipe.variants[args[0]] = _values(kwargs)
-    elif name == "build_system":
+    elif name in ("build_system", "generator"):  # generator(): CMakePackage's helper in build_systems/cmake.py
         names = [a for a in args if isinstance(a, str)]
-        recipe.variants["build_system"] = sorted(set(names) | set(_as_list(recipe.variants.get("build_system"))))
+        recipe.variants[name] = sorted(set(names) | set(_as_list(recipe.variants.get(name))))
 
 
 def _values(kwargs: dict[str, Any]) -> VariantValues:

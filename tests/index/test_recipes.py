@@ -44,11 +44,13 @@ def test_base_classes_from_build_systems_and_other_packages() -> None:
     assert recipe.versions == ["4.3.2", "4.3.10", "5.0.0"]
     assert recipe.variants["build_system"] == ["autotools", "cmake"]
     assert recipe.variants["build_type"] == ["Debug", "Release"] and recipe.variants["ipo"] == "bool"
+    assert recipe.variants["generator"] == ["make", "ninja"]
     assert recipe.variants["gpu"] == "bool"  # DemoMixin, imported from py_demo's package.py
 
 
-def test_leading_digit_package() -> None:
-    assert RecipeReader(CHECKOUT).read("3demo").versions == ["3.0"]
+def test_leading_digit_package_on_spacks_own_base_class() -> None:
+    recipe = RecipeReader(CHECKOUT).read("3demo")
+    assert recipe.versions == ["3.0"] and recipe.variants == {"build_system": ["generic"]}
 
 
 def test_missing_or_unreadable_recipes_are_errors_not_empty() -> None:
