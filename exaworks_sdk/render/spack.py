@@ -9,7 +9,6 @@ on ``all``: externals have no compiler, and such a requirement rules them out.
 
 from __future__ import annotations
 
-import posixpath
 from dataclasses import dataclass
 
 import yaml
@@ -87,10 +86,11 @@ def package_py(manifest: Manifest) -> str:
 def environment(manifest: Manifest, site: str, machine: Machine) -> dict:
     """A Spack environment for one machine, as a plain dict; YAML structure is built, not templated.
 
-    The repository path is relative to the environment's own file, so ``spack env create -d
-    DIR spack.yaml`` turns it into an absolute path and the copy works anywhere. The site's
-    compiler is an external required for each language; the MPI provider is required for
-    the ``mpi`` virtual.
+    It names no package repository: the SDK's is added to Spack once (``spack repo add``),
+    or to the environment after ``spack env create -d DIR spack.yaml``, as the install job
+    does. A path relative to the file would be read from the new directory first. The
+    site's compiler is an external required for each language; the MPI provider is
+    required for the ``mpi`` virtual.
     """
     assert machine.spack is not None
     spack_site = machine.spack
@@ -124,7 +124,6 @@ def environment(manifest: Manifest, site: str, machine: Machine) -> dict:
             "specs": [f"{PACKAGE}@{release.version}{wanted}"],
             "view": True,
             "concretizer": dict(release.spack_concretizer),
-            "repos": {REPO_NAMESPACE: posixpath.relpath(REPO_ROOT, f"spack/environments/{site}")},
             "packages": packages,
             "config": {"install_tree": {"root": "$env/.spack-install"}},
         }
