@@ -19,9 +19,9 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select, text, update
@@ -31,10 +31,10 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from dashboard_server import migrate
 from dashboard_server.db import make_engine
 from dashboard_server.models import LatestResult, Run, SeenRecord, Site, SuiteRun, TestResultRow
+from exaworks_sdk.status import COUNTERS
 
 from .synth import Matrix, Spec, SynthRun, content_hash, days_for, runs
 
-COUNTERS = ("passed", "failed", "skipped", "error")
 CHUNK_RESULTS = 20_000  # test rows per transaction
 
 

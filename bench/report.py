@@ -43,7 +43,8 @@ def _targets(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         largest = pg["scales"][scales[-1]]
         if "results_per_s" in largest:
             rows.append((f"Generator ({db})", f"{largest['results']:,} results in {largest['seconds']} s: "
-                         f"{largest['results_per_s']:,} results/s, {largest['rows_per_s']:,} rows/s", "3M in reasonable time", "—"))
+                         f"{largest['results_per_s']:,} results/s, {largest['rows_per_s']:,} rows/s",
+                         "3M in reasonable time", "—"))
         for page in ("summary", "summary.json"):
             ratio = pg["pages"][page]["ratio"]
             rows.append((f"Page `{page}` ({db}), median {label}", f"{ratio:.2f}×", "≤ 1.5×", _verdict(ratio, 1.5, False)))

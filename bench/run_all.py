@@ -18,7 +18,7 @@ import json
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +59,7 @@ def _ingest(url_a: str | None, url_b: str | None, records: int, rounds: int) -> 
 
 def run(full: bool, postgres: str | None, workdir: Path | None) -> dict[str, Any]:
     results: dict[str, Any] = {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "scale": "full" if full else "small",
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "scale": "full" if full else "small",
         "machine": machine(), "loadavg_start": loadavg(), "other_processes_start": busiest_processes(),
         "command": "python -m bench" + (" --full" if full else "") + (" --postgres URL" if postgres else ""),
     }

@@ -16,7 +16,7 @@ import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 FACILITY_MACHINES = [
@@ -61,7 +61,7 @@ class Spec:
     fail_rate: float = 0.003  # any other test
     log_bytes: int = 2000  # output stored on failures
     seed: int = 1
-    end: datetime = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+    end: datetime = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
     def site_rows(self) -> list[dict[str, Any]]:
         rows = []

@@ -1,52 +1,20 @@
 """ExaWorks SDK results dashboard: upload API -> database -> pages.
 
     gunicorn 'dashboard_server:create_app()'
+
+The factory lives in ``app.py`` and is imported on first call, so the parts that need neither
+Flask nor a database (``schemas``, ``openapi``, ``describe``) import with the base install.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-from sqlalchemy.orm import sessionmaker
-
-from . import db as dbmod
-from . import errors, migrate
-from .config import load_config
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
-    app.config.update(load_config(app.instance_path, config))
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    from .app import create_app as factory
 
-    engine = dbmod.make_engine(app.config["DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT_MS"])
-    app.extensions["sdk_dashboard"] = {
-        "engine": engine,
-        "sessionmaker": sessionmaker(engine, expire_on_commit=False),
-    }
-    if app.config["AUTO_MIGRATE"]:
-        try:
-            migrate.upgrade(engine)
-        except Exception as exc:  # the DB may be down at start; /api/v1/health reports it
-            if not dbmod.is_unavailable(exc):
-                raise
-            app.logger.warning("database not reachable at start-up; schema not checked")
-    app.teardown_appcontext(dbmod.close_session)
-
-    from .api import api_bp
-    from .auth import install_read_login
-    from .cli import register_commands
-    from .pages import page_blueprints
-    from .render import register_filters
-    from .validation import check_url
-
-    app.register_blueprint(api_bp)
-    for blueprint in page_blueprints():
-        app.register_blueprint(blueprint)
-    errors.register(app)
-    app.before_request(check_url)
-    install_read_login(app)
-    register_filters(app)
-    register_commands(app)
-    return app
+    return factory(config)

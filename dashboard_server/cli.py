@@ -6,16 +6,18 @@ Tokens are printed once, when issued, and never again.
 from __future__ import annotations
 
 import re
-import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import TextIO
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup, FlaskGroup
+from flask.cli import AppGroup
 from sqlalchemy import select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+
+from exaworks_sdk.manifest import ManifestError, all_sites, find_site, load_sites
 
 from . import db as dbmod
 from . import migrate, retention, tokens
@@ -31,12 +33,9 @@ records_cli = AppGroup("records", help="Load result records without going throug
 retention_cli = AppGroup("retention", help="Drop old logs, keep statuses.")
 
 
-def _engine():  # type: ignore[no-untyped-def]
-    return current_app.extensions["sdk_dashboard"]["engine"]
-
-
-def _write(work):  # type: ignore[no-untyped-def]
-    return dbmod.run_write(current_app.extensions["sdk_dashboard"]["sessionmaker"], work)
+def _engine() -> Engine:
+    engine: Engine = current_app.extensions["sdk_dashboard"]["engine"]
+    return engine
 
 
 def _site(session: Session, name: str) -> Site:
@@ -80,7 +79,44 @@ def sites_add(name: str, facility: str, machine: str, scheduler: str, interval_h
         site.facility, site.machine, site.scheduler = facility, machine, scheduler
         site.expected_interval_hours = interval_hours
         return verb
-    click.echo(f"{_write(work)} site {name}")
+    click.echo(f"{dbmod.write(work)} site {name}")
+
+
+@sites_cli.command("sync")
+@click.option("--only", "only", multiple=True, metavar="SITE",
+              help="Only these site ids (e.g. llnl-dane); default: every machine in the registry.")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="SDK checkout holding ci/sites/ [$SDK_ROOT, else found from here].")
+def sites_sync(only: tuple[str, ...], root: Path | None) -> None:
+    """Create or update sites from the facility registry (ci/sites/): one per machine, with its
+    facility, machine, scheduler and reporting interval, so none of them is typed twice."""
+    try:
+        facilities = load_sites(root)
+        entries = [find_site(facilities, name) for name in only] if only else all_sites(facilities)
+    except KeyError as exc:
+        raise click.ClickException(str(exc.args[0])) from None
+    except ManifestError as exc:
+        raise click.ClickException(exc.report()) from None
+
+    def work(session: Session) -> list[str]:
+        lines = []
+        for entry in entries:
+            wanted = {"facility": entry.facility.facility, "machine": entry.machine_name,
+                      "scheduler": entry.machine.scheduler,
+                      "expected_interval_hours": float(entry.machine.report_interval_hours)}
+            site = session.scalar(select(Site).where(Site.name == entry.id))
+            if site is None:
+                session.add(Site(name=entry.id, **wanted))
+                lines.append(f"added {entry.id}")
+            elif any(getattr(site, k) != v for k, v in wanted.items()):
+                for key, value in wanted.items():
+                    setattr(site, key, value)
+                lines.append(f"updated {entry.id}")
+            else:
+                lines.append(f"unchanged {entry.id}")
+        return lines
+    for line in dbmod.write(work):
+        click.echo(line)
 
 
 @sites_cli.command("list")
@@ -98,7 +134,7 @@ def sites_list() -> None:
 def tokens_issue(site: str, label: str, expires_days: int | None) -> None:
     """Issue a token for SITE and print it (the only time it is shown)."""
     expires = timedelta(days=expires_days) if expires_days else None
-    issued = _write(lambda s: tokens.issue(s, _site(s, site), label=label, expires_in=expires))
+    issued = dbmod.write(lambda s: tokens.issue(s, _site(s, site), label=label, expires_in=expires))
     click.echo(f"key id: {issued.key_id}", err=True)
     click.echo(issued.token)
 
@@ -121,7 +157,7 @@ def tokens_list(site: str | None) -> None:
 @click.argument("key_id")
 def tokens_revoke(key_id: str) -> None:
     """Revoke a token or legacy key by its key id."""
-    if not _write(lambda s: tokens.revoke(s, key_id)):
+    if not dbmod.write(lambda s: tokens.revoke(s, key_id)):
         raise click.ClickException(f"no token with key id {key_id!r}")
     click.echo(f"revoked {key_id}")
 
@@ -135,7 +171,7 @@ def legacy_add(site: str, key_file: TextIO, label: str) -> None:
     """Register an old runner's opaque key for SITE."""
     key = key_file.read().strip()
     try:
-        key_id = _write(lambda s: tokens.add_legacy_key(s, _site(s, site), key, label=label))
+        key_id = dbmod.write(lambda s: tokens.add_legacy_key(s, _site(s, site), key, label=label))
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"registered legacy key {key_id} for {site}")
@@ -149,7 +185,7 @@ def records_load(path: Path, site: str) -> None:
     from .ingest.records import parse_batch, split_body, store_batch
 
     records = parse_batch(split_body(path.read_text(encoding="utf-8"), "application/x-ndjson"))
-    result = _write(lambda s: store_batch(s, _site(s, site), records))
+    result = dbmod.write(lambda s: store_batch(s, _site(s, site), records))
     click.echo(f"accepted {result.accepted}, duplicates {result.duplicates}, runs {', '.join(result.runs)}")
 
 
@@ -160,18 +196,10 @@ def retention_run(days: int | None) -> None:
     days = days if days is not None else current_app.config.get("RETENTION_DAYS")
     if not days or int(days) < 1:
         raise click.ClickException("give --days N (N >= 1) or set SDK_DASHBOARD_RETENTION_DAYS to N")
-    changed = _write(lambda s: retention.prune_logs(s, int(days)))
+    changed = dbmod.write(lambda s: retention.prune_logs(s, int(days)))
     click.echo(f"cleared logs of {changed} test results older than {days} days")
 
 
 def register_commands(app: Flask) -> None:
     for group in (db_cli, sites_cli, tokens_cli, legacy_cli, records_cli, retention_cli):
         app.cli.add_command(group)
-
-
-def main() -> None:
-    """Console script ``sdk-dashboard``: the flask CLI bound to this app."""
-    from . import create_app
-
-    cli = FlaskGroup(create_app=lambda: create_app(), help="ExaWorks SDK dashboard admin.")
-    sys.exit(cli.main())

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 # name -> (default, parser). Env var is SDK_DASHBOARD_<name>.
 _BOOL_TRUE = {"1", "true", "yes", "on"}

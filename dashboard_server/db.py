@@ -82,7 +82,7 @@ def session() -> Session:
     """The request's read session."""
     if "db_session" not in g:
         g.db_session = current_app.extensions["sdk_dashboard"]["sessionmaker"]()
-    return g.db_session  # type: ignore[no-any-return]
+    return g.db_session
 
 
 def close_session(_exc: BaseException | None = None) -> None:

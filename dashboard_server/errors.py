@@ -10,9 +10,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from .db import is_unavailable
-from .queries import NotFound
-from .tokens import AuthError
-from .validation import BadInput
+from .endpoints import WRITE_ENDPOINT_NAMES
+from .exceptions import AuthError, BadInput, NotFound
 
 
 def wants_json() -> bool:
@@ -28,7 +27,7 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
         )
     response.status_code = status
     if status == 401:
-        bearer = request.endpoint in ("api.upload_records", "api.upload_junit", "api.legacy_result")
+        bearer = request.endpoint in WRITE_ENDPOINT_NAMES
         response.headers["WWW-Authenticate"] = (
             'Bearer realm="sdk-dashboard"' if bearer else 'Basic realm="sdk-dashboard"'
         )

@@ -13,7 +13,7 @@ queries independent of stored history:
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -45,15 +45,15 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is not None:
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(UTC).replace(tzinfo=None)
         return value
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=timezone.utc)
+        return None if value is None else value.replace(tzinfo=UTC)
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 NAMING = {
@@ -103,7 +103,8 @@ class Token(Base):
 
 
 class Run(Base):
-    """One run at one site. ``key`` is its identity within the site (see ingest.runs)."""
+    """One run at one site. ``key`` is its identity within the site: the client's run id for
+    records and JUnit, or a key derived from the legacy fields (``ingest/legacy.py``)."""
 
     __tablename__ = "runs"
     __table_args__ = (
@@ -176,6 +177,8 @@ class SuiteRun(Base):
     failed: Mapped[int] = mapped_column(Integer, default=0)
     skipped: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[int] = mapped_column(Integer, default=0)
+    known: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    fixed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class LatestResult(Base):

@@ -6,10 +6,12 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
+from exaworks_sdk.status import Shown, worst
+
 from . import db, queries
-from .api.read import page_arg, per_page
-from .render import badge
-from .validation import BadInput
+from .exceptions import BadInput, NotFound
+from .markup import badge
+from .params import page_arg, per_page
 
 summary_bp = Blueprint("summary", __name__)
 sites_bp = Blueprint("sites", __name__, url_prefix="/sites")
@@ -67,9 +69,9 @@ def _svg(text: str) -> Response:
 def site_badge(site: str) -> Response:
     try:
         cells = queries.site_detail(db.session(), site).latest
-        status = queries.worst([c.status for c in cells])
-    except queries.NotFound:
-        status = "unknown"
+        status = worst(c.status for c in cells)
+    except NotFound:
+        status = Shown.UNKNOWN
     return _svg(badge(site, status))
 
 
@@ -77,7 +79,7 @@ def site_badge(site: str) -> Response:
 def suite_badge(suite: str) -> Response:
     cells = [c for row in queries.summary(db.session(), 0).rows for c in row.cells.values()
              if c.suite == suite]
-    return _svg(badge(suite, queries.worst([c.status for c in cells])))
+    return _svg(badge(suite, worst(c.status for c in cells)))
 
 
 @summary_bp.get("/favicon.ico")

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session, aliased
 
-from .ingest.store import COUNTERS, run_status
+from exaworks_sdk import status as rule
+from exaworks_sdk.status import COUNTERS, Shown, Status
+
+from .exceptions import NotFound
 from .models import LatestResult, Run, Site, SuiteRun, TestResultRow, utcnow
-from .streaks import failure_streak, what_changed
 from .schemas import (
     CellOut,
     Change,
-    DisplayStatus,
     Counts,
     FlakyGroup,
     HistoryEntry,
@@ -30,16 +31,13 @@ from .schemas import (
     RunPage,
     SiteDetail,
     SiteOut,
-    SummaryOut,
     SuiteStreak,
+    SummaryOut,
     SummaryRow,
     TestHistory,
     TestOut,
 )
-
-
-class NotFound(Exception):
-    pass
+from .streaks import failure_streak, what_changed
 
 
 def _counts(row: Any) -> dict[str, int]:
@@ -87,7 +85,7 @@ def get_site(db: Session, name: str) -> Site:
 Cell = tuple[int, str, str]  # (site id, variant, suite)
 
 
-def _histories(db: Session, site_ids: list[int], length: int) -> dict[Cell, list[DisplayStatus]]:
+def _histories(db: Session, site_ids: list[int], length: int) -> dict[Cell, list[Shown]]:
     """The last ``length`` statuses of every summary cell of these sites, in one statement.
 
     Each cell's newest ``suite_runs`` rows come from the ``ix_suite_runs_cell`` index with a
@@ -102,8 +100,8 @@ def _histories(db: Session, site_ids: list[int], length: int) -> dict[Cell, list
         .order_by(newest.started_at.desc(), newest.id.desc())
         .limit(length)
     )
-    columns = (SuiteRun.site_id, SuiteRun.variant, SuiteRun.suite, *(getattr(SuiteRun, c) for c in COUNTERS),
-               Run.finished_at.is_(None))
+    columns = (SuiteRun.site_id, SuiteRun.variant, SuiteRun.suite, Run.finished_at.is_not(None),
+               *(getattr(SuiteRun, c) for c in COUNTERS))
     if db.get_bind().dialect.name == "postgresql":
         lateral = recent.lateral("recent")
         query = (select(*columns).select_from(LatestResult).join(lateral, true())
@@ -112,20 +110,10 @@ def _histories(db: Session, site_ids: list[int], length: int) -> dict[Cell, list
         query = select(*columns).select_from(LatestResult).join(SuiteRun, SuiteRun.id.in_(recent))
     query = (query.join(Run, Run.id == SuiteRun.run_id).where(LatestResult.site_id.in_(site_ids))
              .order_by(SuiteRun.site_id, SuiteRun.variant, SuiteRun.suite, SuiteRun.started_at, SuiteRun.id))
-    out: dict[Cell, list[DisplayStatus]] = defaultdict(list)
+    out: dict[Cell, list[Shown]] = defaultdict(list)
     # plain tuples and no datetimes: this loop runs cells × length times
-    for site_id, variant, suite, passed, failed, skipped, error, unfinished in db.execute(query).tuples():
-        if error:
-            status = "error"
-        elif failed:
-            status = "failed"
-        elif unfinished:
-            status = "unfinished"
-        elif skipped and not passed:
-            status = "skipped"
-        else:
-            status = "passed"
-        out[(site_id, variant, suite)].append(cast(DisplayStatus, status))
+    for site_id, variant, suite, finished, *counts in db.execute(query).tuples():
+        out[(site_id, variant, suite)].append(rule.in_run(dict(zip(COUNTERS, counts, strict=True)), finished))
     return out
 
 
@@ -145,12 +133,11 @@ def _cells(db: Session, site_ids: list[int], names: dict[int, str], history: int
     cells = []
     for row in rows:
         counts = _counts(row)
-        status = run_status(cast(Run, row), counts)
-        streak = failure_streak(db, row.site_id, row.variant, row.suite) \
-            if status in ("failed", "error") else None
+        status = rule.in_run(counts, row.finished_at is not None)  # this suite's own status
+        streak = failure_streak(db, row.site_id, row.variant, row.suite) if rule.is_failing(status) else None
         cells.append(CellOut(
             site=names[row.site_id], variant=row.variant, suite=row.suite,
-            status=cast(DisplayStatus, status), run=row.id, run_id=row.run_id,
+            status=status, run=row.id, run_id=row.run_id,
             started_at=row.started_at, counts=Counts(**counts),
             history=histories.get((row.site_id, row.variant, row.suite), []),
             failing_since=streak.first_failing.started_at if streak else None,
@@ -189,7 +176,8 @@ def _run_out(run: Run, site_name: str, counts: dict[str, int]) -> dict[str, Any]
         id=run.id, site=site_name, run_id=run.run_id, source=run.source, variant=run.variant,
         pipeline_id=run.pipeline_id, branch=run.branch, commit=run.commit, hostname=run.hostname,
         sdk_version=run.sdk_version, started_at=run.started_at, finished_at=run.finished_at,
-        status=run_status(run, counts), exit_code=run.exit_code, counts=Counts(**counts),
+        status=rule.run_status(counts, run.finished_at is not None, run.reported_status),
+        exit_code=run.exit_code, counts=Counts(**counts),
     )
 
 
@@ -231,12 +219,16 @@ def run_detail(db: Session, run_pk: int) -> RunDetail:
         .order_by(TestResultRow.suite, TestResultRow.test_id, TestResultRow.id)
     ))
     counts = dict.fromkeys(COUNTERS, 0)
+    by_suite: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
     for test in tests:
         counts[test.status] += 1
+        by_suite[test.suite][test.status] += 1
+    finished = run.finished_at is not None
     return RunDetail(
         **_run_out(run, run.site.name, counts), environment=run.environment or {},
         components=run.components or {}, streaks=_streaks(db, run, tests),
-        tests=[TestOut(suite=t.suite, test_id=t.test_id, status=t.status, duration=t.duration,  # type: ignore[arg-type]
+        suites={suite: rule.in_run(c, finished) for suite, c in sorted(by_suite.items())},
+        tests=[TestOut(suite=t.suite, test_id=t.test_id, status=Status(t.status), duration=t.duration,
                        started_at=t.started_at, message=t.message, output=t.output,
                        phases=t.phases or {}) for t in tests],
     )
@@ -244,7 +236,7 @@ def run_detail(db: Session, run_pk: int) -> RunDetail:
 
 def _streaks(db: Session, run: Run, tests: list[TestResultRow]) -> list[SuiteStreak]:
     """Where each suite failing in this run started failing, and what changed then."""
-    failing = sorted({t.suite for t in tests if t.status in ("failed", "error")})
+    failing = sorted({t.suite for t in tests if rule.is_failing(t.status)})
     out = []
     for suite in failing:
         streak = failure_streak(db, run.site_id, run.variant, suite, until=run.started_at)
@@ -273,7 +265,7 @@ def find_run(db: Session, site_name: str, run_id: str) -> list[int]:
 
 def flips(statuses: list[str]) -> int:
     """Pass/fail changes between consecutive results; skips and errors are ignored."""
-    relevant = [s for s in statuses if s in ("passed", "failed")]
+    relevant = [s for s in statuses if s in (Status.PASSED, Status.FAILED)]
     return sum(1 for a, b in zip(relevant, relevant[1:], strict=False) if a != b)
 
 
@@ -321,7 +313,7 @@ def test_history(
     rows = db.execute(walk.offset((page - 1) * per_page).limit(per_page)).all()
     entries = [
         HistoryEntry(site=name, variant=run.variant, run=run.id, run_id=run.run_id,
-                     started_at=run.started_at, status=test.status, duration=test.duration)  # type: ignore[arg-type]
+                     started_at=run.started_at, status=Status(test.status), duration=test.duration)
         for test, run, name in rows
     ]
     groups = []
@@ -347,10 +339,3 @@ def test_history(
         suite=suite, test_id=test_id, flaky=any(g.flaky for g in groups), groups=groups,
         page=page, per_page=per_page, total=total, pages=_pages(total, per_page), entries=entries,
     )
-
-
-def worst(statuses: list[str]) -> str:
-    for status in ("error", "failed", "unfinished", "passed", "skipped"):
-        if status in statuses:
-            return status
-    return "unknown"

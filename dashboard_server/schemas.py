@@ -10,8 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from exaworks_sdk.records import Record
-
-DisplayStatus = Literal["passed", "failed", "skipped", "error", "unfinished"]
+from exaworks_sdk.status import Shown, Status
 
 
 class _Out(BaseModel):
@@ -41,10 +40,14 @@ class UploadResponse(_Out):
 
 
 class Counts(_Out):
+    """Tests per outcome (``exaworks_sdk.status.COUNTERS``)."""
+
     passed: int = 0
     failed: int = 0
     skipped: int = 0
     error: int = 0
+    known: int = 0
+    fixed: int = 0
 
 
 class SiteOut(_Out):
@@ -71,7 +74,7 @@ class RunOut(_Out):
     sdk_version: str
     started_at: datetime
     finished_at: datetime | None
-    status: DisplayStatus
+    status: Shown
     exit_code: int | None
     counts: Counts
 
@@ -80,7 +83,7 @@ class TestOut(_Out):
     __test__ = False
     suite: str
     test_id: str
-    status: Literal["passed", "failed", "skipped", "error"]
+    status: Status
     duration: float
     started_at: datetime | None
     message: str
@@ -107,6 +110,7 @@ class SuiteStreak(_Out):
 class RunDetail(RunOut):
     environment: dict[str, Any]
     components: dict[str, Any]
+    suites: dict[str, Shown] = Field(default_factory=dict, description="each suite's own status in this run")
     tests: list[TestOut]
     streaks: list[SuiteStreak] = Field(default_factory=list)
 
@@ -115,12 +119,12 @@ class CellOut(_Out):
     site: str
     variant: str
     suite: str
-    status: DisplayStatus
+    status: Shown
     run: int
     run_id: str
     started_at: datetime
     counts: Counts
-    history: list[DisplayStatus] = Field(description="recent statuses, oldest first")
+    history: list[Shown] = Field(description="recent statuses of this suite here, oldest first")
     failing_since: datetime | None = Field(None, description="start of the current failure streak")
     first_failing_run: int | None = Field(None, description="run number where the streak began")
     last_passing_run: int | None = Field(None, description="run number of the last pass before it")
@@ -158,7 +162,7 @@ class HistoryEntry(_Out):
     run: int
     run_id: str
     started_at: datetime
-    status: Literal["passed", "failed", "skipped", "error"]
+    status: Status
     duration: float
 
 

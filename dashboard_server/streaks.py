@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
+
+from exaworks_sdk.status import COUNTERS, FAILING, Status
 
 from .models import Run, SuiteRun
 
@@ -33,12 +35,18 @@ def _cell(site_id: int, variant: str, suite: str) -> tuple[Any, ...]:
     return (SuiteRun.site_id == site_id, SuiteRun.variant == variant, SuiteRun.suite == suite)
 
 
+# exaworks_sdk.status in SQL: a (run, suite) is failing when a failing outcome was counted; it
+# ends a streak when nothing failed and something other than a skip ran.
+_FAILING = [getattr(SuiteRun, s) for s in COUNTERS if s in FAILING]
+_RAN = [getattr(SuiteRun, s) for s in COUNTERS if s not in FAILING and s != Status.SKIPPED]
+
+
 def _failing() -> Any:
-    return (SuiteRun.failed > 0) | (SuiteRun.error > 0)
+    return or_(*(column > 0 for column in _FAILING))
 
 
 def _passing() -> Any:
-    return (SuiteRun.failed == 0) & (SuiteRun.error == 0) & (SuiteRun.passed > 0)
+    return and_(*(column == 0 for column in _FAILING), or_(*(column > 0 for column in _RAN)))
 
 
 def failure_streak(db: Session, site_id: int, variant: str, suite: str,

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .exceptions import AuthError
 from .models import Site, Token, utcnow
 
 _DUMMY_HASH = hashlib.sha256(b"no such token").hexdigest()
@@ -31,15 +32,6 @@ def hash_secret(secret: str) -> str:
 class Issued:
     key_id: str
     token: str  # shown once, never stored
-
-
-class AuthError(Exception):
-    """Credential missing or not valid (401) or valid but not allowed here (403)."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 def issue(db: Session, site: Site, *, label: str = "", expires_in: timedelta | None = None) -> Issued:

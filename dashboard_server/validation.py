@@ -7,24 +7,13 @@ would otherwise fail deep inside the database layer; here they become a clear 40
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
+
+from .exceptions import BadInput
 
 MAX_DEPTH = 32
 MIN_YEAR, MAX_YEAR = 1970, 2999
-
-
-class BadInput(Exception):
-    """Client error: status (400/413/415/422), a code, a message and optional details."""
-
-    def __init__(
-        self, message: str, *, status: int = 400, code: str = "bad_request", details: Any = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.details = details
 
 
 def decode_utf8(body: bytes) -> str:
@@ -96,9 +85,9 @@ def check_timestamp(value: datetime | None, where: str) -> datetime | None:
     if value is None:
         return None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     try:
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
     except (OverflowError, ValueError):
         raise BadInput(f"{where}: timestamp out of range", status=422, code="invalid_timestamp") from None
     if not MIN_YEAR <= value.year <= MAX_YEAR:
@@ -118,7 +107,7 @@ def parse_loose_timestamp(value: Any, where: str) -> datetime | None:
         raise BadInput(f"{where}: not a timestamp: {value!r}", status=400, code="invalid_timestamp")
     if isinstance(value, (int, float)):
         try:
-            parsed = datetime.fromtimestamp(float(value), tz=timezone.utc)
+            parsed = datetime.fromtimestamp(float(value), tz=UTC)
         except (OverflowError, OSError, ValueError):
             raise BadInput(f"{where}: timestamp out of range", code="invalid_timestamp") from None
     elif isinstance(value, str):

@@ -57,7 +57,7 @@ Usage: docker/build.sh [options] [-- command to run in the image]
   --mpi MPI          MPI flavour (default: the matrix default for the OS)
   --python VERSION   Python version (default: the matrix default for the OS)
                      OS-MPI-PYTHON must be one of: $SDK_COMBINATIONS
-  --tag TAG          image tag (default: $SDK_IMAGE_NAME:$SDK_RELEASE-<os>-<mpi>-py<python>,
+  --tag TAG          image tag (default: sdk_image_tag from images.env, i.e. <name>:<release>-<os>-<mpi>-py<python>,
                      with -<target> appended unless the target is sdk)
   --extra-ca FILE    extra CA bundle (PEM) trusted during the build only,
                      e.g. an intercepting proxy's CA (env: SDK_EXTRA_CA)
@@ -112,9 +112,8 @@ parse_args() {
     local family_var="SDK_OS_FAMILY_$OS"
     OS_FAMILY="${!family_var}"
     DEBIAN_SUITE="${SDK_DEBIAN_SUITE:-$OS}"
-    local suffix="-$TARGET"
-    [[ "$TARGET" == sdk ]] && suffix=""
-    TAG="${TAG:-$SDK_IMAGE_NAME:$SDK_RELEASE-$OS-$MPI-py$PYTHON$suffix}"
+    [[ -n "$TAG" ]] || TAG="$(sdk_image_tag "$OS" "$MPI" "$PYTHON" "$TARGET")" \
+        || die "--target $TARGET has no image tag of its own; give --tag"
     if [[ -n "$EXTRA_CA" && ! -r "$EXTRA_CA" ]]; then
         die "extra CA bundle not readable: $EXTRA_CA"
     fi

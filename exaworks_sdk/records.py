@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
-from enum import StrEnum
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+
+from exaworks_sdk.status import Status
 
 SCHEMA_VERSION: Literal[1] = 1
 
@@ -27,19 +28,12 @@ MAX_TEXT = 1_000_000
 MAX_NAME = 512
 
 
-class Status(StrEnum):
-    PASSED = "passed"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    ERROR = "error"
-
-
 def new_id() -> str:
     return uuid.uuid4().hex
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
@@ -49,9 +43,12 @@ Text = Annotated[str, Field(max_length=MAX_TEXT)]
 class _Record(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    schema_version: Literal[1] = SCHEMA_VERSION
-    id: Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
-    run_id: Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+    schema_version: Literal[1] = Field(
+        SCHEMA_VERSION, description="Record format version; readers reject versions they do not know.")
+    id: Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")] = Field(
+        description="Client-made unique id of this record; re-sending it is a no-op (idempotency key).")
+    run_id: Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")] = Field(
+        description="Client-made id of the run; the same in every record of one run.")
 
     @field_validator("*", mode="after")
     @classmethod
@@ -70,25 +67,31 @@ class _Record(BaseModel):
 class RunStart(_Record):
     """Opens a run: where it ran, how the SDK was installed, and what was found."""
 
-    type: Literal["run_start"] = "run_start"
-    site: Name
-    variant: Annotated[str, Field(min_length=1, max_length=64)] = "pip"
-    sdk_version: Annotated[str, Field(max_length=64)] = ""
-    started_at: datetime
-    pipeline_id: Annotated[str, Field(max_length=128)] | None = None
-    branch: Annotated[str, Field(max_length=256)] | None = None
-    commit: Annotated[str, Field(max_length=64)] | None = None
-    hostname: Annotated[str, Field(max_length=256)] | None = None
-    components: dict[Name, Annotated[str, Field(max_length=128)] | None] = {}
-    environment: dict[Name, Any] = {}
+    type: Literal["run_start"] = Field("run_start", description="Which record this is; selects the fields below.")
+    site: Name = Field(description="Site name; must be the site the upload token belongs to.")
+    variant: Annotated[str, Field(min_length=1, max_length=64)] = Field(
+        "pip", description="Install variant: `spack`, `pip`, `container`, or your own label.")
+    sdk_version: Annotated[str, Field(max_length=64)] = Field("", description="SDK release under test, e.g. `2026.11`.")
+    started_at: datetime = Field(description="When the run started, ISO 8601 with a UTC offset.")
+    pipeline_id: Annotated[str, Field(max_length=128)] | None = Field(
+        None, description="CI pipeline id (`$CI_PIPELINE_ID`).")
+    branch: Annotated[str, Field(max_length=256)] | None = Field(None, description="Git branch (`$CI_COMMIT_REF_NAME`).")
+    commit: Annotated[str, Field(max_length=64)] | None = Field(None, description="Git commit (`$CI_COMMIT_SHA`).")
+    hostname: Annotated[str, Field(max_length=256)] | None = Field(None, description="Host that ran the harness.")
+    components: dict[Name, Annotated[str, Field(max_length=128)] | None] = Field(
+        {}, description="Component name → detected version (`null`: found, version unknown).")
+    environment: dict[Name, Any] = Field(
+        {}, description="Free-form facts: OS, Python, schedulers, MPI, CI variables.")
 
 
 class Phase(BaseModel):
+    """One pytest phase of a TestResult."""
+
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    status: Status
-    duration: float = Field(default=0.0, ge=0)
-    message: Text = ""
+    status: Status = Field(description="The phase's outcome (same values as a test's `status`).")
+    duration: float = Field(default=0.0, ge=0, description="Seconds.")
+    message: Text = Field("", description="Skip reason or failure message.")
 
 
 class TestResult(_Record):
@@ -96,28 +99,31 @@ class TestResult(_Record):
 
     __test__ = False  # not a pytest test class
 
-    type: Literal["test_result"] = "test_result"
-    suite: Name
-    test_id: Name
-    status: Status
-    duration: float = Field(default=0.0, ge=0)
-    started_at: datetime | None = None
-    message: Text = ""
-    output: Text = ""
-    phases: dict[Literal["setup", "call", "teardown"], Phase] = {}
+    type: Literal["test_result"] = Field("test_result", description="Which record this is; selects the fields below.")
+    suite: Name = Field(description="Suite name, e.g. `psij`; groups tests on the dashboard.")
+    test_id: Name = Field(description="Test id, stable across runs (the pytest node id).")
+    status: Status = Field(description="`passed`, `failed`, `skipped` or `error`; `known` when a recorded "
+                                       "known incompatibility reproduced, `fixed` when it no longer does.")
+    duration: float = Field(default=0.0, ge=0, description="Seconds.")
+    started_at: datetime | None = Field(None, description="When the test started, ISO 8601 with a UTC offset.")
+    message: Text = Field("", description="Skip reason or failure message, one line where possible.")
+    output: Text = Field("", description="Captured traceback, stdout and stderr.")
+    phases: dict[Literal["setup", "call", "teardown"], Phase] = Field(
+        {}, description="Per pytest phase (`setup`, `call`, `teardown`): a Phase.")
 
 
 class RunFinish(_Record):
     """Closes a run. Counts are what the writer saw; the dashboard derives its own from rows."""
 
-    type: Literal["run_finish"] = "run_finish"
-    finished_at: datetime
-    status: Status
-    exit_code: int | None = None
-    counts: dict[Status, Annotated[int, Field(ge=0)]] = {}
+    type: Literal["run_finish"] = Field("run_finish", description="Which record this is; selects the fields below.")
+    finished_at: datetime = Field(description="When the run finished, ISO 8601 with a UTC offset.")
+    status: Status = Field(description="The harness's verdict over all tests (exaworks_sdk.status).")
+    exit_code: int | None = Field(None, description="The harness's exit code.")
+    counts: dict[Status, Annotated[int, Field(ge=0)]] = Field(
+        {}, description="Tests per status, as the writer counted them; the dashboard recounts from the rows.")
 
 
-Record = Annotated[Union[RunStart, TestResult, RunFinish], Field(discriminator="type")]
+Record = Annotated[RunStart | TestResult | RunFinish, Field(discriminator="type")]
 RECORD_ADAPTER: TypeAdapter[RunStart | TestResult | RunFinish] = TypeAdapter(Record)
 BATCH_ADAPTER: TypeAdapter[list[RunStart | TestResult | RunFinish]] = TypeAdapter(list[Record])
 
@@ -125,18 +131,6 @@ BATCH_ADAPTER: TypeAdapter[list[RunStart | TestResult | RunFinish]] = TypeAdapte
 def parse_record(data: dict[str, Any]) -> RunStart | TestResult | RunFinish:
     """Validate one record dict; raises pydantic.ValidationError."""
     return RECORD_ADAPTER.validate_python(data)
-
-
-def overall_status(statuses: Iterable[Status]) -> Status:
-    """A run fails if any test failed or errored; skips alone do not fail it."""
-    seen = set(statuses)
-    if Status.ERROR in seen:
-        return Status.ERROR
-    if Status.FAILED in seen:
-        return Status.FAILED
-    if seen and seen <= {Status.SKIPPED}:
-        return Status.SKIPPED
-    return Status.PASSED
 
 
 class RecordWriter:

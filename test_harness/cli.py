@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -14,8 +15,8 @@ from exaworks_sdk.manifest import Manifest, ManifestError, load_manifest
 from exaworks_sdk.records import RunStart, new_id, utcnow
 from test_harness import console as out
 from test_harness.config import Config, load_config
-from test_harness.detect import detect_all
-from test_harness.environment import capture
+from test_harness.detect import Detection, detect_all
+from test_harness.environment import capture, component_versions, install_variant
 from test_harness.errors import ConfigError, HarnessError, NothingToDo, UploadDeferred, UploadRejected
 from test_harness.junit import write_junit
 from test_harness.registry import default_suites, select
@@ -47,6 +48,17 @@ pass_ctx = click.make_pass_decorator(Context)
 def cli(ctx: click.Context, config_path: Path | None) -> None:
     """Run the ExaWorks SDK component and integration suites, and report them to the dashboard."""
     ctx.obj = Context(config_path)
+
+
+def _here(config: Config, detections: Mapping[str, Detection]) -> dict[str, Any]:
+    """Where this run happens: the ``RunStart`` fields that describe the machine, each captured once."""
+    return {
+        "site": config.site or socket.gethostname(),
+        "variant": config.variant or install_variant(),
+        "hostname": socket.getfqdn(),
+        "components": component_versions(detections),
+        "environment": capture(detections),
+    }
 
 
 @cli.command("list")
@@ -88,20 +100,12 @@ def run(ctx: Context, names: Sequence[str], tags: Sequence[str], exclude_tags: S
     manifest = ctx.manifest()
     suites = select(default_suites(), names=names, tags=tags, keyword=keyword, exclude_tags=exclude_tags)
     detections = detect_all(manifest.components)
-    env_vars = dict(os.environ)
-    if config.variant:
-        env_vars["SDK_VARIANT"] = config.variant
-    if config.site:
-        env_vars["SDK_SITE"] = config.site
-    environment = capture(detections, env_vars)
     run_id = new_id()
     records = config.results_dir / f"{run_id}.jsonl"
     start = RunStart(
-        id=new_id(), run_id=run_id, site=environment["site"], variant=environment["variant"],
-        sdk_version=manifest.release.version, started_at=utcnow(),
+        id=new_id(), run_id=run_id, sdk_version=manifest.release.version, started_at=utcnow(),
         pipeline_id=os.environ.get("CI_PIPELINE_ID"), branch=os.environ.get("CI_COMMIT_REF_NAME"),
-        commit=os.environ.get("CI_COMMIT_SHA"), hostname=socket.getfqdn(),
-        components=environment["components"], environment=environment,
+        commit=os.environ.get("CI_COMMIT_SHA"), **_here(config, detections),
     )
     out.console.print(f"run {run_id}: {len(suites)} suite(s), {config.jobs} at a time → {records}")
     runner = Runner(manifest.components, detections, jobs=config.jobs, timeout_factor=config.timeout_factor,
@@ -162,11 +166,8 @@ def upload_cmd(ctx: Context, files: Sequence[Path], include_spool: bool | None, 
 @pass_ctx
 def env_cmd(ctx: Context, as_json: bool) -> None:
     """Print the captured environment: host, OS, components, variant, schedulers, MPI, CI."""
-    config = ctx.config()
-    env_vars = dict(os.environ)
-    if config.site:
-        env_vars["SDK_SITE"] = config.site
-    out.environment(capture(detect_all(ctx.manifest().components), env_vars), as_json)
+    here = _here(ctx.config(), detect_all(ctx.manifest().components))
+    out.environment({**{k: v for k, v in here.items() if k != "environment"}, **here["environment"]}, as_json)
 
 
 def _with_own_bin_on_path() -> None:

@@ -9,17 +9,20 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from exaworks_sdk.records import Status, TestResult
+from exaworks_sdk.records import TestResult
+from exaworks_sdk.status import Status, is_failing, label
 from test_harness.detect import Detection, missing_reason
-from test_harness.registry import Suite
 from test_harness.runner import RunResult, SuiteOutcome
+from test_harness.suite import Suite
 from test_harness.upload import FileOutcome, State
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
-STYLE = {Status.PASSED: "green", Status.FAILED: "red", Status.ERROR: "bold red", Status.SKIPPED: "yellow"}
-MARK = {Status.PASSED: "✓", Status.FAILED: "✗", Status.ERROR: "!", Status.SKIPPED: "-"}
+STYLE = {Status.PASSED: "green", Status.FAILED: "red", Status.ERROR: "bold red", Status.SKIPPED: "yellow",
+         Status.KNOWN: "magenta", Status.FIXED: "bold cyan"}
+MARK = {Status.PASSED: "✓", Status.FAILED: "✗", Status.ERROR: "!", Status.SKIPPED: "-", Status.KNOWN: "~",
+        Status.FIXED: "?"}
 
 
 def suites_table(suites: Sequence[Suite], detections: Mapping[str, Detection],
@@ -57,7 +60,7 @@ def progress(event: str, suite: Suite, payload: object) -> None:
 
 
 def _status_text(status: Status) -> str:
-    return f"[{STYLE[status]}]{status.value}[/]"
+    return f"[{STYLE[status]}]{label(status)}[/]"
 
 
 def summary_table(result: RunResult) -> Table:
@@ -65,12 +68,12 @@ def summary_table(result: RunResult) -> Table:
     table.add_column("suite")
     table.add_column("result")
     for status in Status:
-        table.add_column(status.value, justify="right", style=STYLE[status])
+        table.add_column(label(status), justify="right", style=STYLE[status])
     table.add_column("time", justify="right")
     table.add_column("notes", overflow="fold")
     for outcome in result.outcomes:
         notes = "; ".join(dict.fromkeys(m.strip().splitlines()[0] for m in outcome.messages if m.strip()))
-        if outcome.status in (Status.FAILED, Status.ERROR) and outcome.log:
+        if is_failing(outcome.status) and outcome.log:
             notes = (notes + f"; log: {outcome.log}").lstrip("; ")
         table.add_row(outcome.suite.name, _status_text(outcome.status),
                       *(str(outcome.counts.get(s, 0)) for s in Status), f"{outcome.duration:.1f} s", notes)

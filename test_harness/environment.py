@@ -6,7 +6,6 @@ import os
 import platform
 import re
 import shutil
-import socket
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -45,8 +44,7 @@ def _run(command: list[str]) -> str | None:
 
 
 def install_variant(env: Mapping[str, str] = os.environ, root: Path = Path("/")) -> str:
-    if env.get("SDK_VARIANT"):
-        return env["SDK_VARIANT"]
+    """How the SDK got here, as far as this machine tells (``--variant``/SDK_VARIANT override it)."""
     if (root / ".dockerenv").exists() or (root / "run" / ".containerenv").exists() or env.get("APPTAINER_NAME"):
         return "container"
     if env.get("SPACK_ENV"):
@@ -77,19 +75,21 @@ def os_description() -> str:
         return platform.platform()
 
 
+def component_versions(detections: Mapping[str, Detection]) -> dict[str, str | None]:
+    """Detected components and their versions (None: found, version unknown); ``RunStart.components``."""
+    return {name: d.version for name, d in detections.items() if d.found}
+
+
 def capture(detections: Mapping[str, Detection], env: Mapping[str, str] = os.environ) -> dict[str, Any]:
-    """A JSON-ready description of this machine; ``RunStart.environment`` carries it."""
+    """Facts about this machine, JSON-ready; ``RunStart.environment`` carries them. The run's own
+    fields (site, variant, hostname, components) are not repeated here."""
     return {
-        "site": env.get("SDK_SITE") or socket.gethostname(),
-        "hostname": socket.getfqdn(),
         "os": os_description(),
         "kernel": platform.release(),
         "arch": platform.machine(),
         "cpu_count": os.cpu_count(),
         "python": sys.version.split()[0],
         "python_executable": sys.executable,
-        "variant": install_variant(env),
-        "components": {name: d.version if d.found else None for name, d in detections.items()},
         "missing": {name: d.reason for name, d in detections.items() if not d.found},
         "schedulers": sorted(name for name, cmd in SCHEDULER_COMMANDS.items() if shutil.which(cmd)),
         "mpi": mpi_flavour(),

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from junitparser import Error, Failure, JUnitXml, Skipped, TestCase, TestSuite
 
-from exaworks_sdk.records import Status, TestResult, read_records
+from exaworks_sdk.records import TestResult, read_records
+from exaworks_sdk.status import Status
 
 
 def write_junit(records_path: Path, junit_path: Path) -> Path:
@@ -23,16 +24,14 @@ def write_junit(records_path: Path, junit_path: Path) -> Path:
             case = TestCase(name or result.test_id, classname=f"{suite_name}.{file_part}".rstrip("."),
                             time=round(result.duration, 3))
             first_line = result.message.splitlines()[0] if result.message else ""
-            if result.status is Status.FAILED:
-                outcome = Failure(first_line)
-                outcome.text = result.message
-                case.result = [outcome]
-            elif result.status is Status.ERROR:
-                outcome = Error(first_line)
+            if result.status in (Status.FAILED, Status.ERROR):
+                outcome = (Failure if result.status is Status.FAILED else Error)(first_line)
                 outcome.text = result.message
                 case.result = [outcome]
             elif result.status is Status.SKIPPED:
                 case.result = [Skipped(result.message)]
+            elif result.status is Status.KNOWN:  # JUnit has no such outcome; say what it is
+                case.result = [Skipped(f"known incompatibility: {result.message}")]
             if result.output:
                 case.system_out = result.output
             suite.add_testcase(case)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from exaworks_sdk.records import MAX_TEXT, Phase, RecordWriter, Status, TestResult, new_id
+from exaworks_sdk.records import MAX_TEXT, Phase, RecordWriter, TestResult, new_id
+from exaworks_sdk.status import Status, deciding_phase
 
 _WHEN = ("setup", "call", "teardown")
 _KEY = pytest.StashKey["SdkRecorder"]()
@@ -95,7 +96,7 @@ class SdkRecorder:
 
     def logreport(self, report: pytest.TestReport) -> None:
         entry = self.pending.setdefault(report.nodeid, {
-            "started_at": datetime.fromtimestamp(report.start, timezone.utc), "phases": {}, "output": []})
+            "started_at": datetime.fromtimestamp(report.start, UTC), "phases": {}, "output": []})
         entry["phases"][report.when] = report
         if report.failed:
             entry["output"].append(f"----- {report.when}: traceback -----\n{report.longreprtext}")
@@ -165,14 +166,11 @@ def _phase_outcome(report: pytest.TestReport) -> tuple[Status, str]:
 
 
 def _overall(phases: dict[str, Phase]) -> tuple[Status, str]:
-    setup, call, teardown = (phases.get(w) for w in _WHEN)
-    if setup is not None and setup.status is not Status.PASSED:
-        return setup.status, setup.message
-    if call is not None and call.status is not Status.PASSED:
-        return call.status, call.message
-    if teardown is not None and teardown.status not in (Status.PASSED, Status.SKIPPED):
-        return Status.ERROR, "teardown: " + teardown.message
-    return Status.PASSED, ""
+    when = deciding_phase({name: phase.status for name, phase in phases.items()})
+    if when is None:
+        return Status.PASSED, ""
+    phase = phases[when]
+    return phase.status, ("teardown: " if when == "teardown" else "") + phase.message
 
 
 @pytest.fixture(autouse=True)

@@ -20,13 +20,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from exaworks_sdk import status as rule
 from exaworks_sdk.manifest import Component
-from exaworks_sdk.records import (
-    RecordWriter, RunFinish, RunStart, Status, TestResult, new_id, overall_status, parse_record, utcnow,
-)
+from exaworks_sdk.records import RecordWriter, RunFinish, RunStart, TestResult, new_id, parse_record, utcnow
+from exaworks_sdk.status import Status
 from test_harness import sandbox as sandboxes
 from test_harness.detect import Detection, missing_reason
-from test_harness.registry import Suite
+from test_harness.suite import Suite
 
 PYTEST_INI = Path(__file__).parent / "suites" / "pytest.ini"
 DEFAULT_TIMEOUT = 300  # for a suite whose components are not in the manifest (it will skip)
@@ -56,7 +56,7 @@ class SuiteOutcome:
 
     @property
     def status(self) -> Status:
-        return overall_status([s for s, n in self.counts.items() for _ in range(n)])
+        return Status(rule.run_status(self.counts, finished=True))
 
 
 @dataclass
@@ -186,10 +186,11 @@ class Runner:
                     job.close()
                 if not self.keep and self.workdir is None:
                     sandboxes.remove(workdir)
-            statuses = [s for o in outcomes.values() for s, n in o.counts.items() for _ in range(n)]
-            status = overall_status(statuses)
-            exit_code = 1 if status in (Status.FAILED, Status.ERROR) else 0
-            counts = Counter(statuses)
+            counts: Counter[Status] = Counter()
+            for outcome in outcomes.values():
+                counts.update(outcome.counts)
+            status = Status(rule.run_status(counts, finished=True))
+            exit_code = rule.exit_code(status)
             writer.write(RunFinish(id=new_id(), run_id=run_id, finished_at=utcnow(), status=status,
                                    exit_code=exit_code, counts={s: counts.get(s, 0) for s in Status}))
         return RunResult(run_id, records_path, [outcomes[s.name] for s in suites], status, exit_code)

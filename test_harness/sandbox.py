@@ -13,7 +13,6 @@ import shutil
 import sys
 from pathlib import Path
 
-
 # The harness's own credentials: suites never need them, and a failing test that prints its
 # environment would carry them into the uploaded record and onto the dashboard's pages.
 WITHHELD = ("SDK_DASHBOARD_TOKEN",)

@@ -27,8 +27,7 @@ RETRY_STATUSES = (502, 503, 504)
 
 
 def default_spool_dir(env: dict[str, str] | os._Environ[str] = os.environ) -> Path:
-    if env.get("SDK_SPOOL_DIR"):
-        return Path(env["SDK_SPOOL_DIR"])
+    """Where records wait when no spool is configured (SDK_SPOOL_DIR is read by ``config``)."""
     state = Path(env["XDG_STATE_HOME"]) if env.get("XDG_STATE_HOME") else Path.home() / ".local" / "state"
     return state / "exaworks-sdk" / "spool"
 

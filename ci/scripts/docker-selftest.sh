@@ -17,8 +17,9 @@ STATE="${SDK_DOCKER_STATE:-/var/tmp/exaworks-docker}"
 OS="${SDK_SELFTEST_OS:-$SDK_DEFAULT_OS}"
 MPI="${SDK_SELFTEST_MPI:-$SDK_DEFAULT_MPI}"
 PY="${SDK_SELFTEST_PYTHON:-$SDK_DEFAULT_PYTHON}"
-PREFIX="$SDK_IMAGE_NAME:$SDK_RELEASE-$OS-$MPI-py$PY"
-TAG="$PREFIX-python-stack"
+TAG="$(sdk_image_tag "$OS" "$MPI" "$PY" python-stack)"
+# Stages below python-stack are built only to be measured; they get a local name, not a product tag.
+size_tag() { echo "exaworks-sdk-size/$1:$OS-$MPI-$PY"; }
 # Sizes are measured for these targets; all but python-stack come from its cache in seconds.
 SIZE_TARGETS=(base build-base python-env python-stack)
 if [[ -z "${SDK_EXTRA_CA:-}" && -r /etc/ssl/certs/ca-certificates.crt ]]; then
@@ -57,7 +58,7 @@ declare -A SECS
 SECS[python-stack]="$(build python-stack "$TAG")"
 say "python-stack built in ${SECS[python-stack]}s"
 for target in "${SIZE_TARGETS[@]}"; do
-    [[ "$target" == python-stack ]] || SECS[$target]="$(build "$target" "$PREFIX-$target")"
+    [[ "$target" == python-stack ]] || SECS[$target]="$(build "$target" "$(size_tag "$target")")"
 done
 
 say "docker run $TAG (the default command: smoke suites)"
@@ -90,7 +91,7 @@ SDK_DOCKER_IMAGE="$TAG" .venv/bin/python -m pytest tests/docker -m docker -q -p 
 say "image sizes"
 args=()
 for target in "${SIZE_TARGETS[@]}"; do
-    t="$PREFIX-$target"
+    t="$(size_tag "$target")"
     [[ "$target" == python-stack ]] && t="$TAG"
     args+=("$target" "$t" "$(docker image inspect --format '{{.Size}}' "$t")" "${SECS[$target]}")
 done

@@ -8,6 +8,11 @@ BIN=.venv/bin
 stage() { printf '\n==> %s\n' "$*"; STAGE_START=$SECONDS; }
 done_stage() { printf '<== %ss\n' "$((SECONDS - STAGE_START))"; }
 
+stage "static checks: ruff (lint, import order, pyupgrade) and mypy (strict on exaworks_sdk)"
+$BIN/ruff check .
+$BIN/mypy
+done_stage
+
 stage "manifest: validate and drift check"
 $BIN/sdk validate
 $BIN/sdk render --check

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from . import openapi, read, upload  # noqa: F401  (their routes register on import)
+from .blueprint import api_bp
 
-api_bp = Blueprint("api", __name__)
-
-from . import openapi, read, upload  # noqa: E402,F401  (routes register on import)
+__all__ = ["api_bp"]

@@ -7,23 +7,11 @@ from typing import Any
 from flask import current_app, request
 
 from .. import db, queries
+from ..exceptions import BadInput, NotFound
 from ..migrate import current_revision
+from ..params import page_arg, per_page
 from ..schemas import Health
-from ..validation import BadInput
-from . import api_bp
-
-
-def page_arg(name: str = "page", default: int = 1, maximum: int = 10_000_000) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise BadInput(f"query parameter {name} must be an integer from 1 to {maximum}", code="invalid_field")
-    return int(raw)
-
-
-def per_page() -> int:
-    return page_arg("per_page", current_app.config["RUNS_PER_PAGE"], 500)
+from .blueprint import api_bp
 
 
 @api_bp.get("/api/v1/health")
@@ -61,7 +49,7 @@ def site_run(site: str, run_id: str) -> Any:
     """Look a run up by the client's run id (a legacy run id may match one run per branch)."""
     numbers = queries.find_run(db.session(), site, run_id)
     if not numbers:
-        raise queries.NotFound(f"no run {run_id!r} at site {site!r}")
+        raise NotFound(f"no run {run_id!r} at site {site!r}")
     return [queries.run_detail(db.session(), n).model_dump(mode="json") for n in numbers[:20]]
 
 

@@ -9,14 +9,15 @@ from sqlalchemy.orm import Session
 
 from .. import db
 from ..auth import bearer_site
+from ..exceptions import AuthError, BadInput
 from ..ingest.junit import parse_junit, store_junit
 from ..ingest.legacy import store_legacy
 from ..ingest.records import parse_batch, split_body, store_batch
 from ..models import Site
 from ..schemas import UploadResponse
-from ..tokens import AuthError, verify
-from ..validation import BadInput, decode_utf8, parse_json
-from . import api_bp
+from ..tokens import verify
+from ..validation import decode_utf8, parse_json
+from .blueprint import api_bp
 
 JSON_LINES = {"application/x-ndjson", "application/jsonl", "application/json-lines", "application/x-jsonlines"}
 

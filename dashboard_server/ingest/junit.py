@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from exaworks_sdk.records import MAX_NAME, MAX_TEXT
 
+from ..exceptions import BadInput
 from ..models import Site, utcnow
-from ..validation import BadInput, check_value, parse_loose_timestamp
+from ..validation import check_value, parse_loose_timestamp
 from .store import BatchResult, Writer, content_hash
 
 RUN_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")

@@ -1,6 +1,6 @@
 """The legacy ExaWorks testing-service format (``POST /result``), accepted as runners send it.
 
-See docs in ``shared/reference/legacy-upload-format.md``. Each request carries one record of a
+The format is described in ``docs/api.md`` (Legacy ``POST /result``). Each request carries one record of a
 run; records of a run share ``data.run_id``. Leniency, as real runners need it:
 
 * naive local timestamps are taken as UTC; offsets are honoured; epoch numbers work too;
@@ -24,9 +24,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from exaworks_sdk.records import MAX_NAME, MAX_TEXT
+from exaworks_sdk.status import from_phases
 
+from ..exceptions import BadInput
 from ..models import Run, Site, utcnow
-from ..validation import BadInput, parse_loose_timestamp
+from ..validation import parse_loose_timestamp
 from .store import BatchResult, Writer, content_hash
 
 _SUFFIX = re.compile(r"^(?P<base>.*?)\s*\[(?P<variant>[^\[\]]{1,64})\]$")
@@ -79,17 +81,6 @@ def phase_status(phase: Any) -> str:
     if status in ("passed", "failed", "skipped", "error"):
         return str(status)
     return "failed" if phase.get("passed") is False else "passed"
-
-
-def test_status(phases: dict[str, str]) -> str:
-    values = set(phases.values())
-    if "error" in values:
-        return "error"
-    if "failed" in values:
-        return "failed"
-    if phases.get("call") == "skipped" or (values and values <= {"skipped"}):
-        return "skipped"
-    return "passed"
 
 
 def store_legacy(db: Session, site: Site, data: dict[str, Any]) -> BatchResult:
@@ -167,7 +158,7 @@ def _add_test(
     output = "\n".join(reports + [f"----- {label} -----\n{text}" for label, text in sections if text])
     duration = max((end - start).total_seconds(), 0.0) if start and end else 0.0
     writer.add_test(
-        run, record_id, suite=suite[:MAX_NAME], test_id=test_id, status=test_status(statuses),
+        run, record_id, suite=suite[:MAX_NAME], test_id=test_id, status=from_phases(statuses).value,
         duration=duration, started_at=start, message=message[:MAX_TEXT], output=output[: MAX_TEXT * 3],
         phases=phases,
     )

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from exaworks_sdk.records import RunFinish, RunStart, TestResult, parse_record
 
+from ..exceptions import AuthError, BadInput
 from ..models import Site
-from ..tokens import AuthError
-from ..validation import BadInput, check_timestamp, parse_json
+from ..validation import check_timestamp, parse_json
 from .store import BatchResult, Writer, content_hash
 
 MAX_RECORDS = 100_000
@@ -24,7 +24,7 @@ def split_body(text: str, content_type: str) -> list[Any]:
         document = parse_json(text)
         if not isinstance(document, dict) or not isinstance(document.get("records"), list):
             raise BadInput('expected an object {"records": [ ... ]}', status=422, code="invalid_body")
-        items = document["records"]
+        items: list[Any] = document["records"]
     else:
         items = []
         for number, line in enumerate(text.splitlines(), start=1):

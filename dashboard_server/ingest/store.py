@@ -16,18 +16,17 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from exaworks_sdk.records import Status
+from exaworks_sdk.status import COUNTERS, Status
 
-from ..models import LatestResult, Run, SeenRecord, Site, SuiteRun, TestResultRow, utcnow
-from ..validation import BadInput
+from ..exceptions import BadInput
+from ..models import Base, LatestResult, Run, SeenRecord, Site, SuiteRun, TestResultRow, utcnow
 
-COUNTERS = ("passed", "failed", "skipped", "error")
 TEST_DEFAULTS: dict[str, Any] = {"duration": 0.0, "started_at": None, "message": "", "output": "", "phases": {}}
 PREFETCH_CHUNK = 500  # ids per IN (...) list
 
@@ -49,6 +48,11 @@ class BatchResult:
     def touch(self, run: Run) -> None:
         if run.run_id not in self.runs:
             self.runs.append(run.run_id)
+
+
+def table(model: type[Base]) -> Table:
+    """A model's Core table, for bulk statements (``__table__`` is typed as a plain FromClause)."""
+    return cast(Table, model.__table__)
 
 
 def _insert(db: Session, table: Any) -> Any:
@@ -157,9 +161,9 @@ class Writer:
     def close(self) -> BatchResult:
         self.db.flush()
         if self._test_rows:
-            self.db.execute(insert(TestResultRow.__table__), self._test_rows)
+            self.db.execute(insert(table(TestResultRow)), self._test_rows)
         if self._ledger_rows:
-            self.db.execute(insert(SeenRecord.__table__), self._ledger_rows)
+            self.db.execute(insert(table(SeenRecord)), self._ledger_rows)
         cells = [(self._touched[run_id], suite, delta) for (run_id, suite), delta in sorted(self._deltas.items())]
         if cells:
             self._bump(cells)
@@ -170,7 +174,7 @@ class Writer:
     def _bump(self, cells: list[tuple[Run, str, dict[str, int]]]) -> None:
         """Counters and latest pointers of every touched (run, suite): three statements in all,
         in sorted order so concurrent writers take row locks in the same order."""
-        suite_runs, latest_results = SuiteRun.__table__, LatestResult.__table__
+        suite_runs, latest_results = table(SuiteRun), table(LatestResult)
         self.db.execute(
             _insert(self.db, suite_runs).on_conflict_do_nothing(),
             [{"run_id": run.id, "site_id": run.site_id, "variant": run.variant, "suite": suite,
@@ -191,26 +195,3 @@ class Writer:
         )
         self.db.execute(latest, [{"site_id": run.site_id, "variant": run.variant, "suite": suite,
                                   "run_id": run.id, "started_at": run.started_at} for run, suite, _ in cells])
-
-
-def derived_status(counts: dict[str, int]) -> str:
-    if counts.get("error"):
-        return Status.ERROR.value
-    if counts.get("failed"):
-        return Status.FAILED.value
-    total = sum(counts.get(name, 0) for name in COUNTERS)
-    if total and counts.get("skipped") == total:
-        return Status.SKIPPED.value
-    return Status.PASSED.value
-
-
-_RANK = {"passed": 0, "skipped": 0, "failed": 2, "error": 3}
-
-
-def run_status(run: Run, counts: dict[str, int]) -> str:
-    """What a person should see: unfinished runs are never 'passed'."""
-    derived = derived_status(counts)
-    if run.finished_at is None:
-        return derived if derived in ("failed", "error") else "unfinished"
-    reported = run.reported_status or derived
-    return max(derived, reported, key=lambda s: _RANK.get(s, 0))

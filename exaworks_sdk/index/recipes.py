@@ -197,7 +197,7 @@ def _bind(target: ast.expr, value: Any) -> dict[str, Any]:
         return {target.id: value}
     if isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (tuple, list)) and \
             len(target.elts) == len(value):
-        return {k: v for t, item in zip(target.elts, value) for k, v in _bind(t, item).items()}
+        return {k: v for t, item in zip(target.elts, value, strict=True) for k, v in _bind(t, item).items()}
     return {}
 
 
@@ -219,7 +219,7 @@ def _evaluate(node: ast.expr, consts: dict[str, Any], bound: dict[str, Any]) -> 
         return [_evaluate(e, consts, bound) for e in node.elts]
     if isinstance(node, ast.Dict) and None not in node.keys:
         return {_evaluate(k, consts, bound): _evaluate(v, consts, bound)  # type: ignore[arg-type]
-                for k, v in zip(node.keys, node.values)}
+                for k, v in zip(node.keys, node.values, strict=True)}
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not node.args:
         container = _evaluate(node.func.value, consts, bound)
         if isinstance(container, dict) and node.func.attr in ("items", "keys", "values"):

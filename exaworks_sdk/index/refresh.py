@@ -74,7 +74,7 @@ def pip_versions(distribution: str, index_url: str | None = None, run: Runner = 
 
 def pypi_index(root: Path, manifest: Manifest, index_url: str | None = None, run: Runner = _pip) -> PypiIndex:
     wanted = sorted({canonicalize_name(n.distribution) for n in pip_names(root, manifest)})
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     index = PypiIndex({"index": index_url, "date": now})
     for dist in wanted:
         index.distributions[dist] = pip_versions(dist, index_url, run)

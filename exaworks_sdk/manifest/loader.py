@@ -66,8 +66,11 @@ def _read_yaml(path: Path, problems: list[Problem]) -> tuple[Any, yaml.Node | No
 
 def _validate_node(model: type[M], path: Path, problems: list[Problem]) -> tuple[M | None, yaml.Node | None]:
     """The validated model and the YAML node tree it came from (for the lines of later problems)."""
+    known = len(problems)
     data, node = _read_yaml(path, problems)
     if data is None and node is None:
+        if len(problems) == known:  # read fine, but holds nothing: never accept it silently
+            problems.append(Problem(path, "", "the file is empty: fill in the fields, or delete the file", 1))
         return None, None
     if not isinstance(data, dict):
         problems.append(Problem(path, "", f"expected a mapping at the top level, got {type(data).__name__}", 1))

@@ -270,6 +270,16 @@ class Release(Strict):
         default_factory=dict, description="Frozen Spack specs of earlier releases, per component"
     )
 
+    def image_tag(self, os: str, mpi: str, python: str, target: str = "sdk") -> str:
+        """The one spelling of an image tag: ``<name>:<release>-<os>-<mpi>-py<python>``, with
+        ``-<target>`` for a build target below the full ``sdk`` image."""
+        suffix = "" if target == "sdk" else f"-{target}"
+        return f"{self.image_name}:{self.version}-{os}-{mpi}-py{python}{suffix}"
+
+    def default_image_tag(self) -> str:
+        default = self.images.default
+        return self.image_tag(default["os"], default["mpi"], default["python"])
+
 
 class Manifest(BaseModel):
     """The loaded, cross-checked manifest. Components are in dependency order."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
@@ -95,5 +96,37 @@ class Facility(Strict):
     id_token: IdToken = Field(default_factory=IdToken)
     machines: dict[Slug, Machine] = Field(min_length=1)
 
-    def site_ids(self) -> list[str]:
-        return [f"{self.facility}-{m}" for m in self.machines]
+    def sites(self) -> list[SiteEntry]:
+        """One site per machine, in registry order."""
+        return [SiteEntry(self, name, machine) for name, machine in self.machines.items()]
+
+
+def site_id(facility: str, machine: str) -> str:
+    """The one spelling of a site's identity: the dashboard's site name, the pipeline's
+    ``SDK_SITE``, the Spack environment's directory name."""
+    return f"{facility}-{machine}"
+
+
+@dataclass(frozen=True)
+class SiteEntry:
+    """One machine of a facility, with the id everything else calls it by."""
+
+    facility: Facility
+    machine_name: str
+    machine: Machine
+
+    @property
+    def id(self) -> str:
+        return site_id(self.facility.facility, self.machine_name)
+
+
+def all_sites(facilities: dict[str, Facility]) -> list[SiteEntry]:
+    return [site for fid in sorted(facilities) for site in facilities[fid].sites()]
+
+
+def find_site(facilities: dict[str, Facility], wanted: str) -> SiteEntry:
+    for site in all_sites(facilities):
+        if site.id == wanted:
+            return site
+    known = ", ".join(site.id for site in all_sites(facilities))
+    raise KeyError(f"site {wanted!r} is not in ci/sites/ (known: {known})")

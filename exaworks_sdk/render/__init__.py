@@ -1,32 +1,24 @@
-"""Renderers: one module per artifact, each turning the manifest into files.
+"""Renderers: the manifest (and the packages' own descriptions) turned into files.
 
-Every renderer has the same signature, ``render(ctx) -> dict[path, text]``
-(paths relative to the repository root), and registers itself with
-``@renderer(name)``. ``render_all`` writes them all and removes generated
-files that no renderer produces any more; ``check`` diffs without writing.
+Every renderer has the same signature, ``render(ctx) -> dict[path, text]`` (paths relative
+to the repository root), and registers itself with the files it owns (``registry.py``).
+``render_all`` writes them all and removes generated files that no renderer produces any
+more; ``check`` diffs without writing. Neither ever touches a file outside the declared
+outputs, so input folders (``components/``, ``ci/sites/``) stay hand-written only.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+import glob
 from pathlib import Path
 
 from exaworks_sdk.manifest import load_manifest, load_sites
 from exaworks_sdk.render.base import Context, header_for, is_generated
+from exaworks_sdk.render.registry import RENDERERS, Renderer, load_renderers, renderer
 
-Renderer = Callable[[Context], dict[str, str]]
-RENDERERS: dict[str, Renderer] = {}
-
-# Where generated files may live; stale ones are looked for only here.
-OUTPUT_ROOTS = ("spack", "docker", "ci", "docs", "components", ".gitlab-ci.yml")
-
-
-def renderer(name: str) -> Callable[[Renderer], Renderer]:
-    def register(func: Renderer) -> Renderer:
-        RENDERERS[name] = func
-        return func
-    return register
+__all__ = ["Context", "RENDERERS", "Renderer", "check", "load_context", "render_all", "render_outputs",
+           "renderer"]
 
 
 def load_context(root: Path) -> Context:
@@ -35,32 +27,44 @@ def load_context(root: Path) -> Context:
 
 def render_outputs(ctx: Context, only: list[str] | None = None) -> dict[str, str]:
     """Every generated file, header included, keyed by path relative to the root."""
-    _import_renderers()
     outputs: dict[str, str] = {}
-    for name, func in RENDERERS.items():
+    for name, entry in load_renderers().items():
         if only and name not in only:
             continue
-        for path, text in func(ctx).items():
+        for path, text in entry.func(ctx).items():
+            if not entry.owns(path):
+                raise RuntimeError(f"renderer {name} wrote {path}, outside its declared outputs {entry.outputs}")
             if path in outputs:
                 raise RuntimeError(f"two renderers write {path}")
             outputs[path] = text if is_generated(text) else header_for(path) + text
     return outputs
 
 
+# Folders that hold generated files only. Files whose tools fix where they live (.gitlab-ci.yml,
+# spack/, docker/Dockerfile.*) are found through the renderers' declared outputs instead.
+GENERATED_DIRS = ("ci/generated", "docs/generated")
+
+
 def existing_generated(root: Path) -> set[str]:
+    """Generated files on disk (by their header): in the generated folders, or matching some
+    renderer's declared outputs. Nothing else is ever looked at, let alone deleted."""
     found = set()
-    for top in OUTPUT_ROOTS:
-        base = root / top
-        candidates = [base] if base.is_file() else base.rglob("*") if base.is_dir() else []
-        for path in candidates:
-            if path.is_file() and "_build" not in path.parts and path.suffix not in {".png", ".tar", ".gz"}:
-                try:
-                    head = path.open(encoding="utf-8").read(400)
-                except (UnicodeDecodeError, OSError):
-                    continue
-                if is_generated(head):
-                    found.add(path.relative_to(root).as_posix())
+    patterns = [f"{folder}/**/*" for folder in GENERATED_DIRS]
+    patterns += [pattern for entry in load_renderers().values() for pattern in entry.outputs]
+    for pattern in patterns:
+        for match in glob.glob(pattern, root_dir=root, recursive=True, include_hidden=True):
+            path = root / match
+            if path.is_file() and _has_header(path):
+                found.add(Path(match).as_posix())
     return found
+
+
+def _has_header(path: Path) -> bool:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return is_generated(fh.read(400))
+    except (UnicodeDecodeError, OSError):
+        return False
 
 
 def render_all(root: Path) -> list[Path]:
@@ -95,13 +99,3 @@ def check(root: Path) -> list[str]:
     for stale in sorted(existing_generated(root) - outputs.keys()):
         problems.append(f"{stale}: generated file that nothing renders any more")
     return problems
-
-
-# Importing a renderer module registers it; add new artifact modules here.
-RENDERER_MODULES = ("schema", "pip", "spack", "docs", "gitlab", "docker", "suites_doc")
-
-
-def _import_renderers() -> None:
-    import importlib
-    for module in RENDERER_MODULES:
-        importlib.import_module(f"exaworks_sdk.render.{module}")

@@ -15,15 +15,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from exaworks_sdk.manifest import Component, Manifest
-from exaworks_sdk.render import renderer
 from exaworks_sdk.render.base import Context, template
 from exaworks_sdk.render.pip import requirements_path
+from exaworks_sdk.render.registry import renderer
 
 DOCKER_DIR = "docker"
 SOURCE_URL = "https://github.com/ExaWorks/SDK"
 LABEL_PREFIX = "org.exaworks.sdk"
 # Stages that build one group of components from source, in the order the sdk stage copies them.
 SOURCE_STAGES = {"flux": "/opt/flux", "swift-t": "/opt/swift-t"}
+# Stages built as images of their own (docker/build.sh --target); ``sdk`` is the full image.
+IMAGE_TARGETS = ("python-stack", *SOURCE_STAGES, "sdk")
 
 
 @dataclass(frozen=True)
@@ -166,15 +168,9 @@ def _own_stage_wheels(manifest: Manifest) -> list[dict[str, Any]]:
 
 
 def _not_in_image(manifest: Manifest) -> list[str]:
-    """Distributions in ci/pip/requirements.txt that the python-stack stage must not install."""
+    """Distributions in ci/generated/pip/requirements.txt that the python-stack stage must not install."""
     return [name for c in manifest.components.values()
             if c.pip and c.pip.environment == "sdk" and c.image.stage != "python-stack" for name in c.pip.distributions()]
-
-
-def image_tag(manifest: Manifest, os_id: str, mpi: str, python: str, target: str = "sdk") -> str:
-    release = manifest.release
-    suffix = "" if target == "sdk" else f"-{target}"
-    return f"{release.image_name}:{release.version}-{os_id}-{mpi}-py{python}{suffix}"
 
 
 def default_python(manifest: Manifest, os_id: str) -> str:
@@ -268,12 +264,18 @@ def images_env(manifest: Manifest) -> str:
         lines[f"SDK_DEFAULT_MPI_{os_id}"] = default_mpi(manifest, os_id)
         lines[f"SDK_DEFAULT_PYTHON_{os_id}"] = default_python(manifest, os_id)
     body = "".join(f"{k}={shlex.quote(v)}\n" for k, v in lines.items())
+    cases = "".join(f"    {c['os']}-{c['mpi']}-{c['python']}-{target}) echo "
+                    f"{shlex.quote(release.image_tag(c['os'], c['mpi'], c['python'], target))} ;;\n"
+                    for c in images.combinations() for target in IMAGE_TARGETS)
     return ("# The image matrix as shell variables, sourced by docker/build.sh and the publish job.\n"
-            "# Combinations are <os>-<mpi>-<python>; tags are $SDK_IMAGE_NAME:$SDK_RELEASE-<os>-<mpi>-py<python>.\n"
-            + body)
+            "# Combinations are <os>-<mpi>-<python>; sdk_image_tag prints each one's tag.\n"
+            + body
+            + "\n# sdk_image_tag OS MPI PYTHON [TARGET]: the image tag (Release.image_tag in the manifest model)\n"
+            + 'sdk_image_tag() {\n  case "$1-$2-$3-${4:-sdk}" in\n' + cases
+            + '    *) echo "no image $1-$2-$3 (target ${4:-sdk}) in the matrix" >&2; return 1 ;;\n  esac\n}\n')
 
 
-@renderer("docker")
+@renderer("docker", outputs=["docker/Dockerfile.*", "docker/images.env"])
 def render(ctx: Context) -> dict[str, str]:
     m = ctx.manifest
     out = {f"{DOCKER_DIR}/images.env": images_env(m)}

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from exaworks_sdk.render import renderer
 from exaworks_sdk.render.base import Context, template
+from exaworks_sdk.render.registry import renderer
 
 STATUS_MARK = {"yes": "✅ yes", "partial": "🟡 partial", "no": "❌ no", "n/a": "n/a"}
 
 
-@renderer("docs")
+@renderer("docs", outputs=["docs/generated/components.md", "docs/generated/compliance.md",
+                            "docs/generated/constraints.md"])
 def render(ctx: Context) -> dict[str, str]:
     m = ctx.manifest
     return {

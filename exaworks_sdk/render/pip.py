@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections import defaultdict
 
 from exaworks_sdk.manifest.pins import pip_requirement
-from exaworks_sdk.render import renderer
 from exaworks_sdk.render.base import Context
+from exaworks_sdk.render.registry import renderer
 
 
 def requirements_path(environment: str) -> str:
-    return "ci/pip/requirements.txt" if environment == "sdk" else f"ci/pip/{environment}-requirements.txt"
+    base = "ci/generated/pip"
+    return f"{base}/requirements.txt" if environment == "sdk" else f"{base}/{environment}-requirements.txt"
 
 
-@renderer("pip")
+@renderer("pip", outputs=["ci/generated/pip/*requirements.txt"])
 def render(ctx: Context) -> dict[str, str]:
     by_env: dict[str, list[str]] = defaultdict(list)
     pinned: dict[str, set[str]] = defaultdict(set)  # requirement strings already written, per environment

@@ -7,13 +7,13 @@ import json
 from pydantic import BaseModel
 
 from exaworks_sdk.manifest import Component, Facility, Release
-from exaworks_sdk.render import renderer
 from exaworks_sdk.render.base import HEADER, Context
+from exaworks_sdk.render.registry import renderer
 
 SCHEMAS: dict[str, type[BaseModel]] = {
-    "components/schema/component.schema.json": Component,
-    "components/schema/release.schema.json": Release,
-    "ci/sites/schema/facility.schema.json": Facility,
+    "docs/generated/schema/component.schema.json": Component,
+    "docs/generated/schema/release.schema.json": Release,
+    "docs/generated/schema/facility.schema.json": Facility,
 }
 
 
@@ -23,6 +23,6 @@ def schema_text(model: type[BaseModel]) -> str:
     return json.dumps(schema, indent=2, sort_keys=False) + "\n"
 
 
-@renderer("schema")
+@renderer("schema", outputs=["docs/generated/schema/*.schema.json"])
 def render(ctx: Context) -> dict[str, str]:
     return {path: schema_text(model) for path, model in SCHEMAS.items()}

@@ -10,12 +10,13 @@ on ``all``: externals have no compiler, and such a requirement rules them out.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import yaml
 
-from exaworks_sdk.manifest import Component, Machine, Manifest
-from exaworks_sdk.render import renderer
+from exaworks_sdk.manifest import Component, Machine, Manifest, all_sites
 from exaworks_sdk.render.base import MARKER, Context, template
+from exaworks_sdk.render.registry import renderer
 
 REPO_NAMESPACE = "exaworks"
 REPO_API = "v2.0"
@@ -83,7 +84,7 @@ def package_py(manifest: Manifest) -> str:
     )
 
 
-def environment(manifest: Manifest, site: str, machine: Machine) -> dict:
+def environment(manifest: Manifest, site: str, machine: Machine) -> dict[str, Any]:
     """A Spack environment for one machine, as a plain dict; YAML structure is built, not templated.
 
     It names no package repository: the SDK's is added to Spack once (``spack repo add``),
@@ -94,7 +95,7 @@ def environment(manifest: Manifest, site: str, machine: Machine) -> dict:
     """
     assert machine.spack is not None
     spack_site = machine.spack
-    packages: dict[str, dict] = {}
+    packages: dict[str, dict[str, Any]] = {}
     if spack_site.target:
         packages["all"] = {"target": [spack_site.target]}
     packages["mpi"] = {"require": [spack_site.mpi_provider]}
@@ -130,17 +131,16 @@ def environment(manifest: Manifest, site: str, machine: Machine) -> dict:
     }
 
 
-@renderer("spack")
+@renderer("spack", outputs=[f"{REPO_ROOT}/repo.yaml", f"{REPO_ROOT}/packages/*/package.py",
+                            "spack/environments/*/spack.yaml"])
 def render(ctx: Context) -> dict[str, str]:
     repo = {"repo": {"namespace": REPO_NAMESPACE, "api": REPO_API}}
     out = {
         f"{REPO_ROOT}/repo.yaml": yaml.safe_dump(repo, sort_keys=False),
         PACKAGE_PY: package_py(ctx.manifest),
     }
-    for facility in ctx.sites.values():
-        for name, machine in facility.machines.items():
-            if "spack" in machine.variants and machine.spack:
-                site = f"{facility.facility}-{name}"
-                env = environment(ctx.manifest, site, machine)
-                out[f"spack/environments/{site}/spack.yaml"] = yaml.safe_dump(env, sort_keys=False)
+    for site in all_sites(ctx.sites):
+        if "spack" in site.machine.variants and site.machine.spack:
+            env = environment(ctx.manifest, site.id, site.machine)
+            out[f"spack/environments/{site.id}/spack.yaml"] = yaml.safe_dump(env, sort_keys=False)
     return out

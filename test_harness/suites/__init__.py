@@ -7,7 +7,7 @@ container's default command runs these), ``slow`` (starts pilots or other long-l
 
 from __future__ import annotations
 
-from test_harness.registry import suite
+from test_harness.suite import suite
 
 COMPONENT = "component"
 INTEGRATION = "integration"

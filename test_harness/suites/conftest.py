@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
+
 def run(command: list[str], timeout: float = 120, check: bool = True, **kwargs: object) -> subprocess.CompletedProcess[str]:
     """Run a command; on failure the assertion shows its output."""
     proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, **kwargs)  # type: ignore[call-overload]

@@ -4,7 +4,6 @@ Python API. (The old SDK's `flux mini` commands were removed from Flux in 2024.)
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -38,7 +37,7 @@ def test_parallel_job_ranks(flux_instance: str) -> None:
 
 
 def test_python_api_submit_and_wait(flux_instance: str, tmp_path: Path) -> None:
-    flux: Any = import_flux()
+    import_flux()
     import flux.job  # noqa: F811
 
     handle = flux.Flux()
@@ -57,7 +56,7 @@ def test_python_api_submit_and_wait(flux_instance: str, tmp_path: Path) -> None:
 
 
 def test_flux_executor_futures(flux_instance: str) -> None:
-    flux: Any = import_flux()
+    import_flux()
     import flux.job  # noqa: F811
 
     with flux.job.FluxExecutor() as executor:

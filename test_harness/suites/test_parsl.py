@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+
 @pytest.fixture(scope="module")
-def apps(dfk: object):  # type: ignore[no-untyped-def]
+def apps(dfk: object):
     from test_harness.suites import parsl_apps  # importable by HTEX workers too
 
     return parsl_apps
@@ -76,6 +77,6 @@ def test_file_dataflow_between_bash_and_python(apps, tmp_path: Path) -> None:
     from parsl.data_provider.files import File
 
     target = File(str(tmp_path / "words.txt"))
-    writer = apps.shell("printf 'one two three\\nfour\\n' > {}".format(target.filepath), outputs=[target])
+    writer = apps.shell(f"printf 'one two three\\nfour\\n' > {target.filepath}", outputs=[target])
     counted = apps.word_count(inputs=[writer.outputs[0]])
     assert counted.result(timeout=60) == 4

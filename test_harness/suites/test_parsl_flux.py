@@ -27,15 +27,15 @@ def apps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         yield parsl_apps
 
 
-def test_python_apps_as_flux_jobs(apps) -> None:  # type: ignore[no-untyped-def]
+def test_python_apps_as_flux_jobs(apps) -> None:
     assert [f.result(timeout=240) for f in [apps.double(i) for i in range(3)]] == [0, 2, 4]
 
 
-def test_dataflow(apps) -> None:  # type: ignore[no-untyped-def]
+def test_dataflow(apps) -> None:
     assert apps.add(apps.double(2), apps.double(5)).result(timeout=120) == 14
 
 
-def test_bash_app_exit_code(apps) -> None:  # type: ignore[no-untyped-def]
+def test_bash_app_exit_code(apps) -> None:
     from parsl.app.errors import BashExitFailure
 
     assert apps.shell("true").result(timeout=120) == 0

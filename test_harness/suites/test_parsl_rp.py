@@ -28,21 +28,21 @@ def apps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
             yield parsl_apps
 
 
-def test_python_apps_run_on_the_pilot(apps) -> None:  # type: ignore[no-untyped-def]
+def test_python_apps_run_on_the_pilot(apps) -> None:
     futures = [apps.double(i) for i in range(4)]
     assert [f.result(timeout=240) for f in futures] == [0, 2, 4, 6]
 
 
-def test_dataflow_across_rp_tasks(apps) -> None:  # type: ignore[no-untyped-def]
+def test_dataflow_across_rp_tasks(apps) -> None:
     assert apps.add(apps.double(3), apps.double(4)).result(timeout=120) == 14
 
 
-def test_bash_app_on_the_pilot(apps, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_bash_app_on_the_pilot(apps, tmp_path: Path) -> None:
     out = tmp_path / "rp.out"
     assert apps.shell(f"echo via-rp > {out}").result(timeout=120) == 0
     assert out.read_text().strip() == "via-rp"
 
 
-def test_app_exception_propagates(apps) -> None:  # type: ignore[no-untyped-def]
+def test_app_exception_propagates(apps) -> None:
     with pytest.raises(Exception, match="boom"):
         apps.fail_with("boom").result(timeout=120)

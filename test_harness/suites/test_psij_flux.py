@@ -36,6 +36,7 @@ def test_job_completes_with_output(executor: Any, tmp_path: Path) -> None:
                     directory=tmp_path))
     executor.submit(job)
     status = job.wait(timeout=WAIT)
+    assert status is not None, f'{job} did not end within {WAIT} s'
     assert status.state == JobState.COMPLETED, status
     assert status.exit_code in (0, None)
     assert out.read_text().strip() == "flux-psij"
@@ -48,6 +49,7 @@ def test_failing_job(executor: Any) -> None:
     job = Job(_spec(executable="/bin/sh", arguments=["-c", "exit 6"]))
     executor.submit(job)
     status = job.wait(timeout=WAIT)
+    assert status is not None, f'{job} did not end within {WAIT} s'
     assert status.state == JobState.FAILED
     assert status.exit_code in (6, None)
 
@@ -59,4 +61,5 @@ def test_cancel(executor: Any) -> None:
     executor.submit(job)
     job.wait(target_states=[JobState.ACTIVE], timeout=WAIT)
     job.cancel()
-    assert job.wait(timeout=WAIT).state == JobState.CANCELED
+    status = job.wait(timeout=WAIT)
+    assert status is not None and status.state == JobState.CANCELED, status

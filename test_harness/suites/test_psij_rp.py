@@ -25,7 +25,7 @@ def executor(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         try:
             yield ex
         finally:
-            ex._session.close(terminate=True, download=False)  # PSI/J offers no public close
+            ex._session.close(terminate=True, download=False)  # type: ignore[attr-defined]  # no public close
 
 
 def test_jobs_complete_with_output(executor: Any, tmp_path: Path) -> None:
@@ -38,6 +38,7 @@ def test_jobs_complete_with_output(executor: Any, tmp_path: Path) -> None:
         jobs.append(job)
     for i, job in enumerate(jobs):
         status = job.wait(timeout=WAIT)
+        assert status is not None, f'{job} did not end within {WAIT} s'
         assert status is not None and status.state == JobState.COMPLETED, status
         assert (tmp_path / f"job{i}.txt").read_text().strip() == f"job{i}"
 
@@ -48,5 +49,6 @@ def test_failing_job_is_failed(executor: Any) -> None:
     job = Job(JobSpec(executable="/bin/sh", arguments=["-c", "exit 5"]))
     executor.submit(job)
     status = job.wait(timeout=WAIT)
+    assert status is not None, f'{job} did not end within {WAIT} s'
     assert status.state == JobState.FAILED
     assert status.exit_code in (5, None), status  # RP reports the code; PSI/J may drop it

@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(shutil.which("npm") is None o
 
 
 def pipeline_files(root: Path) -> list[Path]:
-    return [root / ".gitlab-ci.yml", *sorted((root / "ci/gitlab").glob("*.yml"))]
+    return [root / ".gitlab-ci.yml", *sorted((root / "ci/generated/gitlab").glob("*.yml"))]
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +98,7 @@ def test_gitlab_ci_local_rejects_an_unresolved_needs(checkout: Path, tmp_path: P
     """The dependency check is real: break one ``needs`` and it fails."""
     broken = tmp_path / "broken"
     shutil.copytree(checkout, broken)
-    path = broken / "ci/gitlab/local.yml"
+    path = broken / "ci/generated/gitlab/local.yml"
     path.write_text(path.read_text().replace("- local-linux-pip-install", "- local-linux-pip-nothing"))
     subprocess.run(["git", "commit", "-qam", "break"], cwd=broken, check=True,
                    env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",

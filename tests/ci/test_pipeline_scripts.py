@@ -5,7 +5,6 @@ The end-to-end run of install → test → cleanup is ci/scripts/local-pipeline.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from exaworks_sdk.manifest import load_manifest, load_sites
-from exaworks_sdk.render.gitlab import pipeline_ir
+from exaworks_sdk.render.ci import pipeline_ir
 
 ROOT = Path(__file__).resolve().parents[2]
 PIPELINE = ROOT / "ci/scripts/pipeline"
@@ -73,26 +72,10 @@ def test_test_job_fails_clearly_without_an_install(tmp_path: Path) -> None:
 def test_publish_tags_the_default_image_latest() -> None:
     ir = pipeline_ir(load_manifest(ROOT), load_sites(ROOT))
     job = ir["jobs"]["publish-images"]
-    for image, entry in zip(job["images"], job["matrix"]):
+    for image, entry in zip(job["images"], job["matrix"], strict=True):
         result = run("publish-image.sh", {**job["variables"], **entry, "SDK_DRY_RUN": "1", "DOCKER_HOST": "unix:///x"})
         assert result.returncode == 0, result.stderr
         pushed = [line.split()[-1] for line in result.stdout.splitlines() if line.startswith("+ docker push")]
         assert pushed == image["tags"]
         assert f"--build-arg BASE_IMAGE={image['base_image']}" in result.stdout
         assert "docker/build.sh --target sdk" in result.stdout
-
-
-def _check_run():
-    spec = importlib.util.spec_from_file_location("check_run", PIPELINE / "check_run.py")
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
-
-
-def test_check_run_reduces_tests_to_a_status_per_suite() -> None:
-    statuses = _check_run().suite_statuses([
-        {"suite": "psij", "status": "passed"}, {"suite": "psij", "status": "skipped"},
-        {"suite": "parsl", "status": "passed"}, {"suite": "parsl", "status": "failed"},
-        {"suite": "flux", "status": "skipped"},
-    ])
-    assert statuses == {"psij": "passed", "parsl": "failed", "flux": "skipped"}

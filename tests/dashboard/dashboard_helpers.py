@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,8 @@ from sqlalchemy import select
 from dashboard_server import tokens
 from dashboard_server.db import run_write
 from dashboard_server.models import Site
-from exaworks_sdk.records import RunFinish, RunStart, Status, TestResult, new_id, overall_status
+from exaworks_sdk import status as rule
+from exaworks_sdk.records import RunFinish, RunStart, Status, TestResult, new_id
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -39,7 +40,7 @@ def auth(token: str) -> dict[str, str]:
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def make_run(
@@ -49,12 +50,17 @@ def make_run(
     variant: str = "pip",
     tests: dict[str, str] | None = None,
     suite: str = "psij",
+    suites: dict[str, dict[str, str]] | None = None,
     finished: bool = True,
     started_at: datetime | None = None,
     output: str = "",
 ) -> list[dict[str, Any]]:
-    """Records of one run: RunStart, one TestResult per ``tests`` item, RunFinish."""
+    """Records of one run as the harness sends it: RunStart, one TestResult per test of every
+    suite (``suites`` = {suite: {test: status}}; or one ``suite`` with ``tests``), RunFinish
+    with the harness's verdict over all of them."""
     run_id = run_id or new_id()
+    if suites is None:
+        suites = {suite: tests if tests is not None else {"test_a": "passed", "test_b": "passed"}}
     started = started_at or now() - timedelta(minutes=5)
     records: list[Any] = [
         RunStart(id=new_id(), run_id=run_id, site=site, variant=variant, sdk_version="2026.11",
@@ -62,18 +68,20 @@ def make_run(
                  components={"psij-python": "0.9.11", "parsl": "2026.10.26", "flux-core": None},
                  environment={"python": "3.11.7", "has_slurm": False})
     ]
-    statuses = []
-    for test_id, status in (tests if tests is not None else {"test_a": "passed", "test_b": "passed"}).items():
-        statuses.append(Status(status))
-        records.append(TestResult(
-            id=new_id(), run_id=run_id, suite=suite, test_id=test_id, status=Status(status),
-            duration=1.5, started_at=started + timedelta(seconds=1),
-            message="AssertionError: boom" if status == "failed" else "",
-            output=output if status == "failed" else "",
-        ))
+    counts = dict.fromkeys(rule.COUNTERS, 0)
+    for suite_name, suite_tests in suites.items():
+        for test_id, status in suite_tests.items():
+            counts[status] += 1
+            records.append(TestResult(
+                id=new_id(), run_id=run_id, suite=suite_name, test_id=test_id, status=Status(status),
+                duration=1.5, started_at=started + timedelta(seconds=1),
+                message="AssertionError: boom" if status == "failed" else "",
+                output=output if status == "failed" else "",
+            ))
     if finished:
+        verdict = Status(rule.run_status(counts, finished=True))
         records.append(RunFinish(id=new_id(), run_id=run_id, finished_at=started + timedelta(minutes=1),
-                                 status=overall_status(statuses), exit_code=0))
+                                 status=verdict, exit_code=rule.exit_code(verdict)))
     return [r.to_dict() for r in records]
 
 

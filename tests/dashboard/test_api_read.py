@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from dashboard_helpers import make_run, now, upload
+
 from dashboard_server import schemas
 
 

@@ -72,10 +72,32 @@ def test_db_commands(app):
 def test_console_entry_point(tmp_path):
     env = dict(os.environ, SDK_DASHBOARD_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.sqlite'}")
     run = lambda *a: subprocess.run(  # noqa: E731
-        [sys.executable, "-c", "from dashboard_server.cli import main; main()", *a],
+        [sys.executable, "-c", "from dashboard_server.admin import main; main()", *a],
         env=env, capture_output=True, text=True, timeout=60)
     assert "added site" in run("sites", "add", "local-linux").stdout
     issued = run("tokens", "issue", "local-linux")
     assert issued.returncode == 0 and ":" in issued.stdout
     assert issued.stdout.strip() not in run("tokens", "list").stdout
     assert auth(issued.stdout.strip())
+
+
+def test_sites_sync_creates_every_machine_from_the_registry(app, repo_root, sdk_tree):
+    from exaworks_sdk.manifest import all_sites, load_sites
+
+    result = invoke(app, "sites", "sync", "--root", str(repo_root))
+    assert result.exit_code == 0, result.output
+    expected = [site.id for site in all_sites(load_sites(repo_root))]
+    assert {"llnl-dane", "llnl-tioga", "llnl-lassen", "anl-polaris", "anl-aurora"} <= set(expected)
+    assert result.output.splitlines() == [f"added {site}" for site in expected]
+    listing = invoke(app, "sites", "list").output
+    assert "llnl-lassen\tllnl\tlassen\tlsf\t48.0h" in listing  # interval from ci/sites/llnl.yaml
+    assert "unchanged llnl-dane" in invoke(app, "sites", "sync", "--root", str(repo_root)).output
+
+    path = sdk_tree / "ci/sites/llnl.yaml"
+    path.write_text(path.read_text().replace("report_interval_hours: 48", "report_interval_hours: 72"))
+    again = invoke(app, "sites", "sync", "--root", str(sdk_tree), "--only", "llnl-lassen")
+    assert again.output.splitlines() == ["updated llnl-lassen"]
+    assert "llnl-lassen\tllnl\tlassen\tlsf\t72.0h" in invoke(app, "sites", "list").output
+
+    unknown = invoke(app, "sites", "sync", "--root", str(repo_root), "--only", "llnl-nope")
+    assert unknown.exit_code != 0 and "llnl-nope" in unknown.output and "llnl-dane" in unknown.output

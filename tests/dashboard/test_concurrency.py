@@ -7,9 +7,9 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from dashboard_helpers import make_run, upload
 from sqlalchemy import func, select
 
-from dashboard_helpers import make_run, upload
 from dashboard_server.models import SuiteRun, TestResultRow
 from exaworks_sdk.records import TestResult, new_id
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from dashboard_helpers import auth, load_fixture, make_run, upload
+
 from dashboard_server import create_app
 from exaworks_sdk.records import MAX_TEXT
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from dashboard_helpers import FIXTURES, auth
 
 RUN = "junit-run-0001"
@@ -23,7 +22,7 @@ def test_junit_report_becomes_a_run(client, token):
     assert response.json == {"accepted": 4, "duplicates": 0, "runs": [RUN]}
     run = client.get("/api/v1/sites/local-linux/runs").json["runs"][0]
     assert run["source"] == "junit" and run["variant"] == "spack" and run["branch"] == "develop"
-    assert run["counts"] == {"passed": 1, "failed": 1, "skipped": 1, "error": 1}
+    assert run["counts"] == {"passed": 1, "failed": 1, "skipped": 1, "error": 1, "known": 0, "fixed": 0}
     assert run["status"] == "error"
     detail = client.get(f"/api/v1/runs/{run['id']}").json
     tests = {t["test_id"]: t for t in detail["tests"]}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from dashboard_helpers import auth, issue_token, make_run, now, upload, write
+
 from dashboard_server import tokens
 from exaworks_sdk.records import RunStart, TestResult, new_id
 
@@ -19,7 +20,7 @@ def test_upload_run_and_read_it_back(client, token):
     assert runs["total"] == 1
     run = runs["runs"][0]
     assert run["status"] == "failed"
-    assert run["counts"] == {"passed": 1, "failed": 1, "skipped": 0, "error": 0}
+    assert run["counts"] == {"passed": 1, "failed": 1, "skipped": 0, "error": 0, "known": 0, "fixed": 0}
     detail = client.get(f"/api/v1/runs/{run['id']}").json
     assert [t["test_id"] for t in detail["tests"]] == ["test_a", "test_b"]
     assert detail["components"]["psij-python"] == "0.9.11"

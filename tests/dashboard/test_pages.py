@@ -36,6 +36,7 @@ def test_stale_mark(client, app):
     upload(client, issue_token(app, "quiet-site"), make_run("quiet-site"))
     assert 'class="stale"' not in client.get("/").get_data(as_text=True)
     from dashboard_helpers import write
+
     from dashboard_server.models import Site
 
     def age(session):

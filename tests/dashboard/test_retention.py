@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from dashboard_helpers import make_run, now, upload, write
+
 from dashboard_server.retention import prune_logs
 
 

@@ -7,7 +7,6 @@ import sys
 
 import pytest
 import requests
-
 from dashboard_helpers import make_run
 from live_server import Server
 
@@ -15,7 +14,7 @@ pytestmark = pytest.mark.slow
 
 
 def cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([sys.executable, "-c", "from dashboard_server.cli import main; main()", *args],
+    done = subprocess.run([sys.executable, "-c", "from dashboard_server.admin import main; main()", *args],
                           env=env, capture_output=True, text=True, timeout=60, check=True)
     return done.stdout.strip()
 

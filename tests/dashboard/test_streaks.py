@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask.testing import FlaskClient
-
 from dashboard_helpers import make_run, now, upload
+from flask.testing import FlaskClient
 
 
 def _upload_run(client: FlaskClient, token: str, hours_ago: int, status: str,

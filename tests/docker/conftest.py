@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from exaworks_sdk.manifest import load_manifest
-from exaworks_sdk.render.docker import image_tag
 
 ROOT = Path(__file__).resolve().parents[2]
 Docker = Callable[..., subprocess.CompletedProcess[str]]
@@ -35,8 +34,8 @@ def docker() -> Docker:
 def image() -> str:
     manifest = load_manifest(ROOT)
     default = manifest.release.images.default
-    tag = os.environ.get("SDK_DOCKER_IMAGE") or image_tag(
-        manifest, default["os"], default["mpi"], default["python"], target="python-stack")
+    tag = os.environ.get("SDK_DOCKER_IMAGE") or manifest.release.image_tag(
+        default["os"], default["mpi"], default["python"], target="python-stack")
     try:
         info = _docker("info", "--format", "{{.ServerVersion}}", timeout=15)
     except (OSError, subprocess.TimeoutExpired) as exc:

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 import requests
-
 from fault_helpers import Postgres, count_stored, postgres_bin, provision, write_run
 from live_server import Server
+
 from test_harness.upload import State, UploadSettings, spooled_files, upload
 
 SITE = "faults-db-site"

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from fault_helpers import count_stored, provision, write_run
+from live_server import Server
 from sqlalchemy import create_engine, func, select
 
 from dashboard_server.models import SeenRecord
-from fault_helpers import count_stored, provision, write_run
-from live_server import Server
 from test_harness.upload import State, UploadSettings, spooled_files, upload
 
 pytestmark = pytest.mark.slow

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 import requests
-
 from fault_helpers import count_stored, provision, write_run
 from live_server import Server
+
 from test_harness.upload import spooled_files
 
 pytestmark = pytest.mark.slow

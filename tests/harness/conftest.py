@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from exaworks_sdk.manifest import Component
-from test_harness.registry import Suite
+from test_harness.suite import Suite
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SUITES = FIXTURES / "suites"

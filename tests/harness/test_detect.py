@@ -33,7 +33,8 @@ def test_executable_on_path_with_version(make_component: Any, monkeypatch: pytes
     assert found.found and found.version == "0.68.0"
 
 
-def test_removing_the_tool_from_path_makes_it_missing(make_component: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_removing_the_tool_from_path_makes_it_missing(make_component: Any, monkeypatch: pytest.MonkeyPatch,
+                                                       tmp_path: Path) -> None:
     _fake_tool(tmp_path, "swift-t", "STC 0.9.0")
     comp = make_component("swift-t", executable="swift-t", version_command=["swift-t", "-v"])
     monkeypatch.setenv("PATH", str(tmp_path))

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import requests
-
 from live_server import Server
 
 from exaworks_sdk.records import RecordWriter, RunFinish, RunStart, Status, TestResult, new_id, utcnow

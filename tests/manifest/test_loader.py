@@ -115,3 +115,17 @@ def test_spack_variant_without_spack_section_is_rejected(sdk_tree: Path) -> None
     with pytest.raises(ManifestError) as info:
         load_sites(sdk_tree)
     assert "local.yaml" in str(info.value) and "needs a 'spack' section" in str(info.value)
+
+
+@pytest.mark.parametrize("content", ["", "\n# nothing here yet\n"])
+def test_an_empty_component_file_is_an_error_not_a_silent_pass(sdk_tree: Path, content: str) -> None:
+    (sdk_tree / "components/newtool.yaml").write_text(content)
+    (problem,) = problems_of(sdk_tree)
+    assert "newtool.yaml" in problem and "the file is empty" in problem
+
+
+def test_an_empty_site_file_is_an_error(sdk_tree: Path) -> None:
+    (sdk_tree / "ci/sites/acme.yaml").write_text("")
+    with pytest.raises(ManifestError) as info:
+        load_sites(sdk_tree)
+    assert "acme.yaml" in str(info.value.problems[0]) and "the file is empty" in str(info.value.problems[0])

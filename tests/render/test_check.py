@@ -45,9 +45,9 @@ def test_stale_and_missing_outputs_are_reported_and_repaired(sdk_tree: Path) -> 
     stale = sdk_tree / "spack/environments/gone-site/spack.yaml"
     stale.parent.mkdir(parents=True)
     stale.write_text(f"# {MARKER}.\nspack: {{}}\n")
-    (sdk_tree / "ci/pip/requirements.txt").unlink()
+    (sdk_tree / "ci/generated/pip/requirements.txt").unlink()
     problems = check(sdk_tree)
-    assert "ci/pip/requirements.txt: missing" in problems
+    assert "ci/generated/pip/requirements.txt: missing" in problems
     assert "spack/environments/gone-site/spack.yaml: generated file that nothing renders any more" in problems
     render_all(sdk_tree)
     assert not stale.exists() and check(sdk_tree) == []

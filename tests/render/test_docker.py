@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import re
 import shlex
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ from dockerfile_parse import DockerfileParser
 
 from exaworks_sdk.manifest import Manifest, load_manifest
 from exaworks_sdk.render import check, render_all
-from exaworks_sdk.render.docker import dockerfile, image_ir
+from exaworks_sdk.render.docker import IMAGE_TARGETS, dockerfile, image_ir
 
 TARGETS = {"base", "build-base", "mpi4py", "wheels", "python-env", "python-stack", "flux", "swift-t", "sdk"}
 
@@ -22,7 +24,7 @@ def manifest(repo_root: Path) -> Manifest:
 
 
 def _parse(path: Path) -> DockerfileParser:
-    parser = DockerfileParser(fileobj=path.open("rb"))
+    parser = DockerfileParser(fileobj=io.BytesIO(path.read_bytes()))
     assert parser.structure, path
     return parser
 
@@ -123,10 +125,10 @@ def test_mpi4py_has_its_own_stage_and_is_filtered_from_the_wheels(repo_root: Pat
 
 
 def test_requirements_filter_keeps_the_rest_of_the_stack(repo_root: Path) -> None:
-    """Apply the rendered sed expressions to ci/pip/requirements.txt, as the wheels stage does."""
+    """Apply the rendered sed expressions to ci/generated/pip/requirements.txt, as the wheels stage does."""
     stages = _stages(_parse(repo_root / "docker/Dockerfile.bookworm"))
     exprs = re.findall(r"-e '/\^(.+?)/d'", _text(stages["wheels"]))
-    lines = (repo_root / "ci/pip/requirements.txt").read_text().splitlines()
+    lines = (repo_root / "ci/generated/pip/requirements.txt").read_text().splitlines()
     kept = [ln for ln in lines if not any(re.match(e.replace("[=[ ]", "[=\\[ ]"), ln) for e in exprs)]
     assert not any(ln.startswith(("mpi4py", "--no-binary")) for ln in kept)
     assert any(ln.startswith("parsl[radical-pilot]==") for ln in kept)
@@ -199,11 +201,17 @@ def test_ir_runtime_packages_skip_headers_and_build_tools(manifest: Manifest) ->
     assert not [p for p in flux["runtime_packages"] if p.endswith("-dev") or p in ("cmake", "autoconf")]
 
 
-def test_images_env_lists_the_matrix(repo_root: Path, manifest: Manifest) -> None:
-    env = dict(line.split("=", 1) for line in (repo_root / "docker/images.env").read_text().splitlines()
-               if line and not line.startswith("#"))
-    combos = shlex.split(env["SDK_COMBINATIONS"])[0].split()
-    assert combos == [f"{c['os']}-{c['mpi']}-{c['python']}" for c in manifest.release.images.combinations()]
-    default = manifest.release.images.default
-    assert (env["SDK_DEFAULT_OS"], env["SDK_DEFAULT_MPI"], env["SDK_DEFAULT_PYTHON"]) == (
-        default["os"], default["mpi"], default["python"])
+def test_images_env_lists_the_matrix_and_spells_tags_as_the_model_does(repo_root: Path, manifest: Manifest) -> None:
+    release = manifest.release
+    wanted = [(c["os"], c["mpi"], c["python"], target)
+              for c in release.images.combinations() for target in IMAGE_TARGETS]
+    script = ("source docker/images.env\n" 'echo "$SDK_COMBINATIONS"\n'
+              'echo "$SDK_DEFAULT_OS $SDK_DEFAULT_MPI $SDK_DEFAULT_PYTHON"\n'
+              + "".join(f"sdk_image_tag {o} {m} {p} {t}\n" for o, m, p, t in wanted)
+              + "sdk_image_tag nope mpich 3.11 || echo refused\n")
+    out = subprocess.run(["bash", "-c", script], cwd=repo_root, capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out[0].split() == [f"{c['os']}-{c['mpi']}-{c['python']}" for c in release.images.combinations()]
+    default = release.images.default
+    assert out[1].split() == [default["os"], default["mpi"], default["python"]]
+    assert out[2:-1] == [release.image_tag(o, m, p, t) for o, m, p, t in wanted]
+    assert out[-1] == "refused"

@@ -29,5 +29,5 @@ def test_compliance_table_has_a_cell_per_component_and_policy(repo_root: Path) -
 
 def test_constraints_page_gives_every_reason(repo_root: Path) -> None:
     text = (repo_root / "docs/generated/constraints.md").read_text()
-    for name, con in load_manifest(repo_root).constraints():
+    for _name, con in load_manifest(repo_root).constraints():
         assert con.requirement in text and con.why[:40] in text

@@ -10,7 +10,8 @@ import yaml
 
 from exaworks_sdk.manifest import load_manifest, load_sites
 from exaworks_sdk.render import check, render_all
-from exaworks_sdk.render.gitlab import GENERATORS, pipeline_ir
+from exaworks_sdk.render.ci import pipeline_ir
+from exaworks_sdk.render.gitlab import documents
 
 
 @pytest.fixture(scope="module")
@@ -189,16 +190,16 @@ def test_expanded_jobs_equal_the_intermediate_form(repo_root: Path, ir: dict) ->
 
 
 def test_each_facility_has_its_own_file(repo_root: Path, ir: dict) -> None:
-    docs = GENERATORS["gitlab"](ir)
-    assert set(docs) == {".gitlab-ci.yml"} | {f"ci/gitlab/{f}.yml" for f in ir["facilities"]}
-    llnl = docs["ci/gitlab/llnl.yml"]
+    docs = documents(ir)
+    assert set(docs) == {".gitlab-ci.yml"} | {f"ci/generated/gitlab/{f}.yml" for f in ir["facilities"]}
+    llnl = docs["ci/generated/gitlab/llnl.yml"]
     assert llnl[".sdk-llnl"]["rules"] == [{"if": '$SDK_FACILITY == "llnl"'}]
     assert all(j["facility"] == "llnl" for n, j in ir["jobs"].items() if n in llnl)
 
 
 def test_a_hand_edit_of_the_pipeline_is_caught(sdk_tree: Path) -> None:
     for rel, old, new in ((".gitlab-ci.yml", "stage: test", "stage: tests"),
-                          ("ci/gitlab/ornl.yml", "frontier", "frontier2")):
+                          ("ci/generated/gitlab/ornl.yml", "frontier", "frontier2")):
         path = sdk_tree / rel
         original = path.read_text()
         path.write_text(original.replace(old, new, 1))
@@ -211,12 +212,12 @@ def test_a_hand_edit_of_the_pipeline_is_caught(sdk_tree: Path) -> None:
 def test_a_registry_edit_reaches_the_pipeline(sdk_tree: Path) -> None:
     path = sdk_tree / "ci/sites/ornl.yaml"
     path.write_text(path.read_text().replace("-A CSC449 -N 1 -t 00:45:00 -p batch", "-A CSC449 -N 2 -t 01:00:00"))
-    assert any(p.startswith("ci/gitlab/ornl.yml: out of date") for p in check(sdk_tree))
+    assert any(p.startswith("ci/generated/gitlab/ornl.yml: out of date") for p in check(sdk_tree))
     render_all(sdk_tree)
-    assert "SCHEDULER_PARAMETERS: -A CSC449 -N 2 -t 01:00:00" in (sdk_tree / "ci/gitlab/ornl.yml").read_text()
+    assert "SCHEDULER_PARAMETERS: -A CSC449 -N 2 -t 01:00:00" in (sdk_tree / "ci/generated/gitlab/ornl.yml").read_text()
 
 
 def test_rendered_files_are_plain_yaml_without_anchors(repo_root: Path) -> None:
-    for path in [repo_root / ".gitlab-ci.yml", *(repo_root / "ci/gitlab").glob("*.yml")]:
+    for path in [repo_root / ".gitlab-ci.yml", *(repo_root / "ci/generated/gitlab").glob("*.yml")]:
         text = path.read_text()
         assert "&id" not in text and "*id" not in text, path

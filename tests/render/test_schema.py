@@ -18,12 +18,12 @@ def test_committed_schemas_are_current(repo_root: Path) -> None:
 
 
 def test_schemas_validate_the_real_manifest(repo_root: Path) -> None:
-    component = json.loads((repo_root / "components/schema/component.schema.json").read_text())
+    component = json.loads((repo_root / "docs/generated/schema/component.schema.json").read_text())
     for path in (repo_root / "components").glob("*.yaml"):
         if path.name != "sdk.yaml":
             jsonschema.validate(yaml.safe_load(path.read_text()), component)
-    release = json.loads((repo_root / "components/schema/release.schema.json").read_text())
+    release = json.loads((repo_root / "docs/generated/schema/release.schema.json").read_text())
     jsonschema.validate(yaml.safe_load((repo_root / "components/sdk.yaml").read_text()), release)
-    facility = json.loads((repo_root / "ci/sites/schema/facility.schema.json").read_text())
+    facility = json.loads((repo_root / "docs/generated/schema/facility.schema.json").read_text())
     for path in (repo_root / "ci/sites").glob("*.yaml"):
         jsonschema.validate(yaml.safe_load(path.read_text()), facility)

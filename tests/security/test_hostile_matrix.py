@@ -11,8 +11,8 @@ import math
 from typing import Any
 
 import pytest
-
 from dashboard_helpers import auth, load_fixture
+
 from exaworks_sdk.records import MAX_NAME, MAX_TEXT
 
 

@@ -10,9 +10,9 @@ import re
 from pathlib import Path
 
 import pytest
+from dashboard_helpers import add_site, auth, make_run, upload
 from werkzeug.routing import Rule
 
-from dashboard_helpers import add_site, auth, make_run, upload
 from dashboard_server import create_app
 
 UPLOADS = {"api.upload_records", "api.upload_junit", "api.legacy_result"}

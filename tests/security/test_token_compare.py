@@ -9,8 +9,8 @@ from __future__ import annotations
 import hmac
 
 import pytest
-
 from dashboard_helpers import write
+
 from dashboard_server import auth as auth_module
 from dashboard_server import tokens
 

@@ -5,7 +5,7 @@
 #   start_local_dashboard STATE_DIR SITE [PORT]   sets DASHBOARD_URL, DASHBOARD_TOKEN, DASHBOARD_PID
 #   stop_local_dashboard                          stops it (safe to call twice, and from a trap)
 #
-# The site's facility, machine, scheduler and reporting interval come from ci/sites/.
+# The site's facility, machine, scheduler and reporting interval come from ci/sites/ (sites sync).
 # Expects ROOT (the checkout) and VENV (its virtualenv) to be set.
 
 start_local_dashboard() {
@@ -15,21 +15,8 @@ start_local_dashboard() {
   export SDK_DASHBOARD_SECRET_KEY=${SDK_DASHBOARD_SECRET_KEY:-"local-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"}
   export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}" no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}"
   local flask=("$VENV/bin/flask" --app dashboard_server)
-  local facility machine scheduler interval
-  read -r facility machine scheduler interval < <("$VENV/bin/python" - "$site" <<'PY'
-import sys
-from exaworks_sdk.manifest import load_sites
-for facility in load_sites().values():
-    for name, machine in facility.machines.items():
-        if f"{facility.facility}-{name}" == sys.argv[1]:
-            print(facility.facility, name, machine.scheduler, machine.report_interval_hours)
-            raise SystemExit(0)
-raise SystemExit(f"site {sys.argv[1]} is not in ci/sites/")
-PY
-  )
   "${flask[@]}" db upgrade >/dev/null
-  "${flask[@]}" sites add "$site" --facility "$facility" --machine "$machine" --scheduler "$scheduler" \
-    --interval-hours "$interval"
+  "${flask[@]}" sites sync --only "$site"
   DASHBOARD_TOKEN=$("${flask[@]}" tokens issue "$site" --label "local $(date -u +%FT%TZ)" --expires-days 1 2>/dev/null)
   if [ "$port" = 0 ]; then
     port=$("$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

@@ -1,5 +1,5 @@
 # Sourced by the pipeline scripts. Everything they need comes from the job's variables,
-# which `sdk render` writes into ci/gitlab/<facility>.yml from ci/sites/<facility>.yaml:
+# which `sdk render` writes into ci/generated/gitlab/<facility>.yml from ci/sites/<facility>.yaml:
 #   SDK_SITE, SDK_VARIANT, SDK_PIPELINE_DIR (per pipeline, per site), SDK_MODULES, SDK_PYTHON,
 #   SDK_SPACK_ROOT + SDK_SPACK_ENV (spack), SDK_CONTAINER_RUNTIME + SDK_IMAGE (container).
 set -euo pipefail

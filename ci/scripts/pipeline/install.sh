@@ -2,7 +2,7 @@
 # Install job: build this pipeline's own SDK environment under $SDK_PIPELINE_DIR/$SDK_VARIANT.
 #   spack      copy of spack/, `spack env create` from this site's environment, concretize,
 #              check the site's externals were used, `spack install`
-#   pip        venv + ci/pip/requirements.txt + this checkout (the harness, sdk-test)
+#   pip        venv + ci/generated/pip/requirements.txt + this checkout (the harness, sdk-test)
 #   container  pull exaworks/sdk:<release>-<os>-<mpi>-py<ver> with the machine's runtime
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 start=$SECONDS
@@ -20,8 +20,8 @@ case "$SDK_VARIANT" in
     log "creating $ENV_DIR/venv with $SDK_PYTHON ($("$SDK_PYTHON" --version 2>&1))"
     "$SDK_PYTHON" -m venv "$ENV_DIR/venv"
     pip=("$ENV_DIR/venv/bin/python" -m pip --disable-pip-version-check)
-    log "pip install -r ci/pip/requirements.txt (the mpi4py build comes from pip's wheel cache after the first time)"
-    "${pip[@]}" install -q -r ci/pip/requirements.txt
+    log "pip install -r ci/generated/pip/requirements.txt (the mpi4py build comes from pip's wheel cache after the first time)"
+    "${pip[@]}" install -q -r ci/generated/pip/requirements.txt
     log "pip install . (the SDK tools and the sdk-test harness)"
     "${pip[@]}" install -q .
     "$ENV_DIR/venv/bin/sdk-test" --help >/dev/null

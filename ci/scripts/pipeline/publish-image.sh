@@ -12,16 +12,14 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
 : "${SDK_IMAGE_NAME:?}" "${SDK_RELEASE:?}" "${SDK_OS:?}" "${SDK_MPI:?}" "${SDK_PYTHON_VERSION:?}" "${SDK_LATEST:?}"
 base_var="SDK_BASE_IMAGE_$SDK_OS"
 base=${!base_var:?no base image for $SDK_OS}
-tag="$SDK_IMAGE_NAME:$SDK_RELEASE-$SDK_OS-$SDK_MPI-py$SDK_PYTHON_VERSION"
+# The job's variables and docker/ are rendered from the same manifest; a mismatch means a stale render.
+matrix=$(source docker/images.env && echo "$SDK_IMAGE_NAME $SDK_RELEASE")
+[ "$matrix" = "$SDK_IMAGE_NAME $SDK_RELEASE" ] \
+  || { echo "publish: the job says $SDK_IMAGE_NAME $SDK_RELEASE, docker/images.env says $matrix; run sdk render" >&2; exit 2; }
+tag=$(source docker/images.env && sdk_image_tag "$SDK_OS" "$SDK_MPI" "$SDK_PYTHON_VERSION") \
+  || { echo "publish: $SDK_OS-$SDK_MPI-$SDK_PYTHON_VERSION is not in docker/images.env; run sdk render" >&2; exit 2; }
 tags=("$tag")
 [ "$SDK_OS-$SDK_MPI-$SDK_PYTHON_VERSION" = "$SDK_LATEST" ] && tags+=("$SDK_IMAGE_NAME:latest")
-
-# The job's variables and docker/ are rendered from the same manifest; a mismatch means a stale render.
-matrix=$(source docker/images.env && echo "$SDK_IMAGE_NAME $SDK_RELEASE $SDK_COMBINATIONS")
-case " $matrix " in
-  " $SDK_IMAGE_NAME $SDK_RELEASE"*" $SDK_OS-$SDK_MPI-$SDK_PYTHON_VERSION "*) ;;
-  *) echo "publish: $tag is not in docker/images.env ($matrix); run sdk render" >&2; exit 2 ;;
-esac
 
 run() { echo "+ $*"; [ "${SDK_DRY_RUN:-0}" = 1 ] || "$@"; }
 

@@ -6,17 +6,23 @@ Everything a client sent is escaped before it is wrapped in markup we generate.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Flask
 from markupsafe import Markup, escape
+
+from exaworks_sdk.status import Shown
+from exaworks_sdk.status import label as status_label
 
 STATUS_COLOURS = {
     "passed": "#2e7d32",
     "failed": "#c62828",
     "error": "#6a1b9a",
     "skipped": "#9e9e9e",
+    "known": "#8d6e63",
+    "fixed": "#00838f",
     "unfinished": "#ef6c00",
+    "missing": "#455a64",
     "unknown": "#757575",
 }
 
@@ -74,13 +80,13 @@ def sparkline(statuses: list[str], width: int = 4, gap: int = 1, height: int = 1
     total = n * (width + gap)
     bars = []
     for i, status in enumerate(statuses):
-        h = {"passed": height * 0.45, "skipped": height * 0.3}.get(status, height)
+        h = {"passed": height * 0.45, "skipped": height * 0.3, "known": height * 0.6}.get(status, height)
         colour = STATUS_COLOURS.get(status, STATUS_COLOURS["unknown"])
         bars.append(
             f'<rect x="{i * (width + gap)}" y="{height - h:.1f}" width="{width}" height="{h:.1f}" '
-            f'fill="{colour}"><title>{escape(status)}</title></rect>'
+            f'fill="{colour}"><title>{escape(status_label(status))}</title></rect>'
         )
-    label = escape(", ".join(statuses) or "no history")
+    label = escape(", ".join(map(status_label, statuses)) or "no history")
     return Markup(
         f'<svg class="spark" xmlns="http://www.w3.org/2000/svg" width="{total}" height="{height}" '
         f'viewBox="0 0 {total} {height}" role="img" aria-label="recent: {label}">{"".join(bars)}</svg>'
@@ -90,8 +96,9 @@ def sparkline(statuses: list[str], width: int = 4, gap: int = 1, height: int = 1
 def badge(label: str, status: str) -> str:
     """A shields-style SVG badge; text widths are estimated (no font metrics on the server)."""
     colour = STATUS_COLOURS.get(status, STATUS_COLOURS["unknown"])
-    lw, sw = 7 * len(label) + 12, 7 * len(status) + 12
-    label_e, status_e = escape(label), escape(status)
+    shown = status_label(status)
+    lw, sw = 7 * len(label) + 12, 7 * len(shown) + 12
+    label_e, status_e = escape(label), escape(shown)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{lw + sw}" height="20" role="img" '
         f'aria-label="{label_e}: {status_e}"><title>{label_e}: {status_e}</title>'
@@ -106,13 +113,13 @@ def badge(label: str, status: str) -> str:
 def when(value: datetime | None) -> str:
     if value is None:
         return "never"
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def ago(value: datetime | None) -> str:
     if value is None:
         return "never"
-    seconds = (datetime.now(timezone.utc) - value).total_seconds()
+    seconds = (datetime.now(UTC) - value).total_seconds()
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
         if seconds >= size:
             return f"{int(seconds // size)} {unit} ago"
@@ -120,5 +127,10 @@ def ago(value: datetime | None) -> str:
 
 
 def register_filters(app: Flask) -> None:
-    app.jinja_env.filters.update(ansi=ansi_to_html, sparkline=sparkline, when=when, ago=ago)
+    app.jinja_env.filters.update(ansi=ansi_to_html, sparkline=sparkline, when=when, ago=ago,
+                                 status_label=status_label)
     app.jinja_env.globals["STATUS_COLOURS"] = STATUS_COLOURS
+    app.jinja_env.globals["LEGEND"] = [s for s in Shown if s is not Shown.UNKNOWN]
+
+
+assert set(STATUS_COLOURS) == set(Shown), "every status has a colour"

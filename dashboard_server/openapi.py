@@ -1,0 +1,126 @@
+"""OpenAPI 3.1 document, generated from the pydantic models (``schemas`` and ``records``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from . import schemas as s
+from .endpoints import WRITE_ENDPOINTS
+
+REF = "#/components/schemas/{model}"
+_ERRORS = {
+    "400": "malformed input (bad JSON, invalid UTF-8, NUL characters, too deep)",
+    "401": "missing, invalid, revoked or expired credentials",
+    "403": "credentials valid but not for this site",
+    "404": "not found",
+    "409": "record id already stored with different content",
+    "413": "body over the size limit",
+    "415": "unsupported content type",
+    "422": "well-formed but invalid (schema errors, unknown run)",
+    "503": "database unavailable; retry later",
+}
+READ_ERRORS = ("400", "401", "404", "503")
+WRITE_ERRORS = ("400", "401", "403", "409", "413", "415", "422", "503")
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": REF.format(model=model.__name__)}
+
+
+def _responses(ok: dict[str, Any], errors: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {"200": {"description": "OK", "content": {"application/json": {"schema": ok}}}}
+    for code in errors:
+        out[code] = {"description": _ERRORS[code],
+                     "content": {"application/json": {"schema": _ref(s.ErrorResponse)}}}
+    return out
+
+
+def _param(name: str, where: str = "path", schema: dict[str, Any] | None = None,
+           required: bool | None = None) -> dict[str, Any]:
+    return {"name": name, "in": where, "required": where == "path" if required is None else required,
+            "schema": schema or {"type": "string", "minLength": 1}}
+
+
+_PAGE = [_param("page", "query", {"type": "integer", "minimum": 1, "maximum": 10_000_000}),
+         _param("per_page", "query", {"type": "integer", "minimum": 1, "maximum": 500})]
+_SEGMENT = {"type": "string", "minLength": 1, "pattern": "^[^/]+$"}
+
+
+def _get(summary: str, ok: dict[str, Any], params: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {"get": {"summary": summary, "parameters": params or [],
+                    "responses": _responses(ok, READ_ERRORS)}}
+
+
+def _post(summary: str, content: dict[str, Any], params: list[dict[str, Any]] | None = None,
+          security: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {"post": {"summary": summary, "parameters": params or [],
+                     "requestBody": {"required": True, "content": content},
+                     "security": [{"bearer": []}] if security is None else security,
+                     "responses": _responses(_ref(s.UploadResponse), WRITE_ERRORS)}}
+
+
+def _write_operations() -> dict[str, dict[str, Any]]:
+    """How each upload endpoint of ``endpoints.WRITE_ENDPOINTS`` is documented, by endpoint name."""
+    junit_params = [_param("run_id", "query", {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{8,64}$"}, True)]
+    junit_params += [_param(n, "query", {"type": "string", "maxLength": 256}, False)
+                     for n in ("suite", "variant", "branch", "sdk_version", "started_at")]
+    junit_params.append(_param("finished", "query", {"type": "boolean"}, False))
+    docs: dict[str, tuple[str, dict[str, Any], list[dict[str, Any]]]] = {
+        "api.upload_records": ("Upload a batch of records (RunStart, TestResult, RunFinish)", {
+            "application/json": {"schema": _ref(s.RecordBatch)},
+            "application/x-ndjson": {"schema": {"type": "string", "description": "one record per line"}},
+        }, []),
+        "api.upload_junit": ("Upload a JUnit XML report as (part of) a run",
+                             {"application/xml": {"schema": {"type": "string"}}}, junit_params),
+        "api.legacy_result": ("Legacy ExaWorks testing-service upload (key in the body)",
+                              {"application/json": {"schema": _ref(s.LegacyUpload)}}, []),
+    }
+    return {e.path: _post(*docs[e.endpoint], security=None if e.credential == "bearer" else [])
+            for e in WRITE_ENDPOINTS}
+
+
+def _paths() -> dict[str, Any]:
+    site = _param("site", schema=_SEGMENT)
+    return {
+        **_write_operations(),
+        "/api/v1/health": _get("Service and database health", _ref(s.Health)),
+        "/api/v1/summary": _get("Latest status per site, variant and suite", _ref(s.SummaryOut)),
+        "/api/v1/sites": _get("All sites", {"type": "array", "items": _ref(s.SiteOut)}),
+        "/api/v1/sites/{site}": _get("One site and its latest results", _ref(s.SiteDetail), [site]),
+        "/api/v1/sites/{site}/runs": _get("A site's runs, newest first, paginated",
+                                          _ref(s.RunPage), [site, *_PAGE]),
+        "/api/v1/sites/{site}/runs/{run_id}": _get(
+            "Runs at a site with this client run id", {"type": "array", "items": _ref(s.RunDetail)},
+            [site, _param("run_id")]),
+        "/api/v1/runs/{run}": _get("One run with its tests", _ref(s.RunDetail),
+                                   [_param("run", schema={"type": "integer", "minimum": 1,
+                                                          "maximum": 2**31 - 1})]),
+        "/api/v1/tests/{suite}/{test_id}": _get(
+            "One test across sites and time, with flaky flags", _ref(s.TestHistory),
+            [_param("suite", schema=_SEGMENT), _param("test_id"), *_PAGE]),
+        "/api/v1/tests": _get("Same, with suite and test id in the query string", _ref(s.TestHistory),
+                              [_param("suite", "query", required=True),
+                               _param("test_id", "query", required=True), *_PAGE]),
+        "/api/v1/openapi.json": _get("This document", {"type": "object"}),
+    }
+
+
+def build_document() -> dict[str, Any]:
+    models: list[type[BaseModel]] = [
+        s.RecordBatch, s.LegacyUpload, s.UploadResponse, s.ErrorResponse, s.Health, s.SummaryOut,
+        s.SiteOut, s.SiteDetail, s.RunPage, s.RunDetail, s.TestHistory,
+    ]
+    _, definitions = models_json_schema([(m, "validation") for m in models], ref_template=REF)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "ExaWorks SDK dashboard", "version": "1"},
+        "paths": _paths(),
+        "components": {
+            "schemas": definitions.get("$defs", {}),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                           "description": "site token '<key_id>:<secret>'"}},
+        },
+    }
