@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -31,6 +33,17 @@ check_externals = _module()
 
 def env(site: str) -> dict:
     return yaml.safe_load((ROOT / "spack/environments" / site / "spack.yaml").read_text())
+
+
+def test_script_keeps_to_the_python_spack_runs_on() -> None:
+    """Spack 1.x runs on Python 3.6, and `spack python` runs the check."""
+    text = SCRIPT.read_text()
+    tree = ast.parse(text, feature_version=(3, 6))
+    modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    modules |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not modules & {"__future__", "dataclasses"}
+    code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    assert not re.search(r"\b(list|dict|set|tuple)\[|\| None", code)  # evaluated at definition on 3.6
 
 
 def test_nodes_are_read_from_concretize_output_with_hashes() -> None:

@@ -9,16 +9,14 @@ be built, or when the required MPI provider is not in the environment at all (an
 was chosen). Declared externals that nothing depends on are only reported.
 
 Run it with ``spack python`` (Spack's own YAML reader is used when PyYAML is missing); it
-needs nothing else, so the tests run it against captured output.
+needs nothing else, so the tests run it against captured output. Spack 1.x still runs on
+Python 3.6, so this file keeps to 3.6: no ``from __future__`` annotations, no dataclasses.
 """
-
-from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Dict, List, NamedTuple, Optional, Set, Tuple
 
 # One node of a printed tree: install status ([e] external, [+] installed, [^] upstream,
 # - to build), optional hash, indentation, ^ for a dependency, then name@version.
@@ -26,18 +24,17 @@ _NODE = re.compile(r"^(?P<status>\[[e+^]\]|\s?-\s)\s*(?:[a-z0-9]{7,32}\s+)?\^?(?
                    r"(?P<version>[^\s+~%^]+)")
 
 
-@dataclass
-class Node:
+class Node(NamedTuple):
     name: str
     version: str
     external: bool
 
 
-@dataclass
 class Report:
-    errors: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    used: list[str] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.errors: List[str] = []
+        self.notes: List[str] = []
+        self.used: List[str] = []
 
 
 def load_yaml(text: str) -> Any:
@@ -50,7 +47,7 @@ def load_yaml(text: str) -> Any:
     return yaml.safe_load(text)
 
 
-def parse_nodes(text: str) -> list[Node]:
+def parse_nodes(text: str) -> List[Node]:
     """Every node of the concretized trees, with whether it is marked external."""
     nodes = []
     for line in text.splitlines():
@@ -60,7 +57,7 @@ def parse_nodes(text: str) -> list[Node]:
     return nodes
 
 
-def expectations(env: dict[str, Any]) -> tuple[set[str], str | None]:
+def expectations(env: Dict[str, Any]) -> Tuple[Set[str], Optional[str]]:
     """Packages the environment declares externals for, and the provider it requires for mpi."""
     packages = (env.get("spack") or env).get("packages") or {}
     declared = {name for name, conf in packages.items() if isinstance(conf, dict) and conf.get("externals")}
@@ -72,7 +69,7 @@ def expectations(env: dict[str, Any]) -> tuple[set[str], str | None]:
     return declared, provider.group(1) if provider else None
 
 
-def check(env: dict[str, Any], concretized: str) -> Report:
+def check(env: Dict[str, Any], concretized: str) -> Report:
     report = Report()
     nodes = parse_nodes(concretized)
     if not nodes:
@@ -98,7 +95,7 @@ def check(env: dict[str, Any], concretized: str) -> Report:
     return report
 
 
-def main(argv: list[str]) -> int:
+def main(argv: List[str]) -> int:
     if len(argv) != 2:
         print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
         return 2
