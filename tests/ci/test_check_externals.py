@@ -83,6 +83,13 @@ def test_tioga_uses_its_mpi_flux_and_compiler() -> None:
     assert report.used == ["[e] cray-mpich@8.1.29", "[e] flux-core@0.81.0", "[e] flux-sched@0.48.0", "[e] gcc@12.2.0"]
 
 
+def test_rebuilt_mpi_and_flux_fail_with_a_clear_message() -> None:
+    report = check_externals.check(env("llnl-tioga"), (OUTPUT / "tioga-before-concretize.txt").read_text())
+    joined = "\n".join(report.errors)
+    assert "the site's MPI, cray-mpich, is declared as an external but is not in the environment" in joined
+    assert "flux-core@0.81.0 will be built, but spack.yaml declares flux-core as an external" in joined
+
+
 def test_unused_externals_are_only_noted() -> None:
     environment = {"spack": {"packages": {"mpi": {"require": ["openmpi"]}, "openmpi": {"externals": [{"spec": "x"}]},
                                           "cmake": {"externals": [{"spec": "cmake@3.25"}]}}}}
@@ -94,6 +101,16 @@ def test_unused_externals_are_only_noted() -> None:
 def test_output_without_specs_is_an_error() -> None:
     report = check_externals.check(env("uo-frank"), "==> Error: failed to concretize\n")
     assert report.errors and "no concretized specs" in report.errors[0]
+
+
+def test_script_exit_codes(tmp_path: Path) -> None:
+    spack_yaml = ROOT / "spack/environments/llnl-tioga/spack.yaml"
+    good = subprocess.run([sys.executable, str(SCRIPT), str(spack_yaml), str(OUTPUT / "tioga-concretize.txt")],
+                          capture_output=True, text=True, check=False)
+    assert good.returncode == 0 and "external used: [e] cray-mpich@8.1.29" in good.stdout
+    bad = subprocess.run([sys.executable, str(SCRIPT), str(spack_yaml), str(OUTPUT / "tioga-before-concretize.txt")],
+                         capture_output=True, text=True, check=False)
+    assert bad.returncode == 1 and "error: the site's MPI, cray-mpich" in bad.stderr
 
 
 FAKE_SPACK = r'''
@@ -111,7 +128,7 @@ spack() {
 '''
 
 
-@pytest.mark.parametrize("output, code", [("tioga-concretize.txt", 3)])
+@pytest.mark.parametrize("output, code", [("tioga-concretize.txt", 3), ("tioga-before-concretize.txt", 1)])
 def test_install_job_creates_the_environment_outside_the_tree_and_checks_externals(
         tmp_path: Path, output: str, code: int) -> None:
     spack_root = tmp_path / "spack-root"
