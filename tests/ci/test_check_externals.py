@@ -86,7 +86,8 @@ def test_tioga_uses_its_mpi_flux_and_compiler() -> None:
 def test_rebuilt_mpi_and_flux_fail_with_a_clear_message() -> None:
     report = check_externals.check(env("llnl-tioga"), (OUTPUT / "tioga-before-concretize.txt").read_text())
     joined = "\n".join(report.errors)
-    assert "the site's MPI, cray-mpich, is declared as an external but is not in the environment" in joined
+    assert "the site's MPI, cray-mpich, is declared as an external but is not in the environment: " \
+           "another MPI was chosen (openmpi@5.0.10)" in joined
     assert "flux-core@0.81.0 will be built, but spack.yaml declares flux-core as an external" in joined
 
 

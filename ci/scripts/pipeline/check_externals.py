@@ -24,6 +24,11 @@ _NODE = re.compile(r"^(?P<status>\[[e+^]\]|\s?-\s)\s*(?:[a-z0-9]{7,32}\s+)?\^?(?
                    r"(?P<version>[^\s+~%^]+)")
 
 
+# Spack's MPI providers, to name the one chosen instead of the site's (the message only).
+MPI_NAMES = {"cray-mpich", "hpcx-mpi", "intel-mpi", "intel-oneapi-mpi", "mpich", "mpt", "mvapich", "mvapich2",
+             "openmpi", "spectrum-mpi"}
+
+
 class Node(NamedTuple):
     name: str
     version: str
@@ -86,8 +91,9 @@ def check(env: Dict[str, Any], concretized: str) -> Report:
         if used:
             report.used += [f"[e] {u}" for u in used]
         elif name not in seen and name == mpi:
+            chosen = sorted({f"{n.name}@{n.version}" for n in nodes if n.name in MPI_NAMES})
             report.errors.append(f"the site's MPI, {name}, is declared as an external but is not in the "
-                                 "environment: another MPI was chosen")
+                                 f"environment: another MPI was chosen ({', '.join(chosen) or 'unknown'})")
         elif name not in seen:
             report.notes.append(f"{name} is declared as an external but nothing in the environment uses it")
     if mpi and mpi not in declared and mpi not in seen:
