@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sys
@@ -19,6 +20,7 @@ from test_harness.detect import Detection, detect_all
 from test_harness.environment import capture, component_versions, install_variant
 from test_harness.errors import ConfigError, HarnessError, NothingToDo, UploadDeferred, UploadRejected
 from test_harness.junit import write_junit
+from test_harness.listing import suite_summary
 from test_harness.registry import default_suites, select
 from test_harness.runner import Runner, suite_timeout
 from test_harness.upload import State, UploadSettings, spooled_files, upload
@@ -62,16 +64,23 @@ def _here(config: Config, detections: Mapping[str, Detection]) -> dict[str, Any]
 
 
 @cli.command("list")
+@click.argument("names", nargs=-1)
 @click.option("-t", "--tag", "tags", multiple=True, help="Only suites with this tag.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print JSON: each suite, whether it can run here and the outcome to expect.")
 @pass_ctx
-def list_suites(ctx: Context, tags: Sequence[str]) -> None:
-    """Show the suites, what they require and whether they can run here."""
+def list_suites(ctx: Context, names: Sequence[str], tags: Sequence[str], as_json: bool) -> None:
+    """Show the suites (NAME globs, or all), what they require and whether they can run here."""
     config = ctx.config()
     manifest = ctx.manifest()
-    suites = select(default_suites(), tags=tags)
+    suites = select(default_suites(), names=names, tags=tags)
     detections = detect_all(manifest.components, [r for s in suites for r in s.requires])
     timeouts = {s.name: suite_timeout(s, manifest.components, config.timeout_factor) for s in suites}
-    out.console.print(out.suites_table(suites, detections, timeouts))
+    if as_json:
+        rows = [suite_summary(s, manifest.components, detections, timeouts[s.name]) for s in suites]
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        out.console.print(out.suites_table(suites, detections, timeouts))
 
 
 @cli.command()
@@ -109,7 +118,7 @@ def run(ctx: Context, names: Sequence[str], tags: Sequence[str], exclude_tags: S
     )
     out.console.print(f"run {run_id}: {len(suites)} suite(s), {config.jobs} at a time → {records}")
     runner = Runner(manifest.components, detections, jobs=config.jobs, timeout_factor=config.timeout_factor,
-                    keep_sandboxes=keep_sandboxes, listener=out.progress)
+                    keep_sandboxes=keep_sandboxes, listener=out.progress, reap=True)
     result = runner.run(suites, records, start)
     out.console.print(out.summary_table(result))
     out.console.print(f"record: {records}")

@@ -51,7 +51,10 @@ def progress(event: str, suite: Suite, payload: object) -> None:
         name = payload.test_id.rpartition("::")[2] or payload.test_id
         extra = ""
         if payload.status is not Status.PASSED and payload.message:
-            extra = " — " + payload.message.strip().splitlines()[-1][:160]
+            lines = payload.message.strip().splitlines()
+            # a known/fixed message leads with what it is; a failure's last line is the error
+            line = lines[0] if payload.status in (Status.KNOWN, Status.FIXED) else lines[-1]
+            extra = " — " + line[:160]
         console.print(f"  [{style}]{MARK[payload.status]} {suite.name}::{name}[/] "
                       f"({payload.duration:.1f} s){extra}", markup=True)
     elif event == "suite_finish":

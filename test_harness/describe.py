@@ -46,7 +46,7 @@ def _test_notes(func: ast.FunctionDef, marks: dict[str, str]) -> list[str]:
     return notes
 
 
-def _module_facts(path: Path) -> tuple[str, list[tuple[str, list[str]]]]:
+def _module_facts(path: Path) -> tuple[str, list[tuple[str, list[str]]], str | None]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     doc = ast.get_docstring(tree) or ""
     marks = {}
@@ -57,7 +57,7 @@ def _module_facts(path: Path) -> tuple[str, list[tuple[str, list[str]]]]:
                 marks[node.targets[0].id] = reason
     tests = [(node.name, _test_notes(node, marks)) for node in tree.body
              if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")]
-    return doc, tests
+    return doc, tests, marks.get("pytestmark")  # a module-level mark applies to every test
 
 
 def _one_line(text: str) -> str:
@@ -82,9 +82,11 @@ def suites_markdown(ctx: Context) -> str:
                      f"{_one_line(s.description)} |")
     lines.append("")
     for s in suites:
-        doc, tests = _module_facts(s.path)
+        doc, tests, module_skip = _module_facts(s.path)
         lines += [f"(suite-{s.name})=", f"### {s.name}", ""]
         lines += [f"`test_harness/suites/{s.path.name}` needs {', '.join(f'`{r}`' for r in s.requires)}.", ""]
+        if module_skip:
+            lines += [f"Every test is skipped when: {module_skip}.", ""]
         if doc:
             lines += [doc.strip(), ""]
         for name, notes in tests:

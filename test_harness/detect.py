@@ -5,15 +5,19 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import importlib.util
+import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
-from exaworks_sdk.manifest import Component
+from exaworks_sdk.manifest import Component, ManifestError, find_root
 
 VERSION_COMMAND_TIMEOUT = 20
+MAIN_ENVIRONMENT = "sdk"
 
 
 @dataclass(frozen=True)
@@ -65,12 +69,78 @@ def _command_version(command: list[str], pattern: str) -> tuple[str | None, str]
     return (match.group(1) if match.groups() else match.group(0)), ""
 
 
+def pip_environment(name: str, env: Mapping[str, str] = os.environ) -> Path | None:
+    """The prefix of the named pip environment (``pip.environment`` in the manifest), or None.
+
+    ``sdk`` is the environment the harness runs in. Any other (Balsam's, whose pins conflict with
+    the SDK's) is a virtual environment beside it: ``$SDK_VENV_<NAME>``, else ``.venv-<name>`` in
+    the SDK checkout, as ci/scripts/python-env.sh creates it.
+    """
+    if name == MAIN_ENVIRONMENT:
+        return Path(sys.prefix)
+    configured = env.get(f"SDK_VENV_{name.upper().replace('-', '_')}")
+    if configured:
+        candidate = Path(configured)
+    else:
+        try:
+            candidate = find_root() / f".venv-{name}"
+        except ManifestError:
+            return None
+    return candidate if (candidate / "bin" / "python").exists() else None
+
+
+def flux_module_path() -> list[Path]:
+    """The directories Flux searches for broker modules, as ``flux env`` reports them."""
+    try:
+        text = subprocess.run(["flux", "env"], capture_output=True, text=True, timeout=VERSION_COMMAND_TIMEOUT,
+                              stdin=subprocess.DEVNULL).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    dirs = [os.environ.get("FLUX_MODULE_PATH_PREPEND", "")]
+    dirs += re.findall(r'^export FLUX_MODULE_PATH="?([^"\n]*)"?', text, re.MULTILINE)
+    return [Path(d) for part in dirs for d in part.split(os.pathsep) if d]
+
+
+def _in_environment(component: Component, prefix: Path) -> Detection:
+    """Detection inside another pip environment: its own bin/ and its own interpreter."""
+    rule, name, env_name = component.detect, component.name, component.pip.environment if component.pip else ""
+    if rule.executable and not (prefix / "bin" / rule.executable).exists():
+        return Detection(name, False, reason=f"{name} not found: no `{rule.executable}` in {prefix}/bin "
+                                                f"(pip environment '{env_name}')")
+    version = None
+    if rule.import_name:
+        dist = rule.distribution or rule.import_name
+        probe = (f"import importlib, importlib.metadata as m; importlib.import_module({rule.import_name!r}); "
+                 f"print(m.version({dist!r}))")
+        try:
+            proc = subprocess.run([str(prefix / "bin" / "python"), "-c", probe], capture_output=True, text=True,
+                                  timeout=VERSION_COMMAND_TIMEOUT, stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return Detection(name, False, reason=f"{name} not found: {prefix}/bin/python failed: {exc}")
+        if proc.returncode != 0:
+            return Detection(name, False, reason=f"{name} not found: cannot import `{rule.import_name}` in "
+                                                    f"pip environment '{env_name}' ({prefix})")
+        version = proc.stdout.strip() or None
+    return Detection(name, True, version=version, reason=f"found in pip environment '{env_name}' ({prefix})")
+
+
 def detect(component: Component) -> Detection:
     """Apply the component's ``detect`` rule: every given way must succeed."""
     rule = component.detect
     name = component.name
+    if component.pip and component.pip.environment != MAIN_ENVIRONMENT:
+        prefix = pip_environment(component.pip.environment)
+        if prefix is None:
+            env_name = component.pip.environment
+            return Detection(name, False, reason=f"{name} not found: its pip environment '{env_name}' is not set up "
+                                                    f"(ci/scripts/python-env.sh makes .venv-{env_name}; "
+                                                    f"or set SDK_VENV_{env_name.upper().replace('-', '_')})")
+        return _in_environment(component, prefix)
     if rule.executable and shutil.which(rule.executable) is None:
         return Detection(name, False, reason=f"{name} not found: no `{rule.executable}` on PATH")
+    if rule.flux_module and not any((d / f"{rule.flux_module}.so").exists() for d in flux_module_path()):
+        where = ", ".join(str(d) for d in flux_module_path()) or "no module path from `flux env`"
+        return Detection(name, False, reason=f"{name} not found: no Flux module `{rule.flux_module}` ({where})")
     if rule.import_name and not _import_found(rule.import_name):
         return Detection(name, False, reason=f"{name} not found: cannot import `{rule.import_name}`")
     version = None

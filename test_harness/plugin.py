@@ -1,16 +1,21 @@
 """pytest plugin loaded into each suite's subprocess (``-p test_harness.plugin``).
 
-It does three things and nothing else:
+It does five things and nothing else:
 1. skips every test whose required components were not detected, with the reason;
 2. runs each test in its own temporary directory;
-3. appends one ``TestResult`` per test to ``--sdk-records`` (JSON Lines, flushed per line),
-   with the setup/call/teardown phases. The parent process copies these into the run's file.
+3. reports a test named by a known incompatibility that applies here as ``known`` when the
+   bug's signature is in its failure, and as ``fixed`` when it passes (test_harness.known);
+4. appends one ``TestResult`` per test to ``--sdk-records`` (JSON Lines, flushed per line),
+   with the setup/call/teardown phases. The parent process copies these into the run's file;
+5. leaves no process behind: the suite's pytest becomes a child subreaper, and whatever the
+   suite's fixtures left running below it is ended, and named in the log, when pytest exits.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +24,8 @@ import pytest
 
 from exaworks_sdk.records import MAX_TEXT, Phase, RecordWriter, TestResult, new_id
 from exaworks_sdk.status import Status, deciding_phase
+from test_harness import reaper
+from test_harness.known import KnownEntry, classify
 
 _WHEN = ("setup", "call", "teardown")
 _KEY = pytest.StashKey["SdkRecorder"]()
@@ -33,10 +40,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--sdk-detections", default=None,
                     help="JSON file of component detections; detected from the manifest when absent")
     group.addoption("--sdk-collected", default=None, help="write the collected test ids here, one a line")
+    group.addoption("--sdk-known", default=None,
+                    help="JSON file of the known incompatibilities that apply to this suite here; "
+                         "worked out from the manifest when absent")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requires(*components): manifest components this test needs")
+    reaper.become_subreaper()
     recorder = SdkRecorder(config)
     config.stash[_KEY] = recorder
     config.pluginmanager.register(recorder, "sdk-recorder")
@@ -46,6 +57,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     recorder = config.stash.get(_KEY, None)
     if recorder is not None:
         recorder.close()
+    left = reaper.end_descendants()
+    if left:
+        print(f"sdk harness: ended {len(left)} process(es) the suite left running:", file=sys.stderr)
+        for proc in left:
+            print(f"  {proc.pid} {proc.command[:200]}", file=sys.stderr)
 
 
 def _truncate(text: str) -> str:
@@ -62,6 +78,7 @@ class SdkRecorder:
         self.requires = [r for r in config.getoption("--sdk-requires").split(",") if r]
         self.pending: dict[str, dict[str, Any]] = {}
         self._detections: dict[str, dict[str, Any]] | None = None
+        self._known: list[KnownEntry] | None = None
 
     # -- which components are here --------------------------------------------------------
     def detections(self, names: list[str]) -> dict[str, dict[str, Any]]:
@@ -86,6 +103,22 @@ class SdkRecorder:
         found = self.detections(names)
         reasons = [found[n]["reason"] for n in names if not found[n]["found"]]
         return "; ".join(reasons) or None
+
+    def known(self) -> list[KnownEntry]:
+        if self._known is None:
+            path = self.config.getoption("--sdk-known")
+            if path:
+                self._known = [KnownEntry.from_dict(d) for d in json.loads(Path(path).read_text())]
+            else:  # run outside the harness: the manifest's entries for this suite, detected here
+                from exaworks_sdk.manifest import load_manifest
+                from test_harness.detect import detect_all
+                from test_harness.known import applicable
+
+                components = load_manifest().components
+                names = [n for n, c in components.items()
+                         if any(k.suite == self.suite for k in c.known_incompatibilities)]
+                self._known = applicable(components, detect_all(components, names), self.suite)
+        return self._known
 
     # -- records --------------------------------------------------------------------------
     def emit(self, test_id: str, status: Status, **fields: Any) -> None:
@@ -115,9 +148,12 @@ class SdkRecorder:
                 phases[when] = Phase(status=status, duration=max(reports[when].duration, 0.0),
                                      message=_truncate(message))
         status, message = _overall(phases)
+        output = "\n".join(entry["output"])
+        if status is not Status.SKIPPED and self.known():
+            status, message = classify(self.known(), nodeid.rsplit("::", 1)[-1], status, message, output)
         self.emit(nodeid, status, duration=sum(p.duration for p in phases.values()),
-                  started_at=entry["started_at"], message=message, phases=phases,
-                  output=_truncate("\n".join(entry["output"])))
+                  started_at=entry["started_at"], message=_truncate(message), phases=phases,
+                  output=_truncate(output))
 
     def close(self) -> None:
         if self.writer is not None:

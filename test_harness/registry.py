@@ -42,3 +42,4 @@ def select(suites: Sequence[Suite], names: Sequence[str] = (), tags: Sequence[st
 
 def default_suites() -> list[Suite]:
     return list(SUITES)
+

@@ -24,8 +24,10 @@ from exaworks_sdk import status as rule
 from exaworks_sdk.manifest import Component
 from exaworks_sdk.records import RecordWriter, RunFinish, RunStart, TestResult, new_id, parse_record, utcnow
 from exaworks_sdk.status import Status
+from test_harness import known, reaper
 from test_harness import sandbox as sandboxes
 from test_harness.detect import Detection, missing_reason
+from test_harness.known import KnownEntry
 from test_harness.suite import Suite
 
 PYTEST_INI = Path(__file__).parent / "suites" / "pytest.ini"
@@ -79,11 +81,13 @@ class _Running:
     """One suite's subprocess and the part of its record file already copied."""
 
     def __init__(self, suite: Suite, outcome: SuiteOutcome, workdir: Path, log_dir: Path, run_id: str,
-                 detections_file: Path, keep: bool) -> None:
+                 detections_file: Path, known_entries: list[KnownEntry], keep: bool) -> None:
         self.suite, self.outcome, self.keep = suite, outcome, keep
         self.sandbox = workdir / suite.name
         self.part = workdir / f"{suite.name}.records.jsonl"
         self.collected_file = workdir / f"{suite.name}.collected"
+        known_file = workdir / f"{suite.name}.known.json"
+        known_file.write_text(json.dumps([k.to_dict() for k in known_entries]), encoding="utf-8")
         self.log_path = log_dir / f"{suite.name}.log"
         self.offset = 0
         self.reported: set[str] = set()
@@ -95,7 +99,7 @@ class _Running:
             "-p", "test_harness.plugin", "--basetemp", str(self.sandbox / "pytest"),
             "--sdk-records", str(self.part), "--sdk-run-id", run_id, "--sdk-suite", suite.name,
             "--sdk-requires", ",".join(suite.requires), "--sdk-detections", str(detections_file),
-            "--sdk-collected", str(self.collected_file), "-v",
+            "--sdk-collected", str(self.collected_file), "--sdk-known", str(known_file), "-v",
         ]
         self.log = self.log_path.open("w", encoding="utf-8")
         self.started = time.monotonic()
@@ -148,7 +152,7 @@ class _Running:
 class Runner:
     def __init__(self, components: Mapping[str, Component], detections: Mapping[str, Detection],
                  *, jobs: int = 2, timeout_factor: float = 1.0, workdir: Path | None = None,
-                 keep_sandboxes: bool = False, listener: Listener | None = None) -> None:
+                 keep_sandboxes: bool = False, listener: Listener | None = None, reap: bool = False) -> None:
         self.components = components
         self.detections = detections
         self.jobs = max(1, jobs)
@@ -156,6 +160,10 @@ class Runner:
         self.workdir = workdir
         self.keep = keep_sandboxes
         self.listener = listener or (lambda event, suite, payload: None)
+        # ``sdk-test run`` passes reap=True: the harness becomes a child subreaper, and when a suite
+        # process ends, whatever it left orphaned (it was killed, or crashed before its own clean-up)
+        # is ended too. Off by default: a test process calling Runner keeps its own children.
+        self.reap = reap and reaper.become_subreaper()
 
     def run(self, suites: Sequence[Suite], records_path: Path, run_start: RunStart) -> RunResult:
         run_id = run_start.run_id
@@ -168,6 +176,7 @@ class Runner:
         outcomes = {s.name: SuiteOutcome(s, suite_timeout(s, self.components, self.timeout_factor),
                                          skip_reason=missing_reason(s.requires, self.detections))
                     for s in suites}
+        ours_before = frozenset(p.pid for p in reaper.descendants()) if self.reap else frozenset()
         with RecordWriter(records_path) as writer:
             writer.write(run_start)
             pending = list(suites)
@@ -178,12 +187,14 @@ class Runner:
                     for name in list(running):
                         if self._poll(running[name], writer, run_id):
                             running.pop(name).close()
+                            self._end_orphans(ours_before | {job.proc.pid for job in running.values()})
                             self.listener("suite_finish", outcomes[name].suite, outcomes[name])
                     time.sleep(POLL)
             finally:
                 for job in running.values():  # interrupted (Ctrl-C): leave no orphans behind
                     job.kill()
                     job.close()
+                self._end_orphans(ours_before)
                 if not self.keep and self.workdir is None:
                     sandboxes.remove(workdir)
             counts: Counter[Status] = Counter()
@@ -195,6 +206,11 @@ class Runner:
                                    exit_code=exit_code, counts={s: counts.get(s, 0) for s in Status}))
         return RunResult(run_id, records_path, [outcomes[s.name] for s in suites], status, exit_code)
 
+    def _end_orphans(self, keep: frozenset[int] | set[int]) -> None:
+        """End what finished suites left re-parented to the harness (``keep`` and theirs are spared)."""
+        if self.reap:
+            reaper.end_descendants(keep=frozenset(keep))
+
     def _start_some(self, pending: list[Suite], running: dict[str, _Running],
                     outcomes: dict[str, SuiteOutcome], workdir: Path, log_dir: Path, run_id: str,
                     detections_file: Path) -> None:
@@ -205,7 +221,8 @@ class Runner:
                 return
             pending.remove(startable)
             running[startable.name] = _Running(startable, outcomes[startable.name], workdir, log_dir, run_id,
-                                               detections_file, self.keep)
+                                               detections_file, known.applicable(self.components, self.detections,
+                                                                                 startable.name), self.keep)
             self.listener("suite_start", startable, outcomes[startable.name])
 
     def _copy(self, job: _Running, writer: RecordWriter) -> None:

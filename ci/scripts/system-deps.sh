@@ -6,7 +6,9 @@ set -euo pipefail
 PACKAGES=(
   python3-venv python3-dev build-essential git   # the Python environment
   mpich libmpich-dev                             # MPI for mpi4py, PSI/J's MPI launcher
-  postgresql                                     # the dashboard's production database, tested beside SQLite
+  postgresql                                     # the dashboard's production database, tested beside SQLite;
+                                                 # the balsam suite runs its Balsam server on a cluster of its own
+  redis-server                                   # Balsam's event stream (optional: the suite uses it when present)
   chromium chromium-driver                       # browser tests of the dashboard pages
   rsync                                          # gitlab-ci-local runs the generated pipeline
   docker.io debootstrap                          # image builds (docker/build.sh)

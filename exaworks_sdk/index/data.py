@@ -20,8 +20,12 @@ PYPI_INDEX = Path("components/index/pypi.json")
 FORMAT = 1
 
 
-def _dump(data: dict[str, Any]) -> str:
-    return json.dumps(data, indent=1, sort_keys=False) + "\n"
+def _dump(data: dict[str, Any], table: str) -> str:
+    """JSON with one line per package in ``table``, so a refresh diffs package by package."""
+    head = {k: v for k, v in data.items() if k != table}
+    lines = [f"  {json.dumps(name)}: {json.dumps(entry)}" for name, entry in data[table].items()]
+    text = json.dumps(head, indent=1)[:-2]
+    return text + f',\n {json.dumps(table)}: {{\n' + ",\n".join(lines) + "\n }\n}\n"
 
 
 @dataclass
@@ -43,7 +47,7 @@ class SpackIndex:
             "format": FORMAT,
             "source": self.source,
             "packages": {n: r.to_dict() if r else None for n, r in sorted(self.packages.items())},
-        })
+        }, "packages")
 
     @classmethod
     def load(cls, path: Path) -> SpackIndex:
@@ -70,7 +74,7 @@ class PypiIndex:
             "format": FORMAT,
             "source": self.source,
             "distributions": dict(sorted(self.distributions.items())),
-        })
+        }, "distributions")
 
     @classmethod
     def load(cls, path: Path) -> PypiIndex:

@@ -111,8 +111,8 @@ def pip_names(root: Path, manifest: Manifest) -> list[PipName]:
             main = Requirement(comp.pip.package).name
             loc: Loc = ("pip", "version") if comp.pip.states_version() else ("version",)
             names.append(PipName(main, f"{main}=={comp.pip.version}", True, path, loc, comp.name))
-            names += [PipName(n, f"{n}=={v}", True, path, ("pip", "companions", n), comp.name)
-                      for n, v in comp.pip.companions.items()]
+            names += [PipName(Requirement(n).name, f"{Requirement(n).name}=={v}", True, path,
+                              ("pip", "companions", n), comp.name) for n, v in comp.pip.companions.items()]
         for i, con in enumerate(comp.constraints):
             if (req := pip_requirement(con.requirement)) is not None:
                 names.append(PipName(req.name, con.requirement, False, path, ("constraints", i, "requirement"),

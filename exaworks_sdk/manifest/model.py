@@ -9,19 +9,15 @@ from __future__ import annotations
 
 import fnmatch
 import itertools
+import re
 from typing import Annotated, Literal
 
 from packaging.requirements import Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    HttpUrl,
-    PrivateAttr,
-    field_validator,
-    model_validator,
-)
+from packaging.version import InvalidVersion
+from packaging.version import Version as PackagingVersion
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, PrivateAttr, field_validator, model_validator
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
 Version = Annotated[str, Field(pattern=r"^[0-9][0-9A-Za-z.+-]*$", max_length=64)]
@@ -57,18 +53,10 @@ class PipChannel(Strict):
                                                       "SDK pin; then 'differs' says why")
     differs: Reason | None = Field(None, description="Why this channel's version differs from the SDK pin")
     companions: dict[PipName, Version] = Field(
-        default_factory=dict, description="Other distributions installed with it, each pinned exactly")
+        default_factory=dict, description="Other distributions (extras allowed) installed with it, each pinned exactly")
     no_binary: bool = Field(False, description="Build from source against system libraries (mpi4py)")
     environment: Slug = Field("sdk", description="Which pip environment; 'sdk' is the main one")
     _states_version: bool = PrivateAttr(True)
-
-    @field_validator("companions")
-    @classmethod
-    def _plain_names(cls, value: dict[str, str]) -> dict[str, str]:
-        for name in value:
-            if "[" in name:
-                raise ValueError(f"companion {name!r}: extras belong on 'package' only")
-        return value
 
     @property
     def requirements(self) -> list[str]:
@@ -78,11 +66,11 @@ class PipChannel(Strict):
     def pins(self) -> dict[str, str]:
         """Canonical distribution name → pinned version, companions included."""
         main: dict[str, str] = {canonicalize_name(Requirement(self.package).name): self.version or ""}
-        return main | {canonicalize_name(n): v for n, v in self.companions.items()}
+        return main | {canonicalize_name(Requirement(n).name): v for n, v in self.companions.items()}
 
     def distributions(self) -> list[str]:
         """The distribution names the requirements pin, as written (extras and versions dropped)."""
-        return [Requirement(self.package).name, *self.companions]
+        return [Requirement(n).name for n in (self.package, *self.companions)]
 
     def states_version(self) -> bool:
         """False when the version was inherited from the component's SDK pin."""
@@ -151,6 +139,9 @@ class Detect(Strict):
     import_name: str | None = Field(None, alias="import")
     distribution: str | None = Field(None, description="pip distribution name for the version, if not the import")
     executable: str | None = None
+    flux_module: str | None = Field(
+        None, description="A Flux broker module (e.g. sched-fluxion-qmanager) that must be on the module "
+                          "search path `flux env` reports; for components that only add modules to Flux")
     version_command: list[str] | None = None
     version_pattern: str = r"(\d+(?:\.\d+)+)"
 
@@ -164,6 +155,57 @@ class Detect(Strict):
 class Constraint(Strict):
     requirement: str = Field(description="What is held back or forced, e.g. 'radical.pilot==1.90.0'")
     why: str = Field(min_length=10, description="The reason, and which suite proves it")
+
+
+class KnownIncompatibility(Strict):
+    """An upstream bug that breaks an SDK suite at some versions of this component.
+
+    The harness reports each affected test as ``known`` while the bug reproduces (its failure
+    report matches ``signature``) and as ``fixed`` once it passes, so the entry can be retired.
+    A failure that does not match ``signature`` stays a failure: the entry hides nothing else.
+    """
+
+    versions: str = Field(description="PEP 440 range of this component's versions, e.g. '>=1.61.0,<1.103.0'")
+    suite: Slug = Field(description="The affected suite")
+    tests: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list, description="Test function names in that suite; empty means every test")
+    signature: str = Field(min_length=3, description="Regular expression found in the failing test's report")
+    link: HttpUrl = Field(description="The upstream issue or commit")
+    reason: str = Field(min_length=10, description="What breaks, and why")
+    fixed_in: Version | None = Field(None, description="The first upstream release with the fix, if any")
+
+    @field_validator("versions")
+    @classmethod
+    def _specifier(cls, value: str) -> str:
+        try:
+            SpecifierSet(value)
+        except InvalidSpecifier:
+            raise ValueError(f"{value!r} is not a version range (use e.g. '>=1.61.0,<1.103.0')") from None
+        if not value.strip():
+            raise ValueError("give a version range; '>=0' means every version")
+        return value
+
+    @field_validator("signature")
+    @classmethod
+    def _regex(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"{value!r} is not a regular expression: {exc}") from None
+        return value
+
+    def applies_to(self, version: str | None) -> bool:
+        """Whether a detected version falls in the range; an unknown version never does."""
+        if version is None:
+            return False
+        try:
+            return SpecifierSet(self.versions).contains(PackagingVersion(version), prereleases=True)
+        except InvalidVersion:
+            return False
+
+    def affects(self, test_name: str) -> bool:
+        """``test_name`` is a pytest name, parameters included (``test_x[8]`` matches ``test_x``)."""
+        return not self.tests or test_name.split("[", 1)[0] in self.tests
 
 
 class Compliance(Strict):
@@ -202,6 +244,8 @@ class Component(Strict):
     detect: Detect
     suite_timeout: int = Field(300, ge=10, le=7200, description="Seconds before a hung suite is killed")
     constraints: list[Constraint] = Field(default_factory=list)
+    known_incompatibilities: list[KnownIncompatibility] = Field(
+        default_factory=list, description="Upstream bugs that break an SDK suite at some of its versions")
     policies: dict[PolicyId, Compliance]
 
     @field_validator("license")
@@ -298,3 +342,6 @@ class Manifest(BaseModel):
 
     def constraints(self) -> list[tuple[str, Constraint]]:
         return [(c.name, k) for c in self.components.values() for k in c.constraints]
+
+    def known_incompatibilities(self) -> list[tuple[str, KnownIncompatibility]]:
+        return [(c.name, k) for c in self.components.values() for k in c.known_incompatibilities]

@@ -89,7 +89,7 @@ def component_problems(comp: Component) -> Iterator[tuple[Loc, str]]:
 
 def _where(channel: PipChannel | SpackChannel, key: str, package: str) -> str:
     """The field that pins ``package`` in a channel, as written."""
-    companions = {canonicalize_name(n) if key == "pip" else n for n in channel.companions}
+    companions = {canonicalize_name(Requirement(n).name) if key == "pip" else n for n in channel.companions}
     if package in companions:
         return f"{key}.companions"
     return f"{key}.version" if channel.states_version() else "version"

@@ -16,7 +16,7 @@ from typing import Any
 
 from exaworks_sdk.manifest import Component, Manifest
 from exaworks_sdk.render.base import Context, template
-from exaworks_sdk.render.pip import requirements_path
+from exaworks_sdk.render.pip import is_pip_requirement, requirements_path
 from exaworks_sdk.render.registry import renderer
 
 DOCKER_DIR = "docker"
@@ -74,7 +74,7 @@ BUILD_ONLY = {"autoconf", "automake", "libtool", "m4", "make", "pkg-config", "pk
 # Run-time needs the manifest does not list and ldd cannot see: turbine runs tclsh scripts, and stc
 # needs a JRE where the manifest lists only a JDK -devel package. Until components/ carries run-time
 # packages of its own, they are kept here.
-RUNTIME_EXTRA = {"swift-t": {"debian": ["tcl"], "rpm": ["tcl", "java-11-openjdk-headless"]}}
+RUNTIME_EXTRA = {"swift-t": {"debian": ["tcl"], "rpm": ["tcl", "java-17-openjdk-headless"]}}
 
 # How each source tarball is built, in the stage named after its component's image.stage. Each
 # runs in its own unpacked tree; PREFIX is the stage's install root. A tarball without a recipe
@@ -91,29 +91,27 @@ BUILD_RECIPES = {
         "cmake --build build",
         "cmake --install build",
     ),
-    "exmcutils": (
-        "./configure --prefix={prefix}/exmcutils",
-        "make -j\"$(nproc)\"",
-        "make install",
-    ),
-    "adlbx": (
-        "CC=mpicc ./configure --prefix={prefix}/adlbx --with-c-utils={prefix}/exmcutils",
-        "make -j\"$(nproc)\"",
-        "make install",
-    ),
-    "turbine": (
-        ("CC=mpicc ./configure --prefix={prefix}/turbine --with-c-utils={prefix}/exmcutils"
-         " --with-adlb={prefix}/adlbx --with-tcl=/usr --with-mpi=\"$(dirname \"$(dirname \"$(command -v mpicc)\")\")\""),
-        "make -j\"$(nproc)\"",
-        "make install",
-    ),
-    "stc": (
-        "./configure --prefix={prefix}/stc --with-turbine={prefix}/turbine",
-        "make",
-        "make install",
+    # Swift/T's release tag holds its four modules; each is bootstrapped (autoreconf), configured
+    # and installed in dependency order. turbine and adlbx are built with the MPI compiler wrapper
+    # and find mpi.h and the MPI library through it, for MPICH and Open MPI alike (turbine 1.5
+    # has no --with-mpi; 1.3's --with-mpi=/usr failed with Debian's MPICH, whose mpi.h is not in
+    # /usr/include).
+    "swift-t": (
+        "(cd c-utils/code && ./bootstrap && ./configure --prefix={prefix}/exmcutils"
+        " && make -j\"$(nproc)\" && make install)",
+        "(cd lb/code && ./bootstrap && CC=mpicc ./configure --prefix={prefix}/adlbx --with-c-utils={prefix}/exmcutils"
+        " && make -j\"$(nproc)\" && make install)",
+        "(cd turbine/code && ./bootstrap && CC=mpicc ./configure --prefix={prefix}/turbine"
+        " --with-c-utils={prefix}/exmcutils --with-adlb={prefix}/adlbx --with-tcl=/usr --with-hdf5=no"
+        " && make -j\"$(nproc)\" && make install)",
+        "(cd stc/code && ./bootstrap && ./configure --prefix={prefix}/stc --with-turbine={prefix}/turbine"
+        " && make && make install)",
     ),
 }
 SOURCE_PATH = {"flux": "/opt/flux/bin", "swift-t": "/opt/swift-t/stc/bin:/opt/swift-t/turbine/bin"}
+# Python packages a source stage needs in the venv only to build (the rest come from pip constraints
+# of the stage's components, which the stack installs too).
+PYTHON_BUILD_ONLY = {"flux": ["ply"]}
 
 
 def _runtime_packages(family_name: str, stage: str, comps: list[Component]) -> list[str]:
@@ -139,8 +137,10 @@ def _source_stage(manifest: Manifest, family_name: str, stage: str) -> dict[str,
                                  f"in exaworks_sdk/render/docker.py BUILD_RECIPES")
             sources.append({"name": src.name, "version": src.version, "url": str(src.url), "sha256": src.sha256,
                             "steps": [s.format(prefix=prefix) for s in BUILD_RECIPES[src.name]]})
+    pins = [con.requirement for comp in comps for con in comp.constraints if is_pip_requirement(con.requirement)]
     return {
         "name": stage, "prefix": prefix, "packages": packages, "sources": sources,
+        "python_build": [shlex.quote(r) for r in PYTHON_BUILD_ONLY.get(stage, []) + pins],
         "runtime_packages": _runtime_packages(family_name, stage, comps),
         "path": SOURCE_PATH[stage],
         "labels": _component_labels(comps),

@@ -32,7 +32,7 @@ def render(ctx: Context) -> dict[str, str]:
     for comp in ctx.manifest.components.values():
         env = comp.pip.environment if comp.pip else "sdk"
         for con in comp.constraints:
-            if _is_pip_constraint(con.requirement) and con.requirement not in pinned[env]:
+            if is_pip_requirement(con.requirement) and con.requirement not in pinned[env]:
                 by_env[env].append(f"{con.requirement}  # constraint from components/{comp.name}.yaml")
                 pinned[env].add(con.requirement)
     out = {}
@@ -46,6 +46,6 @@ def render(ctx: Context) -> dict[str, str]:
     return out
 
 
-def _is_pip_constraint(text: str) -> bool:
-    """Constraints also record non-pip facts (Spack specs, env vars); only PEP 508 ones go here."""
+def is_pip_requirement(text: str) -> bool:
+    """Constraints also record non-pip facts (Spack specs, env vars); only PEP 508 ones are pip's."""
     return pip_requirement(text) is not None

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+
+from test_harness import reaper
 
 
 def run(command: list[str], timeout: float = 120, check: bool = True, **kwargs: object) -> subprocess.CompletedProcess[str]:
@@ -36,25 +40,44 @@ def flux_instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     workdir = tmp_path_factory.mktemp("flux")
     uri_file = workdir / "uri"
     script = f'printf "%s" "$FLUX_URI" > {uri_file}.tmp && mv {uri_file}.tmp {uri_file} && read _'
-    proc = subprocess.Popen([flux, "start", "--test-size=1", "sh", "-c", script], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=workdir)
-    deadline = time.monotonic() + 60
-    while not uri_file.exists():
-        if proc.poll() is not None:
-            pytest.fail(f"flux start exited {proc.returncode}: {proc.stdout.read() if proc.stdout else ''}")
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("flux start did not come up within 60 s")
-        time.sleep(0.2)
-    uri = uri_file.read_text().strip()
-    os.environ["FLUX_URI"] = uri
-    try:
-        yield uri
-    finally:
-        del os.environ["FLUX_URI"]
-        assert proc.stdin is not None
-        proc.stdin.close()
+    with reaper.ends_what_it_starts():
+        # its own process group, so that teardown reaches the broker and every job shell it started
+        proc = subprocess.Popen([flux, "start", "--test-size=1", "sh", "-c", script], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=workdir,
+                                start_new_session=True)
         try:
-            proc.wait(timeout=60)
+            deadline = time.monotonic() + 60
+            while not uri_file.exists():
+                if proc.poll() is not None:
+                    pytest.fail(f"flux start exited {proc.returncode}: {proc.stdout.read() if proc.stdout else ''}")
+                if time.monotonic() > deadline:
+                    pytest.fail("flux start did not come up within 60 s")
+                time.sleep(0.2)
+            uri = uri_file.read_text().strip()
+            os.environ["FLUX_URI"] = uri
+            try:
+                yield uri
+            finally:
+                del os.environ["FLUX_URI"]
+        finally:
+            assert proc.stdin is not None
+            proc.stdin.close()  # ends the initial program: the instance shuts down cleanly
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                pass
+            kill_process_group(proc)
+
+
+def kill_process_group(proc: subprocess.Popen[Any], grace: float = 10.0) -> None:
+    """SIGTERM the process group ``proc`` leads (it was started with start_new_session=True), then
+    SIGKILL whatever is left in it; a leader that already exited still names its group."""
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            break
+        try:
+            proc.wait(timeout=wait)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            continue

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from test_harness.suites.rp_util import working_directory
+from test_harness.suites.rp_util import pilot_scope
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,7 @@ def finished_pipeline(tmp_path_factory: pytest.TempPathFactory) -> dict[str, obj
     last.add_tasks(task("finish", f"test $(grep -c consume {log}) -eq 2 && echo finish >> {log}"))
     pipeline.add_stages([first, middle, last])
 
-    with working_directory(workdir):
+    with pilot_scope(workdir):
         manager = re.AppManager(autoterminate=True)
         manager.resource_desc = {"resource": "local.localhost", "walltime": 15, "cpus": 2}
         manager.workflow = [pipeline]

@@ -1,8 +1,10 @@
 """Flux: an instance from `flux start`, then submit, wait and status through the CLI and the
-Python API. (The old SDK's `flux mini` commands were removed from Flux in 2024.)"""
+Python API, and, where flux-sched is installed, Fluxion scheduling the jobs. (The old SDK's
+`flux mini` commands were removed from Flux in 2024.)"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -69,3 +71,21 @@ def test_flux_executor_futures(flux_instance: str) -> None:
 def test_many_jobs_drain(flux_instance: str, count: int) -> None:
     ids = [run(["flux", "submit", "--flags=waitable", "true"]).stdout.strip() for _ in range(count)]
     assert run(["flux", "job", "wait", "--all"], check=False).returncode == 0, ids
+
+
+@pytest.mark.requires("flux-sched")
+def test_fluxion_schedules_the_jobs(flux_instance: str) -> None:
+    """flux-sched was found, so Fluxion (not flux-core's sched-simple) must be the scheduler."""
+    modules = run(["flux", "module", "list"]).stdout
+    assert "sched-fluxion-qmanager" in modules and "sched-fluxion-resource" in modules, modules
+    assert "sched-simple" not in modules, modules
+    jobid = run(["flux", "submit", "--flags=waitable", "sleep", "30"]).stdout.strip()
+    try:
+        run(["flux", "job", "wait-event", "-t", "60", jobid, "alloc"])
+        info = run(["flux", "ion-resource", "info", jobid]).stdout
+        assert "ALLOCATED" in info, f"Fluxion holds no allocation for a running job: {info}"
+    finally:
+        run(["flux", "cancel", jobid], check=False)
+        run(["flux", "job", "wait", jobid], check=False)
+    logged = re.search(r"sched-fluxion-resource\.info\[0\]: version (\S+)", run(["flux", "dmesg"]).stdout)
+    assert logged, "the Fluxion resource module logged no version"

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from test_harness import reaper
 from test_harness.suites.flux_util import import_flux
 
 
@@ -23,7 +24,7 @@ def apps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     config = Config(executors=[FluxExecutor(label="flux", provider=LocalProvider(init_blocks=1, max_blocks=1),
                                             working_dir=str(run_dir / "work"))],
                     run_dir=str(run_dir / "runinfo"))
-    with parsl_apps.loaded(config):
+    with reaper.ends_what_it_starts(), parsl_apps.loaded(config):  # Parsl leaves its Flux block running
         yield parsl_apps
 
 

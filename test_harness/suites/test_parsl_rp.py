@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from test_harness.suites.rp_util import working_directory
+from test_harness.suites.rp_util import pilot_scope
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def apps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     from test_harness.suites import parsl_apps
 
     workdir = tmp_path_factory.mktemp("parsl-rp")
-    with working_directory(workdir):
+    with pilot_scope(workdir):
         config = Config(executors=[RadicalPilotExecutor(
             label="rpex", rpex_cfg=ResourceConfig(), resource="local.localhost", runtime=15, cores=2,
             working_dir=str(workdir))], run_dir=str(workdir / "runinfo"))

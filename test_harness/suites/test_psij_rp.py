@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from test_harness.suites.rp_util import working_directory
+from test_harness.suites.rp_util import pilot_scope
 
 WAIT = timedelta(seconds=240)
 
@@ -18,7 +18,7 @@ WAIT = timedelta(seconds=240)
 def executor(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from psij import JobExecutor, JobExecutorConfig
 
-    with working_directory(tmp_path_factory.mktemp("psij-rp")):
+    with pilot_scope(tmp_path_factory.mktemp("psij-rp")):
         # psij-python 0.9.11's RPJobExecutor hands config=None to its base class, which asserts
         # on it; an explicit (empty) config works around that.
         ex = JobExecutor.get_instance("rp", config=JobExecutorConfig())

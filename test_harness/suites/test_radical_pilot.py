@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from test_harness.suites.rp_util import pilot_scope
+
 PILOT_TIMEOUT = 180
 
 
@@ -23,22 +25,17 @@ def rp_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
     import radical.pilot as rp
 
     workdir = tmp_path_factory.mktemp("rp")
-    cwd, pwd = os.getcwd(), os.environ.get("PWD")
-    os.chdir(workdir)  # the client session directory (rp.session.*) is created in $PWD
-    os.environ["PWD"] = str(workdir)
-    session = rp.Session()
-    try:
-        pmgr = rp.PilotManager(session=session)
-        tmgr = rp.TaskManager(session=session)
-        pilot = pmgr.submit_pilots(rp.PilotDescription(
-            {"resource": "local.localhost", "cores": 2, "runtime": 15, "exit_on_error": False}))
-        tmgr.add_pilots(pilot)
-        yield {"rp": rp, "session": session, "pilot": pilot, "tmgr": tmgr, "workdir": workdir}
-    finally:
-        session.close(terminate=True, download=False)
-        os.chdir(cwd)
-        if pwd is not None:
-            os.environ["PWD"] = pwd
+    with pilot_scope(workdir):  # the client session directory (rp.session.*) is created in $PWD
+        session = rp.Session()
+        try:
+            pmgr = rp.PilotManager(session=session)
+            tmgr = rp.TaskManager(session=session)
+            pilot = pmgr.submit_pilots(rp.PilotDescription(
+                {"resource": "local.localhost", "cores": 2, "runtime": 15, "exit_on_error": False}))
+            tmgr.add_pilots(pilot)
+            yield {"rp": rp, "session": session, "pilot": pilot, "tmgr": tmgr, "workdir": workdir}
+        finally:
+            session.close(terminate=True, download=False)
 
 
 def _task(rp: Any, command: str, **extra: Any) -> Any:

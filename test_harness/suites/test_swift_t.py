@@ -1,5 +1,5 @@
 """Swift/T: `swift-t -E` for a one-liner and a small dataflow script (foreach, futures, an app
-function calling an external program)."""
+function calling an external program, and ``read`` from the files module)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 from test_harness.suites.conftest import run
 
 DATAFLOW = """\
+import files;
 import io;
 import stats;
 import string;

@@ -22,4 +22,5 @@ def test_suites_table_lists_every_registered_suite() -> None:
 def test_suite_sections_show_extra_requirements_and_skip_reasons() -> None:
     text = suites_markdown(load_context(ROOT))
     assert "- `test_mpirun_launcher_two_ranks` (also needs `mpi`)" in text
-    assert "- `test_site_is_listed` (skipped when: no Balsam site configured" in text
+    assert "Every test is skipped when: the balsam suite runs its own Balsam server, which needs a local " \
+           "PostgreSQL server" in text

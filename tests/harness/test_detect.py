@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -62,3 +63,47 @@ def test_missing_reason_joins_and_handles_unknown(make_component: Any, component
     reason = missing_reason(["pyjson", "ghost-tool", "not-in-manifest"], found)
     assert "ghost-tool not found: no `sdk-ghost-tool-not-installed` on PATH" in reason
     assert "not-in-manifest is not a component in the manifest" in reason
+
+
+def _fake_flux(directory: Path, module_dir: Path) -> None:
+    path = directory / "flux"
+    path.write_text(f'#!/bin/sh\n[ "$1" = env ] && echo \'export FLUX_MODULE_PATH="{module_dir}"\'\n'
+                    "[ \"$1\" = version ] && echo 'libflux-core:        0.81.0'\nexit 0\n")
+    path.chmod(path.stat().st_mode | stat.S_IEXEC)
+
+
+def test_flux_module_rule_needs_the_module_on_fluxs_path(make_component: Any, monkeypatch: pytest.MonkeyPatch,
+                                                        tmp_path: Path) -> None:
+    modules = tmp_path / "lib" / "flux" / "modules"
+    modules.mkdir(parents=True)
+    _fake_flux(tmp_path, modules)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.delenv("FLUX_MODULE_PATH_PREPEND", raising=False)
+    comp = make_component("flux-sched", executable="flux", flux_module="sched-fluxion-qmanager")
+    missing = detect(comp)
+    assert not missing.found, "flux on PATH alone must not count as flux-sched"
+    assert "no Flux module `sched-fluxion-qmanager`" in missing.reason and str(modules) in missing.reason
+    (modules / "sched-fluxion-qmanager.so").write_bytes(b"")
+    assert detect(comp).found
+    (modules / "sched-fluxion-qmanager.so").unlink()
+    elsewhere = tmp_path / "fluxion-prefix"
+    elsewhere.mkdir()
+    (elsewhere / "sched-fluxion-qmanager.so").write_bytes(b"")
+    monkeypatch.setenv("FLUX_MODULE_PATH_PREPEND", str(elsewhere))  # how a separate flux-sched prefix joins
+    assert detect(comp).found
+
+
+def test_other_pip_environment_is_detected_in_its_own_venv(make_component: Any, monkeypatch: pytest.MonkeyPatch,
+                                                          tmp_path: Path) -> None:
+    comp = make_component("pydantic-elsewhere", **{"import": "pydantic"})
+    comp = comp.model_copy(update={"pip": comp.pip.model_copy(update={"environment": "other-env"})})
+    monkeypatch.setenv("SDK_VENV_OTHER_ENV", str(tmp_path / "no-such-venv"))
+    gone = detect(comp)
+    assert not gone.found and "pip environment 'other-env' is not set up" in gone.reason
+    monkeypatch.setenv("SDK_VENV_OTHER_ENV", sys.prefix)  # any venv with pydantic stands in for it
+    found = detect(comp)
+    assert found.found and found.version and found.version[0].isdigit()
+    assert "pip environment 'other-env'" in found.reason
+    blocked = make_component("nope", **{"import": "sdk_no_such_module"})
+    blocked = blocked.model_copy(update={"pip": blocked.pip.model_copy(update={"environment": "other-env"})})
+    assert "cannot import `sdk_no_such_module` in pip environment 'other-env'" in detect(blocked).reason

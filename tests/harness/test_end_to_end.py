@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,17 @@ def test_run_selection_errors_have_exit_codes(tmp_path: Path) -> None:
     assert main(["run", "no-such-suite", "--results-dir", str(tmp_path)]) == 2
     assert main(["run", "-t", "no-such-tag", "--results-dir", str(tmp_path)]) == 3
     assert not list(tmp_path.glob("*.jsonl")), "nothing runs, nothing is written"
+
+
+def test_list_json_says_what_runs_here_and_what_to_expect(capsys: pytest.CaptureFixture[str],
+                                                          monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")  # no flux, whatever this machine has
+    assert main(["list", "--json", "flux", "parsl*"]) == 0
+    rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    assert set(rows) == {"flux", "parsl", "parsl-flux", "parsl-rp"}
+    flux = rows["flux"]
+    assert flux["runnable"] is False and flux["expect"] == "skipped"
+    assert flux["reason"] == "flux-core not found: no `flux` on PATH"
+    parsl = rows["parsl"]
+    assert parsl["runnable"] is True and parsl["expect"] == "passed" and parsl["reason"] is None
+    assert parsl["versions"]["parsl"] and parsl["tags"] == ["component", "smoke"]

@@ -5,21 +5,16 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from exaworks_sdk.manifest.model import (
-    Component,
-    Detect,
-    ImageMatrix,
-    PipChannel,
-    SpackChannel,
-)
+from exaworks_sdk.manifest.model import Component, Detect, ImageMatrix, KnownIncompatibility, PipChannel, SpackChannel
 
 
 def test_pip_requirements_are_derived_from_the_pins() -> None:
-    channel = PipChannel(package="parsl[radical-pilot]", version="1.0", companions={"radical.pilot": "1.90.0"})
-    assert channel.requirements == ["parsl[radical-pilot]==1.0", "radical.pilot==1.90.0"]
-    assert channel.distributions() == ["parsl", "radical.pilot"]
-    assert channel.pins() == {"parsl": "1.0", "radical-pilot": "1.90.0"}
-    for bad in ({"package": "a>=1"}, {"package": "a", "version": "1.*"}, {"package": "a", "companions": {"b[x]": "1"}}):
+    channel = PipChannel(package="parsl[radical-pilot]", version="1.0",
+                         companions={"radical.pilot": "1.90.0", "uvicorn[standard]": "0.18.3"})
+    assert channel.requirements == ["parsl[radical-pilot]==1.0", "radical.pilot==1.90.0", "uvicorn[standard]==0.18.3"]
+    assert channel.distributions() == ["parsl", "radical.pilot", "uvicorn"]
+    assert channel.pins() == {"parsl": "1.0", "radical-pilot": "1.90.0", "uvicorn": "0.18.3"}
+    for bad in ({"package": "a>=1"}, {"package": "a", "version": "1.*"}, {"package": "a", "companions": {"b>1": "1"}}):
         with pytest.raises(ValidationError):
             PipChannel.model_validate(bad)
 
@@ -76,3 +71,35 @@ def test_matrix_drops_pythons_the_os_lacks_and_applies_glob_exclusions() -> None
 def test_matrix_default_must_be_built() -> None:
     with pytest.raises(ValidationError, match="not one of the built combinations"):
         _matrix(default={"os": "deb", "mpi": "mpich", "python": "3.12"})
+
+
+def _known(**overrides: object) -> KnownIncompatibility:
+    data: dict[str, object] = {
+        "versions": ">=1.61.0,<1.103.0", "suite": "rp-flux", "signature": "no attribute 'n_partitions'",
+        "link": "https://github.com/radical-cybertools/radical.pilot/commit/96cf8ff2",
+        "reason": "the Flux launch method crashes on start",
+    }
+    data.update(overrides)
+    return KnownIncompatibility.model_validate(data)
+
+
+def test_known_incompatibility_applies_to_its_version_range_only() -> None:
+    entry = _known()
+    assert entry.applies_to("1.90.0") and entry.applies_to("1.61.0")
+    assert not entry.applies_to("1.60.0") and not entry.applies_to("1.103.0")
+    assert not entry.applies_to(None) and not entry.applies_to("not-a-version")
+    assert _known(versions=">=1.102.0").applies_to("1.103.0rc1")  # pre-releases count
+
+
+def test_known_incompatibility_names_tests_by_function() -> None:
+    assert _known().affects("test_anything")  # no tests listed: the whole suite
+    some = _known(tests=["test_a"])
+    assert some.affects("test_a") and some.affects("test_a[8]") and not some.affects("test_b")
+
+
+def test_known_incompatibility_rejects_bad_ranges_and_patterns() -> None:
+    for field, bad, message in (("versions", "1.90", "not a version range"), ("versions", " ", "give a version range"),
+                                ("signature", "n_partitions(", "not a regular expression"),
+                                ("link", "not a url", "URL")):
+        with pytest.raises(ValidationError, match=message):
+            _known(**{field: bad})

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from exaworks_sdk.manifest import ManifestError, load_manifest
-from exaworks_sdk.manifest.pins import pip_requirement, spack_pin
+from exaworks_sdk.manifest.model import Component
+from exaworks_sdk.manifest.pins import pip_requirement, source_problems, spack_pin
 
 
 def problems_of(root: Path) -> list[str]:
@@ -31,7 +32,8 @@ def test_real_manifest_derives_its_specs_and_requirements(repo_root: Path) -> No
     assert comps["libensemble"].pip.requirements == ["libensemble==1.6.1"]  # type: ignore[union-attr]
     assert comps["libensemble"].spack.specs == ["py-libensemble@1.5.0"]  # type: ignore[union-attr]
     assert comps["flux-core"].spack.specs == [f"flux-core@{comps['flux-core'].version}"]  # type: ignore[union-attr]
-    assert comps["swift-t"].spack.specs == ["stc@0.9.0", "turbine@1.3.0", "adlbx@1.0.7"]  # type: ignore[union-attr]
+    assert comps["swift-t"].spack.specs == [  # type: ignore[union-attr]
+        "stc@0.9.0", "turbine@1.3.0", "adlbx@1.0.0", "exmcutils@0.6.0"]
     assert comps["mpi"].providers["mpich"].spack.specs == ["mpich@4.3.2"]
 
 
@@ -77,12 +79,27 @@ def test_spack_constraint_that_disagrees_with_the_pin(sdk_tree: Path) -> None:
     assert "disagrees with the pin in swift-t.yaml [spack.companions]: turbine 1.3.0" in problem
 
 
-def test_source_tarball_that_disagrees_with_its_spack_pin(sdk_tree: Path) -> None:
-    path = sdk_tree / "components/swift-t.yaml"
-    edit(path, 'companions: {turbine: "1.3.0", adlbx: "1.0.7"}', 'companions: {turbine: "1.3.0", adlbx: "1.0.8"}')
+def test_source_tarball_that_disagrees_with_the_sdk_pin(sdk_tree: Path) -> None:
+    path = sdk_tree / "components/flux-sched.yaml"
+    text = path.read_text()
+    path.write_text(text.replace('      version: "0.48.0"', '      version: "0.47.0"').replace(
+        "v0.48.0/flux-sched-0.48.0.tar.gz", "v0.47.0/flux-sched-0.47.0.tar.gz"))
     (problem,) = problems_of(sdk_tree)
-    assert "swift-t.yaml:" in problem and "[image.sources.1.version]" in problem
-    assert "source tarball adlbx 1.0.7 disagrees with [spack.companions.adlbx] 1.0.8" in problem
+    line = line_of(path, '"0.47.0"')
+    assert f"flux-sched.yaml:{line} [image.sources.0.version]" in problem
+    assert "source tarball flux-sched 0.47.0 disagrees with [version] 0.48.0" in problem
+
+
+def test_source_tarball_of_a_spack_companion_agrees_with_its_pin() -> None:
+    comp = Component.model_validate({
+        "name": "swift-t", "summary": "a thing", "homepage": "https://x.org", "license": "MIT", "version": "0.9.0",
+        "spack": {"package": "stc", "companions": {"turbine": "1.3.0"}},
+        "image": {"sources": [{"name": "turbine", "version": "1.2.3", "sha256": "0" * 64,
+                               "url": "https://x.org/turbine-1.2.3.tar.gz"}]},
+        "detect": {"executable": "swift-t"}, "policies": {},
+    })
+    assert list(source_problems(comp)) == [
+        (("image", "sources", 0, "version"), "source tarball turbine 1.2.3 disagrees with [spack.companions.turbine] 1.3.0")]
 
 
 def test_source_tarball_whose_url_names_another_version(sdk_tree: Path) -> None:

@@ -14,6 +14,7 @@ from dockerfile_parse import DockerfileParser
 from exaworks_sdk.manifest import Manifest, load_manifest
 from exaworks_sdk.render import check, render_all
 from exaworks_sdk.render.docker import IMAGE_TARGETS, dockerfile, image_ir
+from exaworks_sdk.render.pip import requirements_path
 
 TARGETS = {"base", "build-base", "mpi4py", "wheels", "python-env", "python-stack", "flux", "swift-t", "sdk"}
 
@@ -178,7 +179,7 @@ def test_no_caches_or_secrets_in_shipped_stages(repo_root: Path, os_id: str) -> 
 
 def test_a_sha256_edit_fails_the_drift_check(sdk_tree: Path) -> None:
     path = sdk_tree / "components/swift-t.yaml"
-    old = "edf187344ce860476473ab6599f042cd22ed029aa186d512135990accb9d260f"
+    old = load_manifest(sdk_tree).component("swift-t").image.sources[0].sha256
     path.write_text(path.read_text().replace(old, "a" * 64))
     problems = check(sdk_tree)
     assert any(p.startswith("docker/Dockerfile.bookworm: out of date") and "a" * 64 in p for p in problems)
@@ -215,3 +216,25 @@ def test_images_env_lists_the_matrix_and_spells_tags_as_the_model_does(repo_root
     assert out[1].split() == [default["os"], default["mpi"], default["python"]]
     assert out[2:-1] == [release.image_tag(o, m, p, t) for o, m, p, t in wanted]
     assert out[-1] == "refused"
+
+
+def test_flux_stage_builds_bindings_against_the_stacks_pins(manifest: Manifest) -> None:
+    flux = next(s for s in image_ir(manifest, "bookworm")["source_stages"] if s["name"] == "flux")
+    pins = [c.requirement for c in manifest.component("flux-core").constraints if "==" in c.requirement]
+    assert {"cffi==2.1.1", "PyYAML==6.0.4"} <= set(pins)
+    assert flux["python_build"] == ["ply", *pins]
+    text = (Path(__file__).parents[2] / requirements_path("sdk")).read_text()
+    for pin in pins:  # the sdk stage installs nothing more: the stack has the same pins
+        assert f"\n{pin}  #" in text, pin
+    configure = next(s for s in flux["sources"] if s["name"] == "flux-core")["steps"][0]
+    assert configure.startswith("PYTHON=/opt/sdk/bin/python ./configure"), configure
+
+
+def test_swift_t_modules_find_mpi_through_the_compiler_wrapper(manifest: Manifest) -> None:
+    stage = next(s for s in image_ir(manifest, "bookworm")["source_stages"] if s["name"] == "swift-t")
+    (source,) = stage["sources"]
+    assert source["version"] == manifest.component("swift-t").version
+    turbine = next(step for step in source["steps"] if "turbine/code" in step)
+    assert "CC=mpicc" in turbine and "--with-mpi" not in turbine, turbine
+    order = [re.match(r"\(cd (\S+)/code ", step).group(1) for step in source["steps"]]  # type: ignore[union-attr]
+    assert order == ["c-utils", "lb", "turbine", "stc"], "modules build in dependency order"

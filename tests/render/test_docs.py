@@ -31,3 +31,15 @@ def test_constraints_page_gives_every_reason(repo_root: Path) -> None:
     text = (repo_root / "docs/generated/constraints.md").read_text()
     for _name, con in load_manifest(repo_root).constraints():
         assert con.requirement in text and con.why[:40] in text
+
+
+def test_known_incompatibilities_page_gives_range_suite_link_and_reason(repo_root: Path) -> None:
+    text = (repo_root / "docs/generated/known-incompatibilities.md").read_text()
+    entries = load_manifest(repo_root).known_incompatibilities()
+    assert entries, "the manifest records the RP x Flux x Parsl conflict"
+    for name, entry in entries:
+        row = next(ln for ln in text.splitlines()
+                   if ln.startswith(f"| {name} | `{entry.versions}`") and entry.reason[:40] in ln)
+        assert entry.suite in row and str(entry.link) in row and entry.reason[:40] in row
+        for test in entry.tests:
+            assert f"`{test}`" in row

@@ -1,6 +1,10 @@
 """Check through the dashboard's JSON API that a harness run arrived with the expected suites.
 
     python ci/scripts/pipeline/check_run.py URL SITE RUN_ID --passed psij parsl --skipped flux
+    python ci/scripts/pipeline/check_run.py URL SITE RUN_ID --expect suites.json
+
+``--expect`` reads ``sdk-test list --json``: each suite's ``expect`` (passed, known or skipped),
+worked out on the machine that ran the suites, so no script keeps its own list of suites.
 
 Exit 0 when the site lists the run and every named suite has the expected status; 1 otherwise.
 Uses only the standard library, so any Python can run it.
@@ -28,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("run_id")
     parser.add_argument("--passed", nargs="*", default=[])
     parser.add_argument("--skipped", nargs="*", default=[])
+    parser.add_argument("--expect", metavar="FILE", help="`sdk-test list --json` output: each suite's `expect`")
     args = parser.parse_args(argv)
     base = args.url.rstrip("/")
 
@@ -43,11 +48,14 @@ def main(argv: list[str] | None = None) -> int:
     for suite, status in sorted(statuses.items()):
         print(f"  {suite:<16} {status}")
 
+    expectations = [(name, "passed") for name in args.passed] + [(name, "skipped") for name in args.skipped]
+    if args.expect:
+        with open(args.expect, encoding="utf-8") as fh:
+            expectations += [(suite["name"], suite["expect"]) for suite in json.load(fh)]
     problems = []
-    for expected, names in (("passed", args.passed), ("skipped", args.skipped)):
-        for name in names:
-            if statuses.get(name) != expected:
-                problems.append(f"suite {name}: expected {expected}, dashboard has {statuses.get(name, 'nothing')}")
+    for name, expected in expectations:
+        if statuses.get(name) != expected:
+            problems.append(f"suite {name}: expected {expected}, dashboard has {statuses.get(name, 'nothing')}")
     if not cells:
         problems.append(f"the site page does not show run {args.run_id}")
     for problem in problems:

@@ -56,4 +56,5 @@ class ExaworksSdk(BundlePackage):
             depends_on("py-radical-entk@1.92.0", when="+rp")
             depends_on("stc@0.9.0", when="+swift")
             depends_on("turbine@1.3.0", when="+swift")
-            depends_on("adlbx@1.0.7", when="+swift")
+            depends_on("adlbx@1.0.0", when="+swift")
+            depends_on("exmcutils@0.6.0", when="+swift")
