@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from exaworks_sdk.manifest.model import Slug, Strict
 
@@ -93,8 +95,20 @@ class Facility(Strict):
     name: str
     maintainer: Email
     gitlab_url: str | None = Field(None, description="The facility GitLab instance that hosts the SDK mirror")
+    timezone: str | None = Field(None, description="IANA time zone of the machines (e.g. America/Chicago): how "
+                                                   "the dashboard reads old clients' timestamps that carry no UTC offset")
     id_token: IdToken = Field(default_factory=IdToken)
     machines: dict[Slug, Machine] = Field(min_length=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"{value!r} is not an IANA time zone name (e.g. America/Chicago)") from None
+        return value
 
     def sites(self) -> list[SiteEntry]:
         """One site per machine, in registry order."""
@@ -105,6 +119,17 @@ def site_id(facility: str, machine: str) -> str:
     """The one spelling of a site's identity: the dashboard's site name, the pipeline's
     ``SDK_SITE``, the Spack environment's directory name."""
     return f"{facility}-{machine}"
+
+
+TOKEN_VARIABLE = "SDK_DASHBOARD_TOKEN"
+
+
+def token_variable(site: str) -> str:
+    """The CI/CD variable that holds a site's own upload token: ``llnl-dane`` →
+    ``SDK_DASHBOARD_TOKEN_LLNL_DANE``. The rendered jobs name it, ``sdk-test upload`` reads it,
+    ``sdk-dashboard tokens issue --facility`` prints it; each machine has its own, so a
+    facility's machines never share one credential (a token writes for its own site only)."""
+    return f"{TOKEN_VARIABLE}_{re.sub(r'[^A-Za-z0-9]', '_', site).upper()}"
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 # Sourced by the pipeline scripts. Everything they need comes from the job's variables,
 # which `sdk render` writes into ci/generated/gitlab/<facility>.yml from ci/sites/<facility>.yaml:
 #   SDK_SITE, SDK_VARIANT, SDK_PIPELINE_DIR (per pipeline, per site), SDK_MODULES, SDK_PYTHON,
+#   SDK_DASHBOARD_TOKEN_VARIABLE (the name of this machine's own token variable),
 #   SDK_SPACK_ROOT + SDK_SPACK_ENV (spack), SDK_CONTAINER_RUNTIME + SDK_IMAGE (container).
 set -euo pipefail
 
@@ -51,6 +52,7 @@ spack_setup() {
 
 container_run() {  # container_run <command...>: run in the SDK image with the checkout at /work
   local passthrough=(SDK_SITE SDK_VARIANT SDK_RESULTS_DIR SDK_DASHBOARD_URL SDK_DASHBOARD_TOKEN
+                     ${SDK_DASHBOARD_TOKEN_VARIABLE:+"$SDK_DASHBOARD_TOKEN_VARIABLE"}
                      CI_PIPELINE_ID CI_COMMIT_SHA CI_COMMIT_REF_NAME CI_JOB_URL)
   case "${SDK_CONTAINER_RUNTIME:?}" in
     apptainer|singularity)
