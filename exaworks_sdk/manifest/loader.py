@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from exaworks_sdk.manifest.errors import ManifestError, Problem
 from exaworks_sdk.manifest.model import Component, Manifest, Release
+from exaworks_sdk.manifest.pins import pin_problems
 from exaworks_sdk.manifest.sites import Facility
 
 RELEASE_FILE = "sdk.yaml"
@@ -63,25 +64,42 @@ def _read_yaml(path: Path, problems: list[Problem]) -> tuple[Any, yaml.Node | No
     return None, None
 
 
-def _validate(model: type[M], path: Path, problems: list[Problem]) -> M | None:
+def _validate_node(model: type[M], path: Path, problems: list[Problem]) -> tuple[M | None, yaml.Node | None]:
+    """The validated model and the YAML node tree it came from (for the lines of later problems)."""
     known = len(problems)
     data, node = _read_yaml(path, problems)
     if data is None and node is None:
         if len(problems) == known:  # read fine, but holds nothing: never accept it silently
             problems.append(Problem(path, "", "the file is empty: fill in the fields, or delete the file", 1))
-        return None
+        return None, None
     if not isinstance(data, dict):
         problems.append(Problem(path, "", f"expected a mapping at the top level, got {type(data).__name__}", 1))
-        return None
+        return None, node
     try:
-        return model.model_validate(data)
+        return model.model_validate(data), node
     except ValidationError as exc:
         for err in exc.errors():
             loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-after")))
-            field = ".".join(str(p) for p in loc)
-            message = err["msg"].removeprefix("Value error, ")
-            problems.append(Problem(path, field, message, _line_of(node, loc)))
-        return None
+            problems.append(problem_at(path, node, loc, err["msg"].removeprefix("Value error, ")))
+        return None, node
+
+
+def _validate(model: type[M], path: Path, problems: list[Problem]) -> M | None:
+    return _validate_node(model, path, problems)[0]
+
+
+def problem_at(path: Path, node: yaml.Node | None, loc: tuple[Any, ...], message: str) -> Problem:
+    """A problem at a location in a YAML file: dotted field and 1-based line."""
+    return Problem(path, ".".join(str(p) for p in loc), message, _line_of(node, loc))
+
+
+def problem_in(path: Path, loc: tuple[Any, ...], message: str) -> Problem:
+    """A problem found after loading (e.g. against a package index): the file is read again for the line."""
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, yaml.YAMLError):
+        node = None
+    return problem_at(path, node, loc, message)
 
 
 def parse_policies(path: Path) -> dict[str, str]:
@@ -145,11 +163,12 @@ def load_manifest(root: Path | None = None) -> Manifest:
 
     components: dict[str, Component] = {}
     files: dict[str, Path] = {}
+    nodes: dict[str, yaml.Node | None] = {}
     invalid: set[str] = set()
     for path in sorted(comp_dir.glob("*.yaml")):
         if path.name == RELEASE_FILE:
             continue
-        comp = _validate(Component, path, problems)
+        comp, node = _validate_node(Component, path, problems)
         if comp is None:
             invalid.add(path.stem)  # already reported; do not cascade into its dependents
             continue
@@ -158,8 +177,11 @@ def load_manifest(root: Path | None = None) -> Manifest:
             continue
         components[comp.name] = comp
         files[comp.name] = path
+        nodes[comp.name] = node
 
     _cross_check(components, files, invalid, policies, problems)
+    for name, loc, message in pin_problems(components):
+        problems.append(problem_at(files[name], nodes[name], loc, message))
     order = _dependency_order(components, files, problems)
     if problems or release is None:
         raise ManifestError(problems)

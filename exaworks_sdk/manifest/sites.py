@@ -27,12 +27,36 @@ class SpackExternal(Strict):
     modules: list[str] = Field(default_factory=list)
 
 
+Language = Literal["c", "cxx", "fortran"]
+
+
+class SpackCompiler(Strict):
+    """The site's compiler, declared to Spack 1.x as an external of its package (gcc, cce, llvm…).
+
+    The environment requires it for every language it lists, so every package that
+    compiles C, C++ or Fortran uses it, while externals (which have no compiler) stay usable.
+    """
+
+    spec: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*@[0-9][\w.]*(\s+\S+)*$",
+                      description="Compiler package and exact version, e.g. 'gcc@12.3.0'")
+    prefix: str
+    compilers: dict[Language, str] = Field(min_length=1, description="language → compiler executable")
+    modules: list[str] = Field(default_factory=list, description="Modules that make it work")
+
+    def package(self) -> str:
+        return self.spec.split("@", 1)[0]
+
+    def requirement(self) -> str:
+        """``name@version``, what c/cxx/fortran require."""
+        return self.spec.split()[0]
+
+
 class SpackSite(Strict):
     root: str = Field(description="Where the facility's Spack instance lives")
     externals: dict[Slug, list[SpackExternal]] = Field(default_factory=dict, description="package → externals")
     buildable_false: list[Slug] = Field(default_factory=list, description="Packages that must come from externals")
     mpi_provider: str = "mpich"
-    compiler: str | None = None
+    compiler: SpackCompiler | None = Field(None, description="Without one, Spack detects the compilers on PATH")
     target: str | None = None
 
 

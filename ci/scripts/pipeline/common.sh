@@ -45,9 +45,9 @@ spack_setup() {
   # shellcheck disable=SC1091
   source "$SDK_SPACK_ROOT/share/spack/setup-env.sh"
   set -u
-  # The rendered environment refers to the package repository as $env/../.., so the
-  # per-pipeline copy keeps spack/'s layout.
-  SPACK_ENV_DIR="$ENV_DIR/$SDK_SPACK_ENV"
+  # The pipeline's own environment, created by the install job from the rendered file;
+  # the package repository it uses is the job's copy, $ENV_DIR/spack/spack_repo/exaworks.
+  SPACK_ENV_DIR="$ENV_DIR/env"
 }
 
 container_run() {  # container_run <command...>: run in the SDK image with the checkout at /work
