@@ -7,8 +7,9 @@
 Writes ``bench/results/latest.json`` and ``bench/results/latest.md`` and refreshes the table
 in ``docs/benchmarks.md`` between its ``bench:begin``/``bench:end`` markers. The steps are,
 in order: the loader check (``bench.verify``), ingest (``bench.ingest``), page latency
-(``bench.pages``, which also reports the loader's rate), harness overhead
-(``bench.harness_overhead``) and image size (``bench.image_size``).
+(``bench.pages``, which also reports the loader's rate), the shared views under one site's
+flood of failing suites (``bench.flood``), a bulk JUnit report (``bench.junit_bulk``), harness
+overhead (``bench.harness_overhead``) and image size (``bench.image_size``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import harness_overhead, image_size, ingest, pages, verify
+from . import flood, harness_overhead, image_size, ingest, junit_bulk, pages, verify
 from .common import ROOT, busiest_processes, loadavg, machine
 from .report import markdown, update_docs
 
@@ -73,6 +74,12 @@ def run(full: bool, postgres: str | None, workdir: Path | None) -> dict[str, Any
     if postgres:
         _step("pages_postgresql", results, pages.run, scales, repeats, postgres, workdir and workdir / "postgresql",
               bool(workdir))
+    suites, cases = (10_000, 100_000) if full else (2_000, 20_000)
+    _step("flood_sqlite", results, flood.run, suites, 30_000 if full else 3_000, repeats)
+    _step("junit_bulk_sqlite", results, junit_bulk.run, cases)
+    if postgres:
+        _step("flood_postgresql", results, flood.run, suites, 30_000 if full else 3_000, repeats, postgres)
+        _step("junit_bulk_postgresql", results, junit_bulk.run, cases, postgres)
     _step("harness_overhead", results, harness_overhead.run, harness_overhead.QUICK, 3)
     _step("image_size", results, image_size.run)
     results["loadavg_end"] = loadavg()
