@@ -1,8 +1,10 @@
 """The dashboard describes itself for the docs: its endpoints and status codes, from the OpenAPI
-document (built in memory from the response models; no Flask app, no database).
+document (built in memory from the response models; no Flask app, no database). It also renders
+the suite registry it ships (``generated/known_suites.txt``, read by ``registry.py``) from the
+manifest's ``components/suites.yaml``.
 
 Registered through the ``exaworks_sdk.renderers`` entry point, so ``sdk render`` writes and
-checks ``docs/generated/api-endpoints.md`` without the manifest layer importing the dashboard.
+checks both files without the manifest layer importing the dashboard.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from exaworks_sdk.render.base import Context
 from exaworks_sdk.render.registry import renderer
 
 from .openapi import build_document
+from .registry import KNOWN_SUITES_FILE, SuiteInfo
 
 OUTPUT = "docs/generated/api-endpoints.md"
+KNOWN_SUITES = "dashboard_server/generated/" + KNOWN_SUITES_FILE.name
 
 
 def endpoints_markdown() -> str:
@@ -39,6 +43,14 @@ def endpoints_markdown() -> str:
     return "\n".join(lines)
 
 
-@renderer("api_doc", outputs=[OUTPUT])
+def known_suites(ctx: Context) -> str:
+    """One tab-separated line per suite of the manifest: name, level, components, tags."""
+    lines = ["# The manifest's suites (components/suites.yaml): name, level, components it uses, tags."]
+    lines += [SuiteInfo(s.name, s.level, tuple(s.requires), frozenset(s.tags)).line()
+              for s in ctx.manifest.suites.values()]
+    return "\n".join(lines) + "\n"
+
+
+@renderer("api_doc", outputs=[OUTPUT, KNOWN_SUITES])
 def render(ctx: Context) -> dict[str, str]:
-    return {OUTPUT: endpoints_markdown()}
+    return {OUTPUT: endpoints_markdown(), KNOWN_SUITES: known_suites(ctx)}

@@ -1,7 +1,7 @@
 """The known suites, and the "other" cell that folds every other suite of a (site, variant).
 
-The known set is the harness registry's suite names (``generated/known_suites.txt``, written by
-``sdk render``) plus ``EXTRA_SUITES`` from the config. Only they get a summary column, so one
+The known set is the suite registry's names (``registry.py``: the manifest's suites, shipped as
+``generated/known_suites.txt``) plus ``EXTRA_SUITES`` from the config. Only they get a summary column, so one
 site cannot widen the matrix for everyone. A row's other suites are folded at ingest into one
 ``folded_cells`` row (``refresh_folded``), so the summary reads one row per (site, variant)
 however many suites a site sends. A row computed against another known set (the config or the
@@ -13,8 +13,6 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Collection, Iterable
-from functools import lru_cache
-from pathlib import Path
 
 from flask import current_app, has_app_context
 from sqlalchemy import delete, func, select, tuple_
@@ -25,20 +23,18 @@ from exaworks_sdk import status as rule
 from exaworks_sdk.status import COUNTERS, Shown
 
 from .models import FoldedCell, LatestResult, Run, SuiteRun
+from .registry import registry
 from .schemas import OtherCell
 
-KNOWN_SUITES_FILE = Path(__file__).parent / "generated" / "known_suites.txt"
 Pair = tuple[int, str]  # (site id, variant)
 
 
-@lru_cache(maxsize=1)
 def _registry_suites() -> frozenset[str]:
-    lines = KNOWN_SUITES_FILE.read_text(encoding="utf-8").splitlines()
-    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+    return frozenset(registry())
 
 
 def known_suites() -> frozenset[str]:
-    """Suites that get a summary column: the harness registry's, plus ``EXTRA_SUITES`` (a comma
+    """Suites that get a summary column: the suite registry's, plus ``EXTRA_SUITES`` (a comma
     list) for suites a deployment adds, such as a facility's own JUnit suites."""
     extra = current_app.config.get("EXTRA_SUITES") if has_app_context() else None
     return _registry_suites() | {name.strip() for name in (extra or "").split(",") if name.strip()}

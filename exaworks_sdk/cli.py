@@ -28,18 +28,21 @@ def validate(root: str | None) -> None:
     """Load the manifest and site registry, check every pin against the package indexes,
     and report every problem."""
     from exaworks_sdk.index.check import check_channels
+    from exaworks_sdk.manifest.expected import registry_problems
 
     path = _root(root)
     manifest = load_manifest(path)
     sites = load_sites(path)
     problems, notes = check_channels(path, manifest, sites)
+    problems += registry_problems(manifest, sites, path)
     if problems:
         raise ManifestError(problems)
     machines = sum(len(f.machines) for f in sites.values())
     for note in notes:
         click.echo(note)
     click.echo(f"{manifest.release.name} {manifest.release.version}: {len(manifest.components)} components, "
-               f"{len(manifest.policies)} policies, {len(sites)} facilities, {machines} machines: OK")
+               f"{len(manifest.suites)} suites, {len(manifest.policies)} policies, {len(sites)} facilities, "
+               f"{machines} machines: OK")
 
 
 @cli.command("spack-index")

@@ -73,7 +73,7 @@ def list_suites(ctx: Context, names: Sequence[str], tags: Sequence[str], as_json
     """Show the suites (NAME globs, or all), what they require and whether they can run here."""
     config = ctx.config()
     manifest = ctx.manifest()
-    suites = select(default_suites(), names=names, tags=tags)
+    suites = select(default_suites(manifest), names=names, tags=tags)
     detections = detect_all(manifest.components, [r for s in suites for r in s.requires])
     timeouts = {s.name: suite_timeout(s, manifest.components, config.timeout_factor) for s in suites}
     if as_json:
@@ -107,7 +107,7 @@ def run(ctx: Context, names: Sequence[str], tags: Sequence[str], exclude_tags: S
     if do_upload and not config.dashboard_url:
         raise ConfigError("--upload needs the dashboard address: set SDK_DASHBOARD_URL or dashboard_url")
     manifest = ctx.manifest()
-    suites = select(default_suites(), names=names, tags=tags, keyword=keyword, exclude_tags=exclude_tags)
+    suites = select(default_suites(manifest), names=names, tags=tags, keyword=keyword, exclude_tags=exclude_tags)
     detections = detect_all(manifest.components)
     run_id = new_id()
     records = config.results_dir / f"{run_id}.jsonl"

@@ -1,5 +1,6 @@
-"""The harness describes itself for the docs: the suite registry with the manifest's timeouts, and
-for each suite its module docstring and tests (read with ``ast``, so nothing is imported or run).
+"""The harness describes itself for the docs: the suite registry (``components/suites.yaml``) with
+the manifest's timeouts, and for each suite its module docstring and tests (read with ``ast``, so
+nothing is imported or run).
 
 Registered through the ``exaworks_sdk.renderers`` entry point, so ``sdk render`` writes and
 checks ``docs/generated/suites.md`` without the manifest layer importing the harness.
@@ -16,10 +17,6 @@ from test_harness.registry import default_suites
 from test_harness.runner import suite_timeout
 
 OUTPUT = "docs/generated/suites.md"
-# The dashboard's known suites: its summary gives each its own column and folds any other suite
-# a site reports into one "other" column. A plain file, so the dashboard reads it without
-# importing the harness.
-KNOWN_SUITES = "dashboard_server/generated/known_suites.txt"
 
 
 def _decorator_name(node: ast.expr) -> str:
@@ -70,7 +67,7 @@ def _one_line(text: str) -> str:
 
 def suites_markdown(ctx: Context) -> str:
     components = ctx.manifest.components
-    suites = default_suites()
+    suites = default_suites(ctx.manifest)
     lines = [
         "| Suite | Level | Needs | Timeout | Tags | Checks |",
         "|---|---|---|---|---|---|",
@@ -99,10 +96,6 @@ def suites_markdown(ctx: Context) -> str:
     return "\n".join(lines)
 
 
-def known_suites() -> str:
-    return "\n".join(sorted(suite.name for suite in default_suites())) + "\n"
-
-
-@renderer("suites_doc", outputs=[OUTPUT, KNOWN_SUITES])
+@renderer("suites_doc", outputs=[OUTPUT])
 def render(ctx: Context) -> dict[str, str]:
-    return {OUTPUT: suites_markdown(ctx), KNOWN_SUITES: known_suites()}
+    return {OUTPUT: suites_markdown(ctx)}

@@ -1,4 +1,4 @@
-"""Which suites exist (``test_harness.suites.SUITES``) and which of them to run.
+"""Which suites exist (the manifest's ``components/suites.yaml``) and which of them to run.
 
 Selecting suites (by name, tag or keyword) is separate from running them.
 """
@@ -8,9 +8,9 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Sequence
 
+from exaworks_sdk.manifest import Manifest, load_manifest
 from test_harness.errors import ConfigError, NothingToDo
-from test_harness.suite import Suite
-from test_harness.suites import SUITES
+from test_harness.suite import Suite, suite
 
 
 def select(suites: Sequence[Suite], names: Sequence[str] = (), tags: Sequence[str] = (),
@@ -40,6 +40,9 @@ def select(suites: Sequence[Suite], names: Sequence[str] = (), tags: Sequence[st
     return chosen
 
 
-def default_suites() -> list[Suite]:
-    return list(SUITES)
+def default_suites(manifest: Manifest | None = None) -> list[Suite]:
+    """The manifest's suites (``components/suites.yaml``), in registry order, as runnable suites."""
+    manifest = load_manifest() if manifest is None else manifest
+    return [suite(s.name, s.module, s.requires, s.description, tags=s.tags, serial=s.serial)
+            for s in manifest.suites.values()]
 

@@ -1,4 +1,4 @@
-"""The one loader for ``components/``, ``POLICIES.md`` and ``ci/sites/``.
+"""The one loader for ``components/`` (release, components, suites), ``POLICIES.md`` and ``ci/sites/``.
 
 Every problem is collected with its file, field and line, then raised together
 as a ``ManifestError``.
@@ -18,6 +18,7 @@ from exaworks_sdk.manifest.errors import ManifestError, Problem
 from exaworks_sdk.manifest.model import Component, Manifest, Release
 from exaworks_sdk.manifest.pins import pin_problems
 from exaworks_sdk.manifest.sites import Facility
+from exaworks_sdk.manifest.suites import SUITES_FILE, SuiteRegistry, SuiteSpec
 
 RELEASE_FILE = "sdk.yaml"
 _POLICY_HEADING = re.compile(r"^#{2,4}\s+([MR][0-9]+)[\s:.—-]+(.+?)\s*$")
@@ -150,6 +151,27 @@ def _cross_check(components: dict[str, Component], files: dict[str, Path], inval
             problems.append(Problem(path, "policies", f"no compliance entry for {pid} ({policies[pid]})"))
 
 
+def _suite_problems(registry: SuiteRegistry | None, node: yaml.Node | None, path: Path,
+                    components: dict[str, Component], invalid: set[str], files: dict[str, Path],
+                    nodes: dict[str, yaml.Node | None], problems: list[Problem]) -> dict[str, SuiteSpec]:
+    """The suites by name; each component a suite requires must exist, and each known
+    incompatibility must name a suite."""
+    suites = {s.name: s for s in registry.suites} if registry is not None else {}
+    for i, suite in enumerate(registry.suites if registry is not None else []):
+        for j, name in enumerate(suite.requires):
+            if name not in components and name not in invalid:
+                problems.append(problem_at(path, node, ("suites", i, "requires", j),
+                                           f"suite {suite.name!r} requires {name!r}, which is not a component"))
+    if registry is None:
+        return suites
+    for comp in components.values():
+        for i, known in enumerate(comp.known_incompatibilities):
+            if known.suite not in suites:
+                problems.append(problem_at(files[comp.name], nodes[comp.name], ("known_incompatibilities", i, "suite"),
+                                           f"no suite named {known.suite!r} in components/{SUITES_FILE}"))
+    return suites
+
+
 def load_manifest(root: Path | None = None) -> Manifest:
     """Load and cross-check the whole manifest, raising every problem at once."""
     root = find_root() if root is None else Path(root)
@@ -166,7 +188,7 @@ def load_manifest(root: Path | None = None) -> Manifest:
     nodes: dict[str, yaml.Node | None] = {}
     invalid: set[str] = set()
     for path in sorted(comp_dir.glob("*.yaml")):
-        if path.name == RELEASE_FILE:
+        if path.name in (RELEASE_FILE, SUITES_FILE):
             continue
         comp, node = _validate_node(Component, path, problems)
         if comp is None:
@@ -180,12 +202,16 @@ def load_manifest(root: Path | None = None) -> Manifest:
         nodes[comp.name] = node
 
     _cross_check(components, files, invalid, policies, problems)
+    registry, registry_node = _validate_node(SuiteRegistry, comp_dir / SUITES_FILE, problems)
+    suites = _suite_problems(registry, registry_node, comp_dir / SUITES_FILE, components, invalid, files, nodes,
+                             problems)
     for name, loc, message in pin_problems(components):
         problems.append(problem_at(files[name], nodes[name], loc, message))
     order = _dependency_order(components, files, problems)
     if problems or release is None:
         raise ManifestError(problems)
-    return Manifest(release=release, components={n: components[n] for n in order}, policies=policies)
+    return Manifest(release=release, components={n: components[n] for n in order}, policies=policies,
+                    suites=suites)
 
 
 def load_sites(root: Path | None = None) -> dict[str, Facility]:

@@ -19,26 +19,21 @@ from packaging.version import InvalidVersion
 from packaging.version import Version as PackagingVersion
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, PrivateAttr, field_validator, model_validator
 
-Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+from exaworks_sdk.manifest.base import Reason, Slug, Strict
+from exaworks_sdk.manifest.suites import SuiteSpec
+
 Version = Annotated[str, Field(pattern=r"^[0-9][0-9A-Za-z.+-]*$", max_length=64)]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="lower-case hex sha256")]
 PolicyId = Annotated[str, Field(pattern=r"^[MR][0-9]+$")]
 SpackName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
 SpackVariant = Annotated[str, Field(pattern=r"^([+~][a-z_][\w-]*|[a-z_][\w-]*==?[\w.,:+-]+)$")]
 PipName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._,-]+\])?$", max_length=100)]
-Reason = Annotated[str, Field(min_length=10)]
 
 # SPDX identifiers the SDK's components use; extend when a component needs another.
 SPDX_LICENSES = {
     "Apache-2.0", "BSD-2-Clause", "BSD-3-Clause", "MIT", "LGPL-3.0-only",
     "LGPL-3.0-or-later", "GPL-3.0-only", "MPL-2.0", "mpich2", "ISC",
 }
-
-
-class Strict(BaseModel):
-    """Unknown keys are errors in hand-written files: a typo must not pass silently."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class PipChannel(Strict):
@@ -333,6 +328,7 @@ class Manifest(BaseModel):
     release: Release
     components: dict[str, Component]
     policies: dict[str, str] = Field(description="Policy ID → title, from POLICIES.md")
+    suites: dict[str, SuiteSpec] = Field(default_factory=dict, description="The suite registry, in run order")
 
     def component(self, name: str) -> Component:
         return self.components[name]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from dataclasses import dataclass
 from typing import Annotated, Literal
@@ -9,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
-from exaworks_sdk.manifest.model import Slug, Strict
+from exaworks_sdk.manifest.base import Reason, Slug, Strict
 
 Variant = Literal["spack", "pip", "container"]
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
@@ -60,6 +61,21 @@ class SpackSite(Strict):
     target: str | None = None
 
 
+class CannotRun(Strict):
+    """Suites that cannot run on a machine, and why. ``sdk release check`` does not require these
+    cells, and the dashboard's summary shows them as not applicable, with the reason."""
+
+    suites: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        min_length=1, description="Suite names or globs ('*-flux'); each must match a suite of components/suites.yaml")
+    variants: list[Variant] = Field(default_factory=list, description="Only for these install variants; "
+                                                                       "empty means every variant of the machine")
+    reason: Reason = Field(description="Why not, in words a maintainer can check")
+
+    def covers(self, suite: str, variant: str) -> bool:
+        return (not self.variants or variant in self.variants) and any(
+            fnmatch.fnmatchcase(suite, pattern) for pattern in self.suites)
+
+
 class Machine(Strict):
     description: str = ""
     tags: list[str] = Field(min_length=1)
@@ -74,6 +90,11 @@ class Machine(Strict):
     maintainer: Email
     workdir: str = Field("$CI_BUILDS_DIR", description="Parent of the per-pipeline environment directory")
     python: str = "python3"
+    cannot_run: list[CannotRun] = Field(default_factory=list, description="Suites that cannot run here, with why")
+
+    def excluded(self, suite: str, variant: str) -> str | None:
+        """Why ``suite`` cannot run here in ``variant``, or None when the registry expects it."""
+        return next((rule.reason for rule in self.cannot_run if rule.covers(suite, variant)), None)
 
     @model_validator(mode="after")
     def _spack_needs_instance(self) -> Machine:

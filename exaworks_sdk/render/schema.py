@@ -7,6 +7,7 @@ import json
 from pydantic import BaseModel
 
 from exaworks_sdk.manifest import Component, Facility, Release
+from exaworks_sdk.manifest.suites import SuiteRegistry
 from exaworks_sdk.render.base import HEADER, Context
 from exaworks_sdk.render.registry import renderer
 
@@ -14,6 +15,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "docs/generated/schema/component.schema.json": Component,
     "docs/generated/schema/release.schema.json": Release,
     "docs/generated/schema/facility.schema.json": Facility,
+    "docs/generated/schema/suites.schema.json": SuiteRegistry,
 }
 
 

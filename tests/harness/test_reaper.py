@@ -98,7 +98,7 @@ def test_sdk_test_run_leaves_no_process_behind(probe: str, tmp_path: Path) -> No
         "import sys\n"
         "from test_harness import cli\n"
         "from tests.harness.conftest import fixture_suite\n"
-        "cli.default_suites = lambda: [fixture_suite('leaky', 'suite_leaky.py', ()),\n"
+        "cli.default_suites = lambda manifest=None: [fixture_suite('leaky', 'suite_leaky.py', ()),\n"
         "                              fixture_suite('leaky-hangs', 'suite_leaky_hangs.py', ())]\n"
         "sys.exit(cli.main(sys.argv[1:]))\n"
     )
