@@ -38,16 +38,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/exaworks-facility-pipeline.XXXXXX")
 DASHBOARD_PID=""
 # shellcheck source=ci/scripts/lib/dashboard.sh
 source "$ROOT/ci/scripts/lib/dashboard.sh"
-cleanup() {
-  local status=$?
-  [ -z "$DASHBOARD_PID" ] || stop_local_dashboard
-  if [ "$status" -ne 0 ] && [ -f "$WORK/dashboard.log" ]; then
-    echo "--- last lines of the dashboard log ---"; tail -n 20 "$WORK/dashboard.log"
-  fi
-  if [ "${SDK_KEEP_WORK:-0}" = 1 ]; then echo "facility-pipeline: kept $WORK"; else rm -rf "$WORK"; fi
-  exit "$status"
-}
-trap cleanup EXIT
+trap 'finish_with_dashboard facility-pipeline "$WORK"' EXIT
 trap 'exit 130' INT TERM
 
 step "1/6 gitlab-ci-local"
