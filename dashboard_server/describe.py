@@ -1,7 +1,8 @@
 """The dashboard describes itself for the docs: its endpoints and status codes, from the OpenAPI
 document (built in memory from the response models; no Flask app, no database). It also renders
-the suite registry it ships (``generated/known_suites.txt``, read by ``registry.py``) from the
-manifest's ``components/suites.yaml``.
+what it ships from the manifest, because a deployed dashboard has no checkout: the suite registry
+(``generated/known_suites.txt``, read by ``registry.py``) and the pins of each install variant
+(``generated/pins.txt``, read by ``pins.py``).
 
 Registered through the ``exaworks_sdk.renderers`` entry point, so ``sdk render`` writes and
 checks both files without the manifest layer importing the dashboard.
@@ -13,10 +14,12 @@ from exaworks_sdk.render.base import Context
 from exaworks_sdk.render.registry import renderer
 
 from .openapi import build_document
+from .pins import PINS_FILE, Pin
 from .registry import KNOWN_SUITES_FILE, SuiteInfo
 
 OUTPUT = "docs/generated/api-endpoints.md"
 KNOWN_SUITES = "dashboard_server/generated/" + KNOWN_SUITES_FILE.name
+PINS = "dashboard_server/generated/" + PINS_FILE.name
 
 
 def endpoints_markdown() -> str:
@@ -51,6 +54,17 @@ def known_suites(ctx: Context) -> str:
     return "\n".join(lines) + "\n"
 
 
-@renderer("api_doc", outputs=[OUTPUT, KNOWN_SUITES])
+def pins(ctx: Context) -> str:
+    """One tab-separated line per pin of each install variant (``manifest.expected.pin_rows``)."""
+    from exaworks_sdk.manifest.expected import pin_rows
+
+    lines = ["# The manifest's pins per install variant: component, variant, version, normal form, "
+             "pip name, Spack name."]
+    lines += [Pin(r.component, r.variant, r.version, r.normalized, r.pip_name or "", r.spack_name or "").line()
+              for r in pin_rows(ctx.manifest)]
+    return "\n".join(lines) + "\n"
+
+
+@renderer("api_doc", outputs=[OUTPUT, KNOWN_SUITES, PINS])
 def render(ctx: Context) -> dict[str, str]:
-    return {OUTPUT: endpoints_markdown(), KNOWN_SUITES: known_suites(ctx)}
+    return {OUTPUT: endpoints_markdown(), KNOWN_SUITES: known_suites(ctx), PINS: pins(ctx)}

@@ -61,6 +61,16 @@ def _get(summary: str, ok: dict[str, Any], params: list[dict[str, Any]] | None =
                     "responses": _responses(ok, READ_ERRORS)}}
 
 
+def _text(summary: str, params: list[dict[str, Any]]) -> dict[str, Any]:
+    responses = _responses({}, READ_ERRORS)
+    responses["200"] = {"description": "OK", "content": {"text/plain": {"schema": {"type": "string"}}}}
+    return {"get": {"summary": summary, "parameters": params, "responses": responses}}
+
+
+_COMPAT = [_param("days", "query", {"type": "integer", "minimum": 1, "maximum": 3650}, False),
+           _param("suite", "query", required=False)]
+
+
 def _post(summary: str, content: dict[str, Any], params: list[dict[str, Any]] | None = None,
           security: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     return {"post": {"summary": summary, "parameters": params or [],
@@ -111,6 +121,11 @@ def _paths() -> dict[str, Any]:
         "/api/v1/tests": _get("Same, with suite and test id in the query string", _ref(s.TestHistory),
                               [_param("suite", "query", required=True),
                                _param("test_id", "query", required=True), *_PAGE]),
+        "/api/v1/compat": _get("Compatibility matrix: each suite's version sets, where they ran, the newest "
+                               "verdict per site; the manifest's pinned sets marked", _ref(s.CompatOut), _COMPAT),
+        "/api/v1/compat/known-good.txt": _text(
+            "The newest known-good version set of each suite, as pip constraints or a Spack packages.yaml",
+            [_param("format", "query", {"type": "string", "enum": ["pip", "spack"]}, False), *_COMPAT]),
         "/api/v1/openapi.json": _get("This document", {"type": "object"}),
     }
 
@@ -118,7 +133,7 @@ def _paths() -> dict[str, Any]:
 def build_document() -> dict[str, Any]:
     models: list[type[BaseModel]] = [
         s.RecordBatch, s.LegacyUpload, s.UploadResponse, s.ErrorResponse, s.Health, s.SummaryOut,
-        s.SiteOut, s.SiteDetail, s.RunPage, s.RunDetail, s.TestHistory,
+        s.SiteOut, s.SiteDetail, s.RunPage, s.RunDetail, s.TestHistory, s.CompatOut,
     ]
     _, definitions = models_json_schema([(m, "validation") for m in models], ref_template=REF)
     return {

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 
 from exaworks_sdk.status import Shown, worst
 
-from . import db, queries
+from . import compat, db, queries
 from .cells import site_statuses, suite_statuses
 from .exceptions import BadInput, NotFound
 from .markup import badge
@@ -19,10 +19,11 @@ sites_bp = Blueprint("sites", __name__, url_prefix="/sites")
 runs_bp = Blueprint("runs", __name__, url_prefix="/runs")
 tests_bp = Blueprint("tests", __name__, url_prefix="/tests")
 badges_bp = Blueprint("badges", __name__, url_prefix="/badges")
+compat_bp = Blueprint("compat", __name__, url_prefix="/compat")
 
 
 def page_blueprints() -> list[Blueprint]:
-    return [summary_bp, sites_bp, runs_bp, tests_bp, badges_bp]
+    return [summary_bp, sites_bp, runs_bp, tests_bp, badges_bp, compat_bp]
 
 
 @summary_bp.get("/")
@@ -58,6 +59,12 @@ def history() -> Any:
         window=config["FLAKY_WINDOW"], threshold=config["FLAKY_THRESHOLD"],
     )
     return render_template("tests/show.html", history=out)
+
+
+@compat_bp.get("/")
+def matrix() -> str:
+    days, suite = compat.args()
+    return render_template("compat/index.html", matrix=compat.matrix(db.session(), days, suite), suite=suite)
 
 
 def _svg(text: str) -> Response:

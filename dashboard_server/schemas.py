@@ -232,3 +232,42 @@ class LegacyUpload(BaseModel):
     id: str | int = Field(description="site name")
     key: str = Field(description="'<key_id>:<secret>' token or a registered legacy key")
     data: LegacyData
+
+
+class SiteVerdict(_Out):
+    """The newest run of one suite with one version set at one site and variant."""
+
+    site: str
+    facility: str
+    variant: str
+    status: Shown
+    run: int = Field(description="dashboard run number (/runs/<run>)")
+    run_id: str
+    started_at: datetime
+    uploaded: dict[str, str | None] = Field(description="the versions as the run uploaded them")
+
+
+class VersionSet(_Out):
+    """One combination of the suite's components' versions (normal form, ``exaworks_sdk.versions``)."""
+
+    versions: dict[str, str | None] = Field(description="component → normalised version; null: not found")
+    pinned_in: list[str] = Field(description="install variants whose manifest pins are exactly this set")
+    known_good: bool = Field(description="the newest run at some site passed, and at none failed")
+    last_run_at: datetime
+    sites: list[SiteVerdict]
+    pip_constraints: list[str] = Field(description="pip constraints lines for this set")
+    spack_constraints: list[str] = Field(description="Spack packages.yaml requirements for this set")
+
+
+class CompatSuite(_Out):
+    suite: str
+    level: str = Field(description="L0: a component suite; L1: an integration suite")
+    pair: bool = Field(description="one of the integration pairs the SDK promises")
+    components: list[str]
+    sets: list[VersionSet] = Field(description="newest first")
+
+
+class CompatOut(_Out):
+    generated_at: datetime
+    days: int = Field(description="runs of the last this many days are read")
+    suites: list[CompatSuite]

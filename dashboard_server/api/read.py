@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request
+from flask import Response, current_app, request
 
-from .. import db, queries
+from .. import compat, db, queries
 from ..exceptions import BadInput, NotFound
 from ..migrate import current_revision
 from ..params import page_arg, per_page
@@ -79,3 +79,19 @@ def test_history_query() -> Any:
     if not suite or not test_id:
         raise BadInput("query parameters suite and test_id are required", code="missing_field")
     return _history(suite, test_id)
+
+
+@api_bp.get("/api/v1/compat")
+def compat_matrix() -> Any:
+    days, suite = compat.args()
+    return compat.matrix(db.session(), days, suite).model_dump(mode="json")
+
+
+@api_bp.get("/api/v1/compat/known-good.txt")
+def compat_known_good() -> Any:
+    """The newest known-good set of each suite as pip constraints or a Spack packages.yaml."""
+    form = compat.export_format()
+    days, suite = compat.args()
+    text = compat.known_good_text(compat.matrix(db.session(), days, suite), form)
+    name = "constraints.txt" if form == "pip" else "packages.yaml"
+    return Response(text, mimetype="text/plain", headers={"Content-Disposition": f"inline; filename={name}"})

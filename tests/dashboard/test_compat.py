@@ -1,0 +1,117 @@
+"""The compatibility matrix (issue 18, part 1): version sets per suite from realistic history of
+several facilities, machines, variants and versions, uploaded through the real upload API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.support.dashboard import facility_tokens
+from tests.support.history import PIP_PINNED, SPACK_PINNED, passing, run_at, run_number
+
+
+@pytest.fixture
+def history(app: Flask, client: FlaskClient) -> dict[str, Any]:
+    """Ten days at LLNL (dane, tioga) and NERSC (perlmutter): the Spack pins pass at two sites,
+    spelt differently; a newer flux-core fails parsl-flux on tioga; a run 200 days old."""
+    tokens = {**facility_tokens(app, "llnl"), **facility_tokens(app, "nersc")}
+    ran: dict[str, Any] = {}
+    ran["old"] = run_at(client, tokens["llnl-dane"], "llnl-dane", "spack", hours_ago=200 * 24,
+                        components={**SPACK_PINNED, "parsl": "2025.12.01"}, suites=passing("parsl", "parsl-flux"))
+    ran["dane"] = run_at(client, tokens["llnl-dane"], "llnl-dane", "spack", hours_ago=240,
+                         components=SPACK_PINNED, suites=passing("parsl", "flux", "parsl-flux", "psij-flux"))
+    ran["perlmutter"] = run_at(client, tokens["nersc-perlmutter"], "nersc-perlmutter", "spack", hours_ago=216,
+                               components={**SPACK_PINNED, "parsl": "2026.2.16", "flux-core": "0.81.0"},
+                               suites=passing("parsl", "flux", "parsl-flux", "rp-flux"))
+    ran["tioga"] = run_at(client, tokens["llnl-tioga"], "llnl-tioga", "pip", hours_ago=120,
+                          components={**PIP_PINNED, "flux-core": "0.82.0"},
+                          suites={"parsl": {"test_a": "passed"},
+                                  "parsl-flux": {"test_executor": "failed", "test_many": "passed"}})
+    ran["pip"] = run_at(client, tokens["nersc-perlmutter"], "nersc-perlmutter", "pip", hours_ago=48,
+                        components=PIP_PINNED, suites=passing("parsl", "psij", "parsl-rp", "psij-rp"))
+    return ran
+
+
+def _set(suite: dict[str, Any], **versions: str | None) -> dict[str, Any]:
+    (found,) = [s for s in suite["sets"] if all(s["versions"][k] == v for k, v in versions.items())]
+    return found
+
+
+def test_version_sets_of_an_integration_pair(client: FlaskClient, history: dict[str, Any]) -> None:
+    body = client.get("/api/v1/compat?suite=parsl-flux").get_json()
+    assert body["days"] == 90
+    (suite,) = body["suites"]
+    assert (suite["suite"], suite["level"], suite["pair"], suite["components"]) == (
+        "parsl-flux", "L1", True, ["parsl", "flux-core"])
+    assert len(suite["sets"]) == 2  # the 200-day-old run is outside the window
+    assert suite["sets"][0]["versions"] == {"parsl": "2026.10.26", "flux-core": "0.82.0"}  # newest first
+
+    pinned = _set(suite, parsl="2026.2.16", **{"flux-core": "0.81.0"})  # v0.81.0 and 0.81.0 are one
+    assert pinned["pinned_in"] == ["spack"] and pinned["known_good"]
+    assert [(v["site"], v["variant"], v["status"]) for v in pinned["sites"]] == [
+        ("llnl-dane", "spack", "passed"), ("nersc-perlmutter", "spack", "passed")]
+    dane = pinned["sites"][0]
+    assert dane["uploaded"] == {"parsl": "2026.02.16", "flux-core": "v0.81.0"}  # as uploaded
+    assert dane["run"] == run_number(client, "llnl-dane", history["dane"]["run_id"])
+    assert "py-parsl==2026.2.16" not in pinned["pip_constraints"]
+    assert "parsl==2026.2.16" in pinned["pip_constraints"] and "flux-core==0.81.0" not in pinned["pip_constraints"]
+    assert any("flux-core:" in line and "@=0.81.0" in line for line in pinned["spack_constraints"])
+
+    bumped = _set(suite, **{"flux-core": "0.82.0"})
+    assert bumped["pinned_in"] == ["pip"]  # pip pins parsl only: flux-core is the machine's own
+    assert not bumped["known_good"]
+    assert [(v["site"], v["variant"], v["status"]) for v in bumped["sites"]] == [("llnl-tioga", "pip", "failed")]
+
+
+def test_the_whole_matrix_puts_the_pairs_first(client: FlaskClient, history: dict[str, Any]) -> None:
+    suites = client.get("/api/v1/compat").get_json()["suites"]
+    names = [s["suite"] for s in suites]
+    assert names[:4] == ["parsl-flux", "rp-flux", "swift-t-in-flux", "psij-flux"]
+    assert {"parsl-rp", "psij-rp", "parsl", "flux", "balsam"} <= set(names)
+    by_name = {s["suite"]: s for s in suites}
+    assert by_name["swift-t-in-flux"]["sets"] == []  # nobody ran it
+    (psij_rp,) = by_name["psij-rp"]["sets"]
+    assert psij_rp["versions"] == {"psij-python": "0.9.11", "radical-pilot": "1.90.0"}
+    assert psij_rp["pinned_in"] == ["pip", "container"]
+    (parsl_flux_pip,) = [s for s in by_name["psij-flux"]["sets"]]
+    assert parsl_flux_pip["pinned_in"] == ["spack"]
+
+
+def test_the_window_reaches_older_runs(client: FlaskClient, history: dict[str, Any]) -> None:
+    (suite,) = client.get("/api/v1/compat?suite=parsl-flux&days=365").get_json()["suites"]
+    assert {s["versions"]["parsl"] for s in suite["sets"]} == {"2026.10.26", "2026.2.16", "2025.12.1"}
+
+
+def test_known_good_exports(client: FlaskClient, history: dict[str, Any]) -> None:
+    pip = client.get("/api/v1/compat/known-good.txt?format=pip")
+    assert pip.status_code == 200 and pip.mimetype == "text/plain"
+    lines = pip.get_data(as_text=True).splitlines()
+    assert "parsl==2026.2.16" in lines  # parsl-flux, the first pair, proved the Spack pins
+    assert "psij-python==0.9.9" in lines and "radical.pilot==1.92.0" in lines  # psij-flux, rp-flux come first
+    assert "psij-python==0.9.11" not in lines
+    assert "# parsl-flux: passed at llnl-dane, nersc-perlmutter" in lines
+    assert not any(line.startswith("parsl==2026.10.26") for line in lines)  # each package once
+    spack = client.get("/api/v1/compat/known-good.txt?format=spack&suite=psij-rp").get_data(as_text=True)
+    assert spack.splitlines()[1] == "packages:"
+    assert '  py-psij-python:\n    require: ["@=0.9.11"]' in spack
+
+
+def test_the_page_shows_the_sets(client: FlaskClient, history: dict[str, Any]) -> None:
+    page = client.get("/compat/?suite=parsl-flux").get_data(as_text=True)
+    assert "pinned: spack" in page and "known good" in page and "0.82.0" in page
+    run = run_number(client, "llnl-tioga", history["tioga"]["run_id"])
+    assert f'href="/runs/{run}"' in page
+    assert client.get("/compat/").status_code == 200
+
+
+@pytest.mark.parametrize(("url", "code"), [
+    ("/api/v1/compat?days=0", 400), ("/api/v1/compat?days=abc", 400), ("/api/v1/compat?days=99999", 400),
+    ("/api/v1/compat?suite=nope", 404), ("/api/v1/compat/known-good.txt?format=conda", 400),
+    ("/compat/?suite=nope", 404),
+])
+def test_bad_input_is_a_4xx(client: FlaskClient, url: str, code: int) -> None:
+    response = client.get(url)
+    assert response.status_code == code, response.get_data(as_text=True)
