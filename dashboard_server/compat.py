@@ -143,7 +143,9 @@ def known_good_text(out: CompatOut, form: str) -> str:
 def args() -> tuple[int, str | None]:
     """``days`` and ``suite`` from the query string, shared by the page and the JSON twin."""
     days = page_arg("days", DEFAULT_DAYS, MAX_DAYS)
-    suite = request.args.get("suite") or None
+    suite = request.args.get("suite")
+    if suite == "":
+        raise BadInput("query parameter suite, when given, names a suite", code="invalid_field")
     if suite is not None and suite not in registry():
         raise NotFound(f"no suite {suite!r} in the suite registry")
     return days, suite

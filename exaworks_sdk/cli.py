@@ -111,6 +111,41 @@ def render(root: str | None, check: bool) -> None:
     click.echo(f"{len(written)} file(s) changed.")
 
 
+@cli.group()
+def release() -> None:
+    """Release readiness from the manifest, the site registry and the dashboard."""
+
+
+@release.command("check")
+@click.option("--dashboard", envvar="SDK_DASHBOARD_URL", required=True,
+              help="Dashboard address (default: $SDK_DASHBOARD_URL).")
+@click.option("--days", default=7, show_default=True, type=click.IntRange(1, 3650),
+              help="A cell's run must be this recent.")
+@click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the result as a JSON attestation here.")
+@click.pass_obj
+def release_check(root: str | None, dashboard: str, days: int, json_file: Path | None) -> None:
+    """Every machine × variant × suite the registry requires: green with exactly the pins?
+    Exits 1 unless every required cell is green."""
+    import json
+
+    from exaworks_sdk.release.check import check, fetch, table
+
+    path = _root(root)
+    manifest, sites = load_manifest(path), load_sites(path)
+    try:
+        matrix, summary = fetch(dashboard, days)
+    except (OSError, RuntimeError, ValueError) as exc:  # requests' errors are OSErrors
+        raise click.ClickException(f"cannot read the dashboard: {exc}") from exc
+    report = check(path, manifest, sites, dashboard, days, matrix, summary)
+    for line in table(report):
+        click.echo(line)
+    if json_file is not None:
+        json_file.write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")
+    if not report.ready:
+        sys.exit(1)
+
+
 def main() -> None:
     try:
         cli(standalone_mode=False)

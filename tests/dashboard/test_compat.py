@@ -109,7 +109,8 @@ def test_the_page_shows_the_sets(client: FlaskClient, history: dict[str, Any]) -
 
 @pytest.mark.parametrize(("url", "code"), [
     ("/api/v1/compat?days=0", 400), ("/api/v1/compat?days=abc", 400), ("/api/v1/compat?days=99999", 400),
-    ("/api/v1/compat?suite=nope", 404), ("/api/v1/compat/known-good.txt?format=conda", 400),
+    ("/api/v1/compat?suite=nope", 404), ("/api/v1/compat?suite=", 400),
+    ("/api/v1/compat/known-good.txt?format=", 400), ("/api/v1/compat/known-good.txt?format=conda", 400),
     ("/compat/?suite=nope", 404),
 ])
 def test_bad_input_is_a_4xx(client: FlaskClient, url: str, code: int) -> None:
