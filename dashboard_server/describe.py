@@ -1,8 +1,9 @@
 """The dashboard describes itself for the docs: its endpoints and status codes, from the OpenAPI
 document (built in memory from the response models; no Flask app, no database). It also renders
 what it ships from the manifest, because a deployed dashboard has no checkout: the suite registry
-(``generated/known_suites.txt``, read by ``registry.py``) and the pins of each install variant
-(``generated/pins.txt``, read by ``pins.py``).
+(``generated/known_suites.txt``, read by ``registry.py``) the pins of each install variant
+(``generated/pins.txt``, read by ``pins.py``) and the cells the site registry expects
+(``generated/expected.txt``, read by ``expected.py``).
 
 Registered through the ``exaworks_sdk.renderers`` entry point, so ``sdk render`` writes and
 checks both files without the manifest layer importing the dashboard.
@@ -13,6 +14,7 @@ from __future__ import annotations
 from exaworks_sdk.render.base import Context
 from exaworks_sdk.render.registry import renderer
 
+from .expected import EXPECTED_FILE, line
 from .openapi import build_document
 from .pins import PINS_FILE, Pin
 from .registry import KNOWN_SUITES_FILE, SuiteInfo
@@ -20,6 +22,7 @@ from .registry import KNOWN_SUITES_FILE, SuiteInfo
 OUTPUT = "docs/generated/api-endpoints.md"
 KNOWN_SUITES = "dashboard_server/generated/" + KNOWN_SUITES_FILE.name
 PINS = "dashboard_server/generated/" + PINS_FILE.name
+EXPECTED = "dashboard_server/generated/" + EXPECTED_FILE.name
 
 
 def endpoints_markdown() -> str:
@@ -65,6 +68,15 @@ def pins(ctx: Context) -> str:
     return "\n".join(lines) + "\n"
 
 
-@renderer("api_doc", outputs=[OUTPUT, KNOWN_SUITES, PINS])
+def expected(ctx: Context) -> str:
+    """One tab-separated line per cell the registry expects (``manifest.expected.expected_cells``)."""
+    from exaworks_sdk.manifest.expected import expected_cells
+
+    lines = ["# The site registry's cells: site, variant, suite, why it cannot run there (empty: required)."]
+    lines += [line(c.site, c.variant, c.suite, c.excluded) for c in expected_cells(ctx.manifest, ctx.sites)]
+    return "\n".join(lines) + "\n"
+
+
+@renderer("api_doc", outputs=[OUTPUT, KNOWN_SUITES, PINS, EXPECTED])
 def render(ctx: Context) -> dict[str, str]:
-    return {OUTPUT: endpoints_markdown(), KNOWN_SUITES: known_suites(ctx), PINS: pins(ctx)}
+    return {OUTPUT: endpoints_markdown(), KNOWN_SUITES: known_suites(ctx), PINS: pins(ctx), EXPECTED: expected(ctx)}

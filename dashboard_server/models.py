@@ -162,6 +162,7 @@ class TestResultRow(Base):
     __table_args__ = (
         Index("ix_test_results_run_suite", "run_id", "suite"),
         Index("ix_test_results_suite_test", "suite", "test_id"),
+        Index("ix_test_results_fingerprint", "fingerprint"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -175,6 +176,8 @@ class TestResultRow(Base):
     message: Mapped[str] = mapped_column(Text, default="")
     output: Mapped[str] = mapped_column(Text, default="")
     phases: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # a failed or errored test's fingerprint (exaworks_sdk.fingerprint), set at ingest
+    fingerprint: Mapped[str | None] = mapped_column(String(16))
 
 
 class SuiteRun(Base):

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 
 from exaworks_sdk.status import Shown, worst
 
-from . import compat, db, queries
+from . import compat, db, failures, queries
 from .cells import site_statuses, suite_statuses
 from .exceptions import BadInput, NotFound
 from .markup import badge
@@ -20,10 +20,11 @@ runs_bp = Blueprint("runs", __name__, url_prefix="/runs")
 tests_bp = Blueprint("tests", __name__, url_prefix="/tests")
 badges_bp = Blueprint("badges", __name__, url_prefix="/badges")
 compat_bp = Blueprint("compat", __name__, url_prefix="/compat")
+failures_bp = Blueprint("failures", __name__, url_prefix="/failures")
 
 
 def page_blueprints() -> list[Blueprint]:
-    return [summary_bp, sites_bp, runs_bp, tests_bp, badges_bp, compat_bp]
+    return [summary_bp, sites_bp, runs_bp, tests_bp, badges_bp, compat_bp, failures_bp]
 
 
 @summary_bp.get("/")
@@ -33,6 +34,7 @@ def index() -> str:
     for row in out.rows:
         facilities.setdefault(row.site.facility or "other", []).append(row)
     return render_template("summary/index.html", summary=out, facilities=facilities,
+                           columns=[suite for group in out.groups for suite in group.suites],
                            has_other=any(row.other for row in out.rows))
 
 
@@ -65,6 +67,11 @@ def history() -> Any:
 def matrix() -> str:
     days, suite = compat.args()
     return render_template("compat/index.html", matrix=compat.matrix(db.session(), days, suite), suite=suite)
+
+
+@failures_bp.get("/")
+def groups() -> str:
+    return render_template("failures/index.html", out=failures.failures(db.session(), failures.days_arg()))
 
 
 def _svg(text: str) -> Response:

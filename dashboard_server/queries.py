@@ -16,12 +16,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from exaworks_sdk import status as rule
+from exaworks_sdk.manifest.suites import LEVEL_TITLES
 from exaworks_sdk.status import COUNTERS, Status
 
 from .cells import cells
 from .exceptions import NotFound
+from .expected import expected, variants_of
 from .folding import known_suites, other_cells
 from .models import LatestResult, Run, Site, SuiteRun, TestResultRow, utcnow
+from .registry import ordered
 from .schemas import (
     CellOut,
     Change,
@@ -33,6 +36,7 @@ from .schemas import (
     RunPage,
     SiteDetail,
     SiteOut,
+    SuiteGroup,
     SuiteStreak,
     SummaryOut,
     SummaryRow,
@@ -99,13 +103,22 @@ def summary(db: Session, history: int = 20) -> SummaryOut:
     for cell in found:
         by_row[(cell.site, cell.variant)][cell.suite] = cell
     rows = []
+    cells_expected = expected()
     for site in sites:
         out = site_out(site, variants[site.id])
-        for variant in variants[site.id] or [""]:
-            rows.append(SummaryRow(site=out, variant=variant, cells=by_row.get((site.name, variant), {}),
-                                   other=others.get((site.id, variant))))
+        registry_variants = [v for v in variants_of(site.name) if v not in variants[site.id]]
+        for variant in [*variants[site.id], *registry_variants] or [""]:
+            row_cells = by_row.get((site.name, variant), {})
+            wanted = cells_expected.get((site.name, variant), {})
+            rows.append(SummaryRow(
+                site=out, variant=variant, cells=row_cells, other=others.get((site.id, variant)),
+                missing=[s for s, why in wanted.items() if why is None and s not in row_cells and s in known],
+                excluded={s: why for s, why in wanted.items() if why is not None and s not in row_cells}))
     suites = sorted({cell.suite for cell in found})
-    return SummaryOut(generated_at=utcnow(), suites=suites, rows=rows)
+    shown = set(suites) | {s for row in rows for s in row.missing}
+    groups = [SuiteGroup(level=level, title=LEVEL_TITLES.get(level, "Other known suites"), suites=names)
+              for level, names in ordered(shown)]
+    return SummaryOut(generated_at=utcnow(), suites=suites, rows=rows, groups=groups)
 
 
 def site_detail(db: Session, name: str, history: int = 20) -> SiteDetail:

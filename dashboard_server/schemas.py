@@ -148,12 +148,27 @@ class SummaryRow(_Out):
     variant: str
     cells: dict[str, CellOut] = Field(description="the known suites' cells, by suite")
     other: OtherCell | None = Field(None, description="every other suite reported here, folded")
+    missing: list[str] = Field(default_factory=list, description="suites the site registry requires here "
+                                                                 "that never reported")
+    excluded: dict[str, str] = Field(default_factory=dict, description="suites that cannot run here, with "
+                                                                       "the registry's reason")
+
+
+class SuiteGroup(_Out):
+    """Summary columns of one kind: component suites (L0), integration suites (L1, the promised
+    pairs first), then suites outside the registry."""
+
+    level: Literal["L0", "L1", "extra"]
+    title: str
+    suites: list[str]
 
 
 class SummaryOut(_Out):
     generated_at: datetime
-    suites: list[str]
+    suites: list[str] = Field(description="known suites with a reported cell, by name")
     rows: list[SummaryRow]
+    groups: list[SuiteGroup] = Field(default_factory=list, description="the page's columns: the reported "
+                                                                       "and the missing suites, grouped")
 
 
 class SiteDetail(_Out):
@@ -271,3 +286,32 @@ class CompatOut(_Out):
     generated_at: datetime
     days: int = Field(description="runs of the last this many days are read")
     suites: list[CompatSuite]
+
+
+class FactChange(_Out):
+    """A fact every first-failing run shares that none of the last passing runs had."""
+
+    kind: Literal["component", "environment"]
+    name: str
+    before: list[str] = Field(description="its values in the last passing runs")
+    after: str = Field(description="its value in every first-failing run")
+
+
+class FailureGroup(_Out):
+    fingerprint: str = Field(description="sha256 prefix of the normalised message and traceback shape")
+    message: str = Field(description="one failing test's message, as uploaded")
+    tests: list[str] = Field(description="suite::test ids failing this way")
+    sites: list[str]
+    count: int = Field(description="failing test results in the window")
+    first_seen: datetime
+    last_seen: datetime
+    runs: list[int] = Field(description="dashboard run numbers, newest first (at most 20)")
+    changes: list[FactChange]
+    attribution: Literal["component", "facility", "unknown"]
+    explanation: str
+
+
+class FailuresOut(_Out):
+    generated_at: datetime
+    days: int
+    groups: list[FailureGroup] = Field(description="most sites first")

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Response, current_app, request
 
-from .. import compat, db, queries
+from .. import compat, db, failures, queries
 from ..exceptions import BadInput, NotFound
 from ..migrate import current_revision
 from ..params import page_arg, per_page
@@ -95,3 +95,8 @@ def compat_known_good() -> Any:
     text = compat.known_good_text(compat.matrix(db.session(), days, suite), form)
     name = "constraints.txt" if form == "pip" else "packages.yaml"
     return Response(text, mimetype="text/plain", headers={"Content-Disposition": f"inline; filename={name}"})
+
+
+@api_bp.get("/api/v1/failures")
+def failure_groups() -> Any:
+    return failures.failures(db.session(), failures.days_arg()).model_dump(mode="json")

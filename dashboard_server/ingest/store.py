@@ -22,6 +22,8 @@ from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from exaworks_sdk import status as rule
+from exaworks_sdk.fingerprint import fingerprint
 from exaworks_sdk.status import COUNTERS, Status
 
 from ..exceptions import BadInput
@@ -178,7 +180,10 @@ class Writer:
 
     # -- tests ------------------------------------------------------------------------
     def add_test(self, run: Run, record_id: str, **fields: Any) -> None:
-        self._test_rows.append({**TEST_DEFAULTS, "run_id": run.id, "record_id": record_id, **fields})
+        row = {**TEST_DEFAULTS, "run_id": run.id, "record_id": record_id, **fields}
+        row["fingerprint"] = (fingerprint(row["message"] or "", row["output"] or "")
+                              if rule.is_failing(row["status"]) else None)
+        self._test_rows.append(row)
         self._deltas[(run.id, fields["suite"])][Status(fields["status"]).value] += 1
         self._touched[run.id] = run
         suites = self._suites[run.id]

@@ -93,12 +93,16 @@ def test_summary_to_run(live_server, page):
     assert page.locator("h1").inner_text() == "Latest results"
     facilities = page.locator("tr.facility th").all_inner_texts()
     assert [f.strip().upper() for f in facilities] == ["LLNL", "NERSC", "LOCAL"]
-    dane = page.locator('tr[data-site="llnl-dane"]')
+    dane = page.locator('tr[data-site="llnl-dane"][data-variant="spack"]')
     assert dane.locator("td.cell-failed").count() >= 1
     assert dane.locator("svg.spark").count() == 5
-    perlmutter = page.locator('tr[data-site="nersc-perlmutter"]')
+    perlmutter = page.locator('tr[data-site="nersc-perlmutter"][data-variant="pip"]')
     assert "STALE" in perlmutter.inner_text()
     assert perlmutter.locator("td.cell-unfinished").count() == 1
+    # the registry's other variants of these machines never reported: rows of missing cells
+    assert page.locator('tr[data-site="llnl-dane"][data-variant="pip"] td.cell-missing').count() >= 1
+    groups = [t.strip().upper() for t in page.locator("tr.groups th.group").all_inner_texts()]
+    assert groups == ["COMPONENT SUITES (L0)", "INTEGRATION PAIRS (L1)"]
     page.screenshot(path=str(SCREENSHOTS / "summary.png"), full_page=True)
 
     cell = dane.locator("td.cell-failed a", has_text="failed").first

@@ -68,8 +68,10 @@ def test_runs_delete_a_poisoned_run_and_a_time_range_with_a_dry_run(app, client,
     assert "would delete 4 run(s)" in invoke(app, "runs", "delete", "local-linux", "--since", since,
                                              "--dry-run").output
     assert "deleted 4 run(s)" in invoke(app, "runs", "delete", "local-linux", "--since", since).output
-    rows = {r["site"]["name"]: r for r in client.get("/api/v1/summary").json["rows"]}
-    assert rows["local-linux"]["cells"] == {}
-    assert rows["llnl-dane"] == next(r for r in before["rows"] if r["site"]["name"] == "llnl-dane")
+    rows = {(r["site"]["name"], r["variant"]): r for r in client.get("/api/v1/summary").json["rows"]}
+    assert rows[("local-linux", "pip")]["cells"] == {}  # the registry still expects it: its cells are missing
+    assert "psij" in rows[("local-linux", "pip")]["missing"]
+    assert rows[("llnl-dane", "pip")] == next(r for r in before["rows"] if (r["site"]["name"], r["variant"]) == (
+        "llnl-dane", "pip"))
     assert invoke(app, "runs", "delete", "local-linux").exit_code == 2  # nothing said: usage error
     assert invoke(app, "runs", "delete", "no-such-site", "--run", "1").exit_code == 1

@@ -39,7 +39,7 @@ def test_upgrade_backfills_streaks_and_folded_cells(db_url):
             for suite in ("psij", "junk-1"):
                 conn.execute(text("INSERT INTO latest_results (site_id, variant, suite, run_id, started_at)"
                                   " VALUES (1, 'pip', :s, 3, :t)"), {"s": suite, "t": T0 + timedelta(days=2)})
-        migrate.upgrade(engine)
+        migrate.upgrade(engine, "0005")
         assert migrate.current_revision(engine) == "0005"
         with engine.connect() as conn:
             rows = {r.suite: r for r in conn.execute(text(

@@ -19,10 +19,14 @@ PIP_PINNED = {"parsl": "2026.10.26", "psij-python": "0.9.11", "radical-pilot": "
 
 def run_at(client: FlaskClient, token: str, site: str, variant: str, *, hours_ago: float,
            components: dict[str, str | None], suites: dict[str, dict[str, str]],
-           environment: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Upload one run of several suites; returns its RunStart record (as uploaded)."""
+           environment: dict[str, Any] | None = None, failure: tuple[str, str] | None = None) -> dict[str, Any]:
+    """Upload one run of several suites; returns its RunStart record (as uploaded). ``failure`` is
+    the (message, output) each failing test reports."""
     records = make_run(site, variant=variant, suites=suites, started_at=now() - timedelta(hours=hours_ago))
     records[0]["components"] = dict(components)
+    for record in records:
+        if failure is not None and record.get("status") in ("failed", "error") and "test_id" in record:
+            record["message"], record["output"] = failure
     records[0]["environment"] = {"python": "3.11.7", "scheduler": "slurm", **(environment or {})}
     response = upload(client, token, records)
     assert response.status_code == 200, response.get_json()

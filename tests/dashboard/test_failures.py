@@ -1,0 +1,92 @@
+"""Failure fingerprints and attribution (issue 18, part 2): history of three facilities uploaded
+through the real upload API; a flux-core bump breaks parsl-flux at two sites the same way (with
+different paths, hosts, job ids and times), and an MPI upgrade at one site breaks its psij suite."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.support.dashboard import facility_tokens
+from tests.support.history import SPACK_PINNED, passing, run_at, run_number
+
+TIMEOUT = '''Traceback (most recent call last):
+  File "{root}/test_harness/suites/test_parsl_flux.py", line 41, in test_executor
+    fut.result(timeout=60)
+  File "/usr/lib/python3.11/concurrent/futures/_base.py", line 456, in result
+    raise TimeoutError()
+E   TimeoutError: job {job} on {host} did not start by {when}
+'''
+MPI = "RuntimeError: mpirun exited with 139 on {host}: PMI2_Init failed (0x{addr})"
+ENV = {"scheduler": "slurm", "mpi": "cray-mpich 8.1.28", "os": "SLES 15.5"}
+
+
+def _timeout(root: str, job: int, host: str, when: str) -> tuple[str, str]:
+    return (f"TimeoutError: job {job} on {host} did not start by {when}",
+            TIMEOUT.format(root=root, job=job, host=host, when=when))
+
+
+@pytest.fixture
+def history(app: Flask, client: FlaskClient) -> dict[str, Any]:
+    tokens = {**facility_tokens(app, "llnl"), **facility_tokens(app, "nersc"), **facility_tokens(app, "ornl")}
+    ran: dict[str, Any] = {}
+    suites = passing("parsl", "flux", "parsl-flux", "psij")
+    for site in ("llnl-dane", "nersc-perlmutter", "ornl-frontier"):  # a week of passes everywhere
+        for day in (7, 5, 3):
+            run_at(client, tokens[site], site, "spack", hours_ago=day * 24, components=SPACK_PINNED,
+                   suites=suites, environment=ENV)
+    bumped = {**SPACK_PINNED, "flux-core": "0.82.0"}
+    broken = {**suites, "parsl-flux": {"test_executor": "failed", "test_many": "passed"}}
+    ran["dane"] = run_at(client, tokens["llnl-dane"], "llnl-dane", "spack", hours_ago=30, components=bumped,
+                         suites=broken, environment=ENV,
+                         failure=_timeout("/g/g20/ci/b/abc", 1234, "dane12.llnl.gov", "2026-12-01T10:01:02Z"))
+    ran["perlmutter"] = run_at(client, tokens["nersc-perlmutter"], "nersc-perlmutter", "spack", hours_ago=20,
+                               components=bumped, suites=broken, environment={**ENV, "mpi": "cray-mpich 8.1.30"},
+                               failure=_timeout("/global/homes/x/ci/77", 98765, "nid001234.perlmutter.nersc.gov",
+                                                "2026-12-01 22:13:09"))
+    ran["frontier"] = run_at(client, tokens["ornl-frontier"], "ornl-frontier", "spack", hours_ago=10,
+                             components=SPACK_PINNED, environment={**ENV, "mpi": "cray-mpich 8.1.31"},
+                             suites={**suites, "psij": {"test_mpi_ranks": "failed", "test_simple": "passed"}},
+                             failure=(MPI.format(host="frontier04211.frontier.olcf.ornl.gov", addr="7f3a2c1e"), ""))
+    ran["frontier_again"] = run_at(client, tokens["ornl-frontier"], "ornl-frontier", "spack", hours_ago=2,
+                                   components=SPACK_PINNED, environment={**ENV, "mpi": "cray-mpich 8.1.31"},
+                                   suites={"psij": {"test_mpi_ranks": "failed"}},
+                                   failure=(MPI.format(host="frontier00017.frontier.olcf.ornl.gov", addr="55d0"), ""))
+    return ran
+
+
+def test_the_same_failure_at_two_sites_points_to_the_bumped_component(client: FlaskClient,
+                                                                       history: dict[str, Any]) -> None:
+    groups = client.get("/api/v1/failures").get_json()["groups"]
+    assert len(groups) == 2
+    flux = groups[0]  # most sites first
+    assert flux["sites"] == ["llnl-dane", "nersc-perlmutter"] and flux["count"] == 2
+    assert flux["tests"] == ["parsl-flux::test_executor"]
+    assert flux["attribution"] == "component"
+    assert [(c["kind"], c["name"], c["before"], c["after"]) for c in flux["changes"]] == [
+        ("component", "flux-core", ["0.81.0"], "0.82.0")]  # perlmutter's MPI change is not shared
+    assert "Points to flux-core" in flux["explanation"] and "2 sites" in flux["explanation"]
+    assert set(flux["runs"]) == {run_number(client, "llnl-dane", history["dane"]["run_id"]),
+                                 run_number(client, "nersc-perlmutter", history["perlmutter"]["run_id"])}
+
+
+def test_a_failure_at_one_site_after_its_environment_changed_points_to_the_facility(
+        client: FlaskClient, history: dict[str, Any]) -> None:
+    mpi = client.get("/api/v1/failures").get_json()["groups"][1]
+    assert mpi["sites"] == ["ornl-frontier"] and mpi["count"] == 2  # two runs, two hosts, one fingerprint
+    assert mpi["attribution"] == "facility"
+    assert [(c["kind"], c["name"], c["after"]) for c in mpi["changes"]] == [
+        ("environment", "mpi", "cray-mpich 8.1.31")]
+    assert "Points to the facility" in mpi["explanation"] and "ornl-frontier" in mpi["explanation"]
+    assert mpi["first_seen"] < mpi["last_seen"]
+
+
+def test_the_page_says_it_in_words(client: FlaskClient, history: dict[str, Any]) -> None:
+    page = client.get("/failures/").get_data(as_text=True)
+    assert "Points to flux-core" in page and "Points to the facility" in page
+    assert "parsl-flux::test_executor" in page
+    assert client.get("/api/v1/failures?days=0").status_code == 400
+    assert client.get("/failures/?days=x").status_code == 400
