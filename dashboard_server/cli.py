@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import TextIO
 
 import click
+import requests
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -20,7 +22,7 @@ from exaworks_sdk.manifest import ManifestError, SiteEntry, all_sites, find_site
 
 from . import db as dbmod
 from . import migrate, retention, tokens
-from .admin_db import AdminGroup
+from .admin_db import AdminGroup, open_database
 from .deletion import Selection, delete_runs, select_runs
 from .models import Site, Token, utcnow
 
@@ -275,6 +277,28 @@ def runs_delete(site: str, number: int | None, run_id: str | None, since: dateti
                f"{len(selection.cells)} summary cell(s) recomputed")
 
 
+@click.command("digest")
+@click.option("--send/--no-send", default=True, show_default=True,
+              help="Send it to the configured webhook and email (SDK_DASHBOARD_DIGEST_*); nothing is configured "
+                   "by default.")
+@click.option("--create", is_flag=True, help="Create the database (or its schema) if it does not exist yet.")
+@with_appcontext
+def digest_command(send: bool, create: bool) -> None:
+    """Make a failure digest: new, persistent and fixed failures since the previous one."""
+    from . import digest
+
+    open_database(create, upgrade=True)
+    out = dbmod.write(digest.make_digest)
+    click.echo(digest.as_text(out, current_app.config["DASHBOARD_URL"]), nl=False)
+    if send:
+        try:
+            for where in digest.send(out, current_app.config):
+                click.echo(f"sent by {where}", err=True)
+        except (OSError, requests.RequestException) as exc:
+            raise click.ClickException(f"digest {out.id} stored, but sending it failed: {exc}") from exc
+
+
 def register_commands(app: Flask) -> None:
     for group in (db_cli, sites_cli, tokens_cli, legacy_cli, records_cli, retention_cli, runs_cli):
         app.cli.add_command(group)
+    app.cli.add_command(digest_command)

@@ -40,6 +40,13 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any]]] = {
     "AUTH_FAILURES_PER_CREDENTIAL": ("10 per minute", str),
     "RATELIMIT_STORAGE_URI": ("memory://", str),
     "TRUSTED_PROXIES": (0, int),
+    # the failure digest (digest.py): off unless configured
+    "DASHBOARD_URL": ("", str),
+    "DIGEST_WEBHOOK_URL": (None, str),
+    "DIGEST_SMTP_HOST": (None, str),
+    "DIGEST_SMTP_PORT": (25, int),
+    "DIGEST_EMAIL_FROM": (None, str),
+    "DIGEST_EMAIL_TO": (None, str),
 }
 
 

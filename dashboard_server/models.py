@@ -240,6 +240,17 @@ class FoldedCell(Base):
     status: Mapped[str] = mapped_column(String(16))
 
 
+class Digest(Base):
+    """One failure digest (``digest.py``): the failing tests it saw, by key, and what it reported."""
+
+    __tablename__ = "digests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    failing: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
 class SeenRecord(Base):
     """Idempotency ledger: a record id, the site that sent it and a hash of its normalised
     content. Keyed by (site, record id): two sites never contend for an id."""

@@ -129,6 +129,8 @@ def _paths() -> dict[str, Any]:
         "/api/v1/failures": _get("Failing tests grouped by fingerprint across sites, each group attributed to a "
                                  "component or the facility, with the evidence", _ref(s.FailuresOut),
                                  [_param("days", "query", {"type": "integer", "minimum": 1, "maximum": 365}, False)]),
+        "/api/v1/digest": _get("The newest failure digest: new, persistent and fixed failures since the one "
+                               "before", _ref(s.DigestOut)),
         "/api/v1/openapi.json": _get("This document", {"type": "object"}),
     }
 
@@ -136,7 +138,7 @@ def _paths() -> dict[str, Any]:
 def build_document() -> dict[str, Any]:
     models: list[type[BaseModel]] = [
         s.RecordBatch, s.LegacyUpload, s.UploadResponse, s.ErrorResponse, s.Health, s.SummaryOut,
-        s.SiteOut, s.SiteDetail, s.RunPage, s.RunDetail, s.TestHistory, s.CompatOut, s.FailuresOut,
+        s.SiteOut, s.SiteDetail, s.RunPage, s.RunDetail, s.TestHistory, s.CompatOut, s.FailuresOut, s.DigestOut,
     ]
     _, definitions = models_json_schema([(m, "validation") for m in models], ref_template=REF)
     return {

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 
 from exaworks_sdk.status import Shown, worst
 
-from . import compat, db, failures, queries
+from . import compat, db, digest, failures, queries
 from .cells import site_statuses, suite_statuses
 from .exceptions import BadInput, NotFound
 from .markup import badge
@@ -21,10 +21,11 @@ tests_bp = Blueprint("tests", __name__, url_prefix="/tests")
 badges_bp = Blueprint("badges", __name__, url_prefix="/badges")
 compat_bp = Blueprint("compat", __name__, url_prefix="/compat")
 failures_bp = Blueprint("failures", __name__, url_prefix="/failures")
+digest_bp = Blueprint("digest", __name__, url_prefix="/digest")
 
 
 def page_blueprints() -> list[Blueprint]:
-    return [summary_bp, sites_bp, runs_bp, tests_bp, badges_bp, compat_bp, failures_bp]
+    return [summary_bp, sites_bp, runs_bp, tests_bp, badges_bp, compat_bp, failures_bp, digest_bp]
 
 
 @summary_bp.get("/")
@@ -72,6 +73,12 @@ def matrix() -> str:
 @failures_bp.get("/")
 def groups() -> str:
     return render_template("failures/index.html", out=failures.failures(db.session(), failures.days_arg()))
+
+
+@digest_bp.get("/")
+def newest() -> str:
+    return render_template("digest/index.html", digest=digest.latest(db.session()),
+                           base=current_app.config["DASHBOARD_URL"])
 
 
 def _svg(text: str) -> Response:

@@ -315,3 +315,21 @@ class FailuresOut(_Out):
     generated_at: datetime
     days: int
     groups: list[FailureGroup] = Field(description="most sites first")
+
+
+class DigestItem(_Out):
+    site: str
+    variant: str
+    suite: str
+    test_id: str
+    run: int = Field(description="the dashboard run number where it was seen (/runs/<run>)")
+    fingerprint: str | None = None
+
+
+class DigestOut(_Out):
+    id: int
+    created_at: datetime
+    since: datetime | None = Field(description="the previous digest's time; null for the first")
+    new: list[DigestItem] = Field(description="failing now, not in the previous digest")
+    persistent: list[DigestItem] = Field(description="failing now and in the previous digest")
+    fixed: list[DigestItem] = Field(description="in the previous digest, not failing now")

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Response, current_app, request
 
-from .. import compat, db, failures, queries
+from .. import compat, db, digest, failures, queries
 from ..exceptions import BadInput, NotFound
 from ..migrate import current_revision
 from ..params import page_arg, per_page
@@ -100,3 +100,8 @@ def compat_known_good() -> Any:
 @api_bp.get("/api/v1/failures")
 def failure_groups() -> Any:
     return failures.failures(db.session(), failures.days_arg()).model_dump(mode="json")
+
+
+@api_bp.get("/api/v1/digest")
+def latest_digest() -> Any:
+    return digest.latest(db.session()).model_dump(mode="json")

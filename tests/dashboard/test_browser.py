@@ -140,3 +140,22 @@ def test_unfinished_run_reads_as_interrupted(live_server, page):
     text = page.locator("main").inner_text()
     assert "unfinished / interrupted" in text
     assert page.locator(".run-status .status").inner_text() == "unfinished"
+
+
+def test_compatibility_and_failures_pages(live_server, page):
+    """The matrix and the failures page as a maintainer opens them from the header."""
+    page.goto(live_server + "/")
+    page.locator("header nav a", has_text="Compatibility").click()
+    page.wait_for_url("**/compat/")
+    assert page.locator("h1").inner_text().startswith("Compatibility matrix")
+    parsl = page.locator("#suite-parsl table.compat tbody tr")
+    assert parsl.count() == 1 and "2026.10.26" in parsl.inner_text()  # one version set, at two sites
+    assert "pinned: pip" in parsl.inner_text() and "llnl-dane" in parsl.inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "compat.png"), full_page=True)
+
+    page.locator("header nav a", has_text="Failures").click()
+    page.wait_for_url("**/failures/")
+    groups = page.locator("section.failure-group")
+    assert groups.count() >= 1
+    assert "parsl::test_htex_mpi" in page.locator("main").inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "failures.png"), full_page=True)

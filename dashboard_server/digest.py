@@ -1,0 +1,107 @@
+"""The failure digest: which failures are new, which persist and which were fixed since the
+previous digest, so a maintainer reads the changes of a day instead of the whole summary.
+
+``sdk-dashboard digest`` (run by a cron or CI schedule) makes one: it reads the failing tests of
+every summary cell's newest run (``latest_results``, so its cost does not grow with history),
+compares them with the previous digest's, stores the result in ``digests`` and, when the
+deployment configures it (off by default), sends it as a JSON POST to a webhook (Slack or
+Mattermost style: ``{"text": …}``) and by email over SMTP. The newest digest is the ``/digest/``
+page and ``GET /api/v1/digest``.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+from typing import Any
+
+import requests
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from exaworks_sdk.status import FAILING
+
+from .exceptions import NotFound
+from .models import Digest, LatestResult, Site, TestResultRow, utcnow
+from .schemas import DigestItem, DigestOut
+
+
+def _key(item: DigestItem) -> str:
+    return "\t".join([item.site, item.variant, item.suite, item.test_id])
+
+
+def failing_now(db: Session) -> dict[str, DigestItem]:
+    """Every failing test of every cell's newest run, by key."""
+    rows = db.execute(
+        select(Site.name, LatestResult.variant, TestResultRow.suite, TestResultRow.test_id, TestResultRow.run_id,
+               TestResultRow.fingerprint)
+        .select_from(LatestResult).join(Site, Site.id == LatestResult.site_id)
+        .join(TestResultRow, (TestResultRow.run_id == LatestResult.run_id)
+              & (TestResultRow.suite == LatestResult.suite))
+        .where(TestResultRow.status.in_([s.value for s in FAILING]))
+        .order_by(Site.name, LatestResult.variant, TestResultRow.suite, TestResultRow.test_id)
+    ).tuples()
+    items = (DigestItem(site=site, variant=variant, suite=suite, test_id=test_id, run=run, fingerprint=fp)
+             for site, variant, suite, test_id, run, fp in rows)
+    return {_key(item): item for item in items}
+
+
+def _out(row: Digest) -> DigestOut:
+    return DigestOut.model_validate({"id": row.id, "created_at": row.created_at, **row.body})
+
+
+def make_digest(db: Session) -> DigestOut:
+    """Compare the failures now with the previous digest's, and store the result."""
+    previous = db.scalar(select(Digest).order_by(Digest.id.desc()).limit(1))
+    before = {key: DigestItem.model_validate(item) for key, item in (previous.failing if previous else {}).items()}
+    now = failing_now(db)
+    body: dict[str, Any] = {
+        "since": previous.created_at.isoformat() if previous else None,
+        "new": [now[k].model_dump() for k in sorted(now.keys() - before.keys())],
+        "persistent": [now[k].model_dump() for k in sorted(now.keys() & before.keys())],
+        "fixed": [before[k].model_dump() for k in sorted(before.keys() - now.keys())],
+    }
+    row = Digest(created_at=utcnow(), failing={k: v.model_dump() for k, v in now.items()}, body=body)
+    db.add(row)
+    db.flush()
+    return _out(row)
+
+
+def latest(db: Session) -> DigestOut:
+    row = db.scalar(select(Digest).order_by(Digest.id.desc()).limit(1))
+    if row is None:
+        raise NotFound("no digest yet: run `sdk-dashboard digest`")
+    return _out(row)
+
+
+def as_text(digest: DigestOut, base_url: str) -> str:
+    """The digest in plain words with links, for a chat message or an email."""
+    base = base_url.rstrip("/")
+    lines = [f"ExaWorks SDK dashboard digest: {len(digest.new)} new, {len(digest.persistent)} persistent, "
+             f"{len(digest.fixed)} fixed failures" + (f" since {digest.since:%Y-%m-%d %H:%M} UTC" if digest.since else "")]
+    for title, items in (("New", digest.new), ("Persistent", digest.persistent), ("Fixed", digest.fixed)):
+        if items:
+            lines.append(f"{title}:")
+            lines += [f"- {i.site} {i.variant} {i.suite}::{i.test_id} {base}/runs/{i.run}" for i in items]
+    return "\n".join(lines) + "\n"
+
+
+def send(digest: DigestOut, config: dict[str, Any]) -> list[str]:
+    """Send through what the deployment configured; returns where it went."""
+    text = as_text(digest, config.get("DASHBOARD_URL") or "")
+    sent = []
+    if config.get("DIGEST_WEBHOOK_URL"):
+        response = requests.post(config["DIGEST_WEBHOOK_URL"], json={"text": text, "digest": digest.model_dump(mode="json")},
+                                 timeout=30)
+        response.raise_for_status()
+        sent.append("webhook")
+    if config.get("DIGEST_SMTP_HOST") and config.get("DIGEST_EMAIL_TO"):
+        message = EmailMessage()
+        message["Subject"] = text.splitlines()[0]
+        message["From"] = config.get("DIGEST_EMAIL_FROM") or "sdk-dashboard@localhost"
+        message["To"] = config["DIGEST_EMAIL_TO"]
+        message.set_content(text)
+        with smtplib.SMTP(config["DIGEST_SMTP_HOST"], int(config.get("DIGEST_SMTP_PORT") or 25), timeout=30) as smtp:
+            smtp.send_message(message)
+        sent.append("email")
+    return sent

@@ -1,0 +1,133 @@
+"""The failure digest (issue 18, part 4): ``sdk-dashboard digest`` run twice over realistic
+history; new, persistent and fixed failures; sent to a local HTTP receiver and a local SMTP
+receiver (never an outside address); the page and the JSON endpoint."""
+
+from __future__ import annotations
+
+import json
+import socketserver
+import threading
+from collections.abc import Iterator
+from email import message_from_string
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.support.dashboard import facility_tokens
+from tests.support.history import SPACK_PINNED, passing, run_at
+
+
+class Receiver(BaseHTTPRequestHandler):
+    """A Slack/Mattermost-style incoming webhook on loopback: keeps each JSON body."""
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.posts.append(json.loads(body))  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+class SMTPHandler(socketserver.StreamRequestHandler):
+    """The few SMTP verbs smtplib sends, to debug mail on loopback: keeps each message."""
+
+    def handle(self) -> None:
+        def say(text: str) -> None:
+            self.wfile.write((text + "\r\n").encode())
+
+        say("220 localhost digest test")
+        data: list[str] | None = None
+        for raw in self.rfile:
+            line = raw.decode().rstrip("\r\n")
+            if data is not None:
+                if line == ".":
+                    self.server.messages.append("\n".join(data))  # type: ignore[attr-defined]
+                    data = None
+                    say("250 OK")
+                else:
+                    data.append(line[1:] if line.startswith("..") else line)
+                continue
+            verb = line[:4].upper()
+            if verb == "DATA":
+                data = []
+                say("354 end with .")
+            elif verb == "QUIT":
+                say("221 bye")
+                return
+            else:
+                say("250 localhost" if verb in ("EHLO", "HELO") else "250 OK")
+
+
+@pytest.fixture
+def receivers() -> Iterator[tuple[Any, Any]]:
+    http = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    http.posts = []  # type: ignore[attr-defined]
+    smtp = socketserver.ThreadingTCPServer(("127.0.0.1", 0), SMTPHandler)
+    smtp.messages = []  # type: ignore[attr-defined]
+    threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in (http, smtp)]
+    for thread in threads:
+        thread.start()
+    yield http, smtp
+    for server in (http, smtp):
+        server.shutdown()
+        server.server_close()
+
+
+def digest(app: Flask) -> str:
+    result = app.test_cli_runner().invoke(args=["digest"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_new_persistent_and_fixed(app: Flask, client: FlaskClient, receivers: tuple[Any, Any]) -> None:
+    http, smtp = receivers
+    app.config.update(DASHBOARD_URL="https://sdk-dashboard.example.org",
+                      DIGEST_WEBHOOK_URL=f"http://127.0.0.1:{http.server_address[1]}/hooks/abc",
+                      DIGEST_SMTP_HOST="127.0.0.1", DIGEST_SMTP_PORT=smtp.server_address[1],
+                      DIGEST_EMAIL_TO="sdk-maintainers@example.org")
+    tokens = {**facility_tokens(app, "llnl"), **facility_tokens(app, "ornl")}
+    run_at(client, tokens["llnl-dane"], "llnl-dane", "spack", hours_ago=30, components=SPACK_PINNED,
+           suites={**passing("parsl", "psij"), "parsl-flux": {"test_executor": "failed", "test_many": "passed"}})
+    run_at(client, tokens["ornl-frontier"], "ornl-frontier", "spack", hours_ago=28, components=SPACK_PINNED,
+           suites={**passing("parsl"), "flux": {"test_start": "failed"}})
+    first = digest(app)
+    assert "2 new, 0 persistent, 0 fixed" in first
+    assert "llnl-dane spack parsl-flux::test_executor https://sdk-dashboard.example.org/runs/" in first
+
+    # a day later: dane still fails, frontier's flux is fixed, dane's psij breaks
+    run_at(client, tokens["llnl-dane"], "llnl-dane", "spack", hours_ago=4, components=SPACK_PINNED,
+           suites={"psij": {"test_cancel": "error"}, "parsl-flux": {"test_executor": "failed"}})
+    run_at(client, tokens["ornl-frontier"], "ornl-frontier", "spack", hours_ago=3, components=SPACK_PINNED,
+           suites=passing("flux"))
+    second = digest(app)
+    assert "1 new, 1 persistent, 1 fixed" in second
+
+    body = client.get("/api/v1/digest").get_json()
+    assert [(i["site"], i["suite"], i["test_id"]) for i in body["new"]] == [("llnl-dane", "psij", "test_cancel")]
+    assert [(i["site"], i["suite"], i["test_id"]) for i in body["persistent"]] == [
+        ("llnl-dane", "parsl-flux", "test_executor")]
+    assert [(i["site"], i["suite"], i["test_id"]) for i in body["fixed"]] == [("ornl-frontier", "flux", "test_start")]
+    assert body["since"] is not None
+
+    assert len(http.posts) == 2 and http.posts[1]["text"] in second and "sent by webhook" in second
+    assert http.posts[1]["digest"]["fixed"][0]["test_id"] == "test_start"
+    assert len(smtp.messages) == 2
+    mail = message_from_string(smtp.messages[1])
+    assert mail["To"] == "sdk-maintainers@example.org" and "1 new, 1 persistent, 1 fixed" in mail["Subject"]
+    assert "ornl-frontier spack flux::test_start" in mail.get_payload()
+
+    page = client.get("/digest/").get_data(as_text=True)
+    assert "Persistent (1)" in page and "test_executor" in page and "Fixed (1)" in page
+
+
+def test_off_by_default_and_none_yet(app: Flask, client: FlaskClient) -> None:
+    assert client.get("/api/v1/digest").status_code == 404
+    assert client.get("/digest/").status_code == 404
+    output = digest(app)
+    assert "0 new, 0 persistent, 0 fixed" in output
+    assert client.get("/api/v1/digest").get_json()["new"] == []
