@@ -22,7 +22,7 @@ from pathlib import Path
 
 from exaworks_sdk import status as rule
 from exaworks_sdk.manifest import Component
-from exaworks_sdk.records import RecordWriter, RunFinish, RunStart, TestResult, new_id, parse_record, utcnow
+from exaworks_sdk.records import MAX_NAME, MAX_TEXT, RecordWriter, RunFinish, RunStart, TestResult, new_id, parse_record, utcnow
 from exaworks_sdk.status import Status
 from test_harness import known, reaper
 from test_harness import sandbox as sandboxes
@@ -109,23 +109,39 @@ class _Running:
                                      start_new_session=True)  # its own group: a kill reaches workers too
         outcome.log = self.log_path
 
-    def new_records(self) -> list[TestResult]:
-        """Complete lines appended since the last call (a half-written last line waits)."""
-        if not self.part.exists():
+    def new_records(self, run_id: str) -> list[TestResult]:
+        """Complete lines appended since the last call (a half-written last line waits), each
+        validated here: the suite's plugin writes them without pydantic."""
+        try:
+            with self.part.open("rb") as fh:
+                fh.seek(self.offset)
+                data = fh.read()
+        except FileNotFoundError:
             return []
-        with self.part.open("rb") as fh:
-            fh.seek(self.offset)
-            data = fh.read()
         end = data.rfind(b"\n") + 1
         self.offset += end
         records = []
-        for line in data[:end].decode("utf-8").splitlines():
+        for line in data[:end].decode("utf-8", errors="replace").splitlines():
             if line.strip():
-                record = parse_record(json.loads(line))
+                record = self._parse(line, run_id)
                 if isinstance(record, TestResult):
                     self.reported.add(record.test_id)
                     records.append(record)
         return records
+
+    def _parse(self, line: str, run_id: str) -> RunStart | TestResult | RunFinish:
+        """One line of the suite's part file; a line that is not a valid record becomes an error
+        record for its test (or the suite), never a crash of the harness or a silent loss."""
+        data: object = None
+        try:
+            data = json.loads(line)
+            return parse_record(data)  # type: ignore[arg-type]  # not a dict: a ValidationError
+        except ValueError as exc:  # not JSON, or pydantic's ValidationError (a ValueError too)
+            test_id = data.get("test_id") if isinstance(data, dict) else None
+            name = str(test_id)[:MAX_NAME] if test_id else f"{self.suite.path.name}::<suite>"
+            return TestResult(id=new_id(), run_id=run_id, suite=self.suite.name, test_id=name, status=Status.ERROR,
+                              started_at=utcnow(), message=f"the suite wrote an invalid record: {exc}"[:2000],
+                              output=line[:MAX_TEXT])
 
     def collected(self) -> list[str]:
         if not self.collected_file.exists():
@@ -225,8 +241,8 @@ class Runner:
                                                                                  startable.name), self.keep)
             self.listener("suite_start", startable, outcomes[startable.name])
 
-    def _copy(self, job: _Running, writer: RecordWriter) -> None:
-        for record in job.new_records():
+    def _copy(self, job: _Running, writer: RecordWriter, run_id: str) -> None:
+        for record in job.new_records(run_id):
             writer.write(record)
             job.outcome.counts[record.status] += 1
             if record.status is Status.SKIPPED and record.message not in job.outcome.messages:
@@ -235,19 +251,19 @@ class Runner:
 
     def _poll(self, job: _Running, writer: RecordWriter, run_id: str) -> bool:
         """Copy new records; return True once the suite has finished (or was killed)."""
-        self._copy(job, writer)
+        self._copy(job, writer, run_id)
         returncode = job.proc.poll()
         if returncode is None and time.monotonic() < job.deadline:
             return False
         if returncode is None:
             job.outcome.timed_out = True
             job.kill()
-            self._copy(job, writer)
+            self._copy(job, writer, run_id)
             comps = ", ".join(r for r in job.suite.requires if r in self.components) or "default"
             self._error_unreported(job, writer, run_id, f"suite {job.suite.name} killed after "
                                    f"{job.outcome.timeout:.0f} s (suite_timeout from the manifest: {comps})")
         else:
-            self._copy(job, writer)
+            self._copy(job, writer, run_id)
             job.outcome.returncode = returncode
             unreported = [t for t in job.collected() if t not in job.reported]
             if returncode not in (0, 1) or not job.reported or unreported:
