@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import selectors
 import signal
 import subprocess
 import sys
@@ -33,6 +34,8 @@ from test_harness.suite import Suite
 PYTEST_INI = Path(__file__).parent / "suites" / "pytest.ini"
 DEFAULT_TIMEOUT = 300  # for a suite whose components are not in the manifest (it will skip)
 KILL_GRACE = 10.0
+# How often a running suite's new records are copied (live progress). Never a delay on the
+# critical path: a suite's exit wakes the runner at once (see _Exits).
 POLL = 0.2
 
 Listener = Callable[[str, Suite, object], None]  # (event, suite, payload)
@@ -197,16 +200,26 @@ class Runner:
             writer.write(run_start)
             pending = list(suites)
             running: dict[str, _Running] = {}
+            exits = _Exits()
             try:
                 while pending or running:
-                    self._start_some(pending, running, outcomes, workdir, log_dir, run_id, detections_file)
+                    for job in self._start_some(pending, running, outcomes, workdir, log_dir, run_id,
+                                                detections_file):
+                        exits.watch(job.proc.pid)
+                    finished = False
                     for name in list(running):
                         if self._poll(running[name], writer, run_id):
-                            running.pop(name).close()
+                            job = running.pop(name)
+                            exits.forget(job.proc.pid)
+                            job.close()
                             self._end_orphans(ours_before | {job.proc.pid for job in running.values()})
                             self.listener("suite_finish", outcomes[name].suite, outcomes[name])
-                    time.sleep(POLL)
+                            finished = True
+                    if running and not finished:  # a finished suite may free a slot: start the next at once
+                        next_deadline = min(job.deadline for job in running.values())
+                        exits.wait(max(0.0, min(POLL, next_deadline - time.monotonic())))
             finally:
+                exits.close()
                 for job in running.values():  # interrupted (Ctrl-C): leave no orphans behind
                     job.kill()
                     job.close()
@@ -229,17 +242,20 @@ class Runner:
 
     def _start_some(self, pending: list[Suite], running: dict[str, _Running],
                     outcomes: dict[str, SuiteOutcome], workdir: Path, log_dir: Path, run_id: str,
-                    detections_file: Path) -> None:
+                    detections_file: Path) -> list[_Running]:
+        started = []
         while len(running) < self.jobs:
             busy = {job.suite.serial for job in running.values() if job.suite.serial}
             startable = next((s for s in pending if s.serial is None or s.serial not in busy), None)
             if startable is None:
-                return
+                break
             pending.remove(startable)
-            running[startable.name] = _Running(startable, outcomes[startable.name], workdir, log_dir, run_id,
-                                               detections_file, known.applicable(self.components, self.detections,
-                                                                                 startable.name), self.keep)
+            job = _Running(startable, outcomes[startable.name], workdir, log_dir, run_id, detections_file,
+                           known.applicable(self.components, self.detections, startable.name), self.keep)
+            running[startable.name] = job
+            started.append(job)
             self.listener("suite_start", startable, outcomes[startable.name])
+        return started
 
     def _copy(self, job: _Running, writer: RecordWriter, run_id: str) -> None:
         for record in job.new_records(run_id):
@@ -284,6 +300,40 @@ class Runner:
             job.outcome.counts[Status.ERROR] += 1
             self.listener("test", job.suite, record)
         job.outcome.messages.append(why)
+
+
+class _Exits:
+    """Wakes the runner the moment a suite's process ends: a pidfd per process (Linux 5.3 and later),
+    readable once it has exited. Where there is none, waiting is sleeping the timeout out."""
+
+    def __init__(self) -> None:
+        self._selector = selectors.DefaultSelector()
+        self._fds: dict[int, int] = {}
+
+    def watch(self, pid: int) -> None:
+        try:
+            fd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            return
+        self._fds[pid] = fd
+        self._selector.register(fd, selectors.EVENT_READ)
+
+    def forget(self, pid: int) -> None:
+        fd = self._fds.pop(pid, None)
+        if fd is not None:
+            self._selector.unregister(fd)
+            os.close(fd)
+
+    def wait(self, timeout: float) -> None:
+        if self._fds:
+            self._selector.select(timeout)
+        else:
+            time.sleep(timeout)
+
+    def close(self) -> None:
+        for pid in list(self._fds):
+            self.forget(pid)
+        self._selector.close()
 
 
 _PYTEST_EXIT = {0: "ok", 1: "tests failed", 2: "interrupted", 3: "internal error", 4: "usage error",

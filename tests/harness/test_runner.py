@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import pytest
 
 from exaworks_sdk.records import RunFinish, RunStart, Status, TestResult, new_id, read_records, utcnow
 from test_harness.detect import detect_all
-from test_harness.runner import Runner, RunResult, suite_timeout
+from test_harness.runner import Runner, RunResult, _Exits, suite_timeout
 from tests.harness.conftest import fixture_suite
 
 
@@ -128,3 +130,17 @@ def test_lines_a_suite_wrote_that_are_not_records_become_errors(components: dict
     assert tests["<suite>"].status is Status.ERROR and "not json at all" in tests["<suite>"].output
     assert isinstance(records[-1], RunFinish) and result.exit_code == 1
 
+
+def test_a_suite_that_ends_wakes_the_runner_at_once() -> None:
+    """No polling delay between one suite's end and the next one's start."""
+    exits = _Exits()
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.5)"])
+    try:
+        exits.watch(proc.pid)
+        started = time.monotonic()
+        exits.wait(60)
+        waited = time.monotonic() - started
+        assert proc.wait(timeout=60) == 0
+        assert waited < 30, "woken by the timeout, not by the exit"
+    finally:
+        exits.close()
