@@ -12,7 +12,6 @@ from typing import Any
 import yaml
 
 from test_harness.errors import ConfigError
-from test_harness.upload import default_spool_dir
 
 ENV_VARS = {  # setting → environment variable
     "site": "SDK_SITE",
@@ -41,6 +40,8 @@ class Config:
     timeout_factor: float = 1.0
 
     def spool(self) -> Path:
+        from test_harness.upload import default_spool_dir  # with requests: only when uploading
+
         return self.spool_dir or default_spool_dir()
 
 

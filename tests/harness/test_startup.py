@@ -11,6 +11,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 
 def _imported(code: str, modules: tuple[str, ...]) -> list[str]:
     probe = f"{code}\nimport json, sys\nprint(json.dumps([m for m in {list(modules)!r} if m in sys.modules]))"
@@ -22,3 +24,8 @@ def test_the_suite_plugin_needs_neither_pydantic_nor_the_manifest() -> None:
     heavy = ("pydantic", "exaworks_sdk.records", "exaworks_sdk.manifest", "test_harness.detect", "packaging", "yaml")
     assert _imported("import test_harness.plugin", heavy) == []
 
+
+@pytest.mark.parametrize("module", ["rich", "requests", "junitparser", "test_harness.console",
+                                    "test_harness.upload", "test_harness.listing"])
+def test_the_cli_imports_what_one_command_needs_only_in_that_command(module: str) -> None:
+    assert _imported("import test_harness.cli", (module,)) == []
