@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from exaworks_sdk.manifest import Manifest, ManifestError, load_manifest
+from exaworks_sdk.manifest.cache import default_cache_dir
 from exaworks_sdk.records import RunStart, new_id, utcnow
 from test_harness.config import Config, load_config
 from test_harness.detect import Detection, detect_all
@@ -38,8 +39,8 @@ class Context:
         return load_config(flags, path=self.config_path)
 
     def manifest(self) -> Manifest:
-        if self._manifest is None:
-            self._manifest = load_manifest()
+        if self._manifest is None:  # validated once per manifest content (exaworks_sdk/manifest/cache.py)
+            self._manifest = load_manifest(cache_dir=default_cache_dir())
         return self._manifest
 
 

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from test_harness.errors import ConfigError
 
@@ -46,6 +43,10 @@ class Config:
 
 
 def _read_file(path: Path) -> dict[str, Any]:
+    import tomllib  # a config file is optional: its parsers are imported only to read one
+
+    import yaml
+
     try:
         text = path.read_text(encoding="utf-8")
         data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)

@@ -9,11 +9,11 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
+from exaworks_sdk.manifest import cache, model
 from exaworks_sdk.manifest.errors import ManifestError, Problem
 from exaworks_sdk.manifest.model import Component, Manifest, Release
 from exaworks_sdk.manifest.sites import Facility
@@ -21,6 +21,9 @@ from exaworks_sdk.manifest.sites import Facility
 RELEASE_FILE = "sdk.yaml"
 _POLICY_HEADING = re.compile(r"^#{2,4}\s+([MR][0-9]+)[\s:.—-]+(.+?)\s*$")
 M = TypeVar("M", bound=BaseModel)
+
+if TYPE_CHECKING:  # PyYAML itself is imported when a file is read: a cached manifest needs none of it
+    import yaml
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -36,6 +39,8 @@ def find_root(start: Path | None = None) -> Path:
 
 def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     """Follow a pydantic error location through the YAML node tree to a 1-based line."""
+    import yaml
+
     line = node.start_mark.line + 1 if node is not None else None
     for key in loc:
         if isinstance(node, yaml.MappingNode):
@@ -50,15 +55,20 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
-# libyaml's parser where PyYAML was built with it (about ten times faster than the pure-Python one).
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+def _loader() -> type[yaml.SafeLoader]:
+    """libyaml's parser where PyYAML was built with it (about ten times faster than the pure-Python one)."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _read_yaml(path: Path, problems: list[Problem]) -> tuple[Any, str | None]:
     """The file's data and its text; the text is composed into nodes only to place a problem."""
+    import yaml
+
     try:
         text = path.read_text(encoding="utf-8")
-        return yaml.load(text, Loader=_Loader), text  # a safe loader, C or Python
+        return yaml.load(text, Loader=_loader()), text  # a safe loader, C or Python
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
@@ -69,9 +79,11 @@ def _read_yaml(path: Path, problems: list[Problem]) -> tuple[Any, str | None]:
 
 
 def _validate(model: type[M], path: Path, problems: list[Problem]) -> M | None:
+    import yaml
+
     known = len(problems)
     data, text = _read_yaml(path, problems)
-    if data is None and (text is None or yaml.compose(text, Loader=_Loader) is None):
+    if data is None and (text is None or yaml.compose(text, Loader=_loader()) is None):
         if len(problems) == known:  # read fine, but holds nothing: never accept it silently
             problems.append(Problem(path, "", "the file is empty: fill in the fields, or delete the file", 1))
         return None
@@ -81,7 +93,7 @@ def _validate(model: type[M], path: Path, problems: list[Problem]) -> M | None:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        node = yaml.compose(text or "", Loader=_Loader)
+        node = yaml.compose(text or "", Loader=_loader())
         for err in exc.errors():
             loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-after")))
             field = ".".join(str(p) for p in loc)
@@ -138,9 +150,23 @@ def _cross_check(components: dict[str, Component], files: dict[str, Path], inval
             problems.append(Problem(path, "policies", f"no compliance entry for {pid} ({policies[pid]})"))
 
 
-def load_manifest(root: Path | None = None) -> Manifest:
-    """Load and cross-check the whole manifest, raising every problem at once."""
+def load_manifest(root: Path | None = None, *, cache_dir: Path | None = None) -> Manifest:
+    """Load and cross-check the whole manifest, raising every problem at once.
+
+    With ``cache_dir``, a manifest this code validated before from the same files is read back
+    from there instead (``exaworks_sdk/manifest/cache.py``; the harness's start-up uses it)."""
     root = find_root() if root is None else Path(root)
+    if cache_dir is None:
+        return _load(root)
+    wanted = cache.key(root, code=[Path(model.__file__), Path(__file__)])
+    manifest = cache.read(cache_dir, root, wanted)
+    if manifest is None:
+        manifest = _load(root)
+        cache.write(cache_dir, root, wanted, manifest)
+    return manifest
+
+
+def _load(root: Path) -> Manifest:
     comp_dir = root / "components"
     problems: list[Problem] = []
     release = _validate(Release, comp_dir / RELEASE_FILE, problems)

@@ -11,10 +11,6 @@ import itertools
 import re
 from typing import Annotated, Literal
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion
-from packaging.version import Version as PackagingVersion
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
@@ -31,9 +27,13 @@ _SPACK_SPEC = re.compile(r"^(?P<name>[a-z0-9][a-z0-9-]*)@=?(?P<version>[0-9][\w.
 
 
 class Strict(BaseModel):
-    """Unknown keys are errors in hand-written files: a typo must not pass silently."""
+    """Unknown keys are errors in hand-written files: a typo must not pass silently.
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    Validators are built when a model first validates, not when its class is defined: a manifest
+    read back from the harness's cache (exaworks_sdk/manifest/cache.py) never needs them.
+    packaging, which the validators use, is imported inside them for the same reason."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class PipChannel(Strict):
@@ -45,6 +45,8 @@ class PipChannel(Strict):
     @field_validator("requirements")
     @classmethod
     def _exact_pins(cls, value: list[str]) -> list[str]:
+        from packaging.requirements import InvalidRequirement, Requirement
+
         for text in value:
             try:
                 req = Requirement(text)
@@ -57,6 +59,8 @@ class PipChannel(Strict):
 
     def distributions(self) -> list[str]:
         """The distribution names the requirements pin, as written (extras and versions dropped)."""
+        from packaging.requirements import Requirement
+
         return [Requirement(text).name for text in self.requirements]
 
 
@@ -136,6 +140,8 @@ class KnownIncompatibility(Strict):
     @field_validator("versions")
     @classmethod
     def _specifier(cls, value: str) -> str:
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
         try:
             SpecifierSet(value)
         except InvalidSpecifier:
@@ -157,6 +163,10 @@ class KnownIncompatibility(Strict):
         """Whether a detected version falls in the range; an unknown version never does."""
         if version is None:
             return False
+        from packaging.specifiers import SpecifierSet
+        from packaging.version import InvalidVersion
+        from packaging.version import Version as PackagingVersion
+
         try:
             return SpecifierSet(self.versions).contains(PackagingVersion(version), prereleases=True)
         except InvalidVersion:
@@ -279,7 +289,7 @@ class Release(Strict):
 class Manifest(BaseModel):
     """The loaded, cross-checked manifest. Components are in dependency order."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     release: Release
     components: dict[str, Component]

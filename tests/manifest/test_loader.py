@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
-from exaworks_sdk.manifest import ManifestError, load_manifest, load_sites, loader
+from exaworks_sdk.manifest import ManifestError, load_manifest, load_sites
 from exaworks_sdk.manifest.loader import parse_policies
 
 REQUIRED = {"parsl", "psij-python", "radical-pilot", "radical-entk", "flux-core", "flux-sched",
@@ -137,5 +138,5 @@ def test_a_valid_manifest_is_parsed_once(repo_root: Path, monkeypatch: pytest.Mo
     def compose(*args: object, **kwargs: object) -> None:
         raise AssertionError("a valid manifest file was parsed twice")
 
-    monkeypatch.setattr(loader.yaml, "compose", compose)
+    monkeypatch.setattr(yaml, "compose", compose)
     assert load_manifest(repo_root).components
