@@ -231,8 +231,19 @@ class OSImage(Strict):
     family: Literal["debian", "rpm"]
     image: str = Field(description="Base image reference; 'name@sha256:… # tag' when the digest is known")
     python: dict[str, str] = Field(description="Python version → the OS package that provides it")
-    mpi_packages: dict[Slug, list[str]] = Field(description="MPI flavour → OS packages (runtime + headers)")
+    mpi_packages: dict[Slug, list[str]] = Field(
+        description="MPI flavour → the OS packages it needs at run time (libraries and launcher); shipped")
+    mpi_dev_packages: dict[Slug, list[str]] = Field(
+        description="MPI flavour → the OS packages for building against it (headers, compiler wrappers, and the "
+                    "compilers they pull in); build stages only")
     mpi_bin: dict[Slug, str] = Field(default_factory=dict, description="MPI flavour → bin dir, if not on PATH")
+
+    @model_validator(mode="after")
+    def _dev_for_every_flavour(self) -> OSImage:
+        if self.mpi_dev_packages.keys() != self.mpi_packages.keys():
+            raise ValueError(f"mpi_packages and mpi_dev_packages must name the same MPI flavours: "
+                             f"{sorted(self.mpi_packages)} and {sorted(self.mpi_dev_packages)}")
+        return self
 
 
 class ImageMatrix(Strict):
