@@ -60,12 +60,12 @@ def create_app() -> Flask:
             for item in items:
                 if item["type"] == "run_start":
                     run_pk[item["run_id"]] = conn.execute(insert(Run).values(
-                        site_id=1, key=item["run_id"], run_id=item["run_id"], variant=item["variant"],
+                        site_id=1, run_id=item["run_id"], key_branch="", key_variant="", variant=item["variant"],
                         environment=item["environment"], components=item["components"],
                         started_at=_time(item["started_at"])).returning(Run.id)).scalar_one()
             missing = {i["run_id"] for i in items if i["run_id"] not in run_pk}
             if missing:
-                run_pk.update({key: pk for key, pk in conn.execute(select(Run.key, Run.id).where(Run.key.in_(missing)))})
+                run_pk.update(dict(conn.execute(select(Run.run_id, Run.id).where(Run.run_id.in_(missing))).tuples().all()))
             rows = [dict(run_id=run_pk[i["run_id"]], record_id=i["id"], suite=i["suite"], test_id=i["test_id"],
                          status=i["status"], duration=i["duration"], started_at=_time(i["started_at"]),
                          message=i["message"], output=i["output"], phases=i["phases"])

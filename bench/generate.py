@@ -114,7 +114,7 @@ def _rows(batch: list[SynthRun], site_ids: dict[str, int], ids: _Ids) -> dict[st
         started = _naive(run.started_at)
         received = _naive(run.finished_at)
         out["runs"].append(dict(
-            id=run_pk, site_id=site_id, key=run.run_id, run_id=run.run_id, source="records",
+            id=run_pk, site_id=site_id, run_id=run.run_id, key_branch="", key_variant="", source="records",
             variant=run.variant, pipeline_id=run.pipeline_id, branch=run.branch, commit=run.commit,
             hostname=run.hostname, sdk_version=run.sdk_version, environment=run.environment,
             components=run.components, started_at=started, finished_at=received,

@@ -35,17 +35,17 @@ SMALL = Spec(sites=4, suites=5, days=3, runs_per_day=2, tests_per_suite=(2, 4), 
 
 QUERIES = {
     "sites": "SELECT name, facility, machine, scheduler, expected_interval_hours FROM sites",
-    "runs": """SELECT s.name, r.key, r.run_id, r.source, r.variant, r.pipeline_id, r.branch, r."commit",
+    "runs": """SELECT s.name, r.run_id, r.key_branch, r.key_variant, r.source, r.variant, r.pipeline_id, r.branch, r."commit",
                r.hostname, r.sdk_version, r.environment, r.components, r.started_at, r.finished_at,
                r.reported_status, r.exit_code, r.start_record_id, r.finish_record_id
                FROM runs r JOIN sites s ON s.id = r.site_id""",
-    "test_results": """SELECT r.key, t.record_id, t.suite, t.test_id, t.status, t.duration, t.started_at,
+    "test_results": """SELECT r.run_id, t.record_id, t.suite, t.test_id, t.status, t.duration, t.started_at,
                        t.message, t.output, t.phases FROM test_results t JOIN runs r ON r.id = t.run_id""",
-    "suite_runs": """SELECT r.key, s.name, x.variant, x.suite, x.started_at, x.passed, x.failed, x.skipped,
+    "suite_runs": """SELECT r.run_id, s.name, x.variant, x.suite, x.started_at, x.passed, x.failed, x.skipped,
                      x.error FROM suite_runs x JOIN runs r ON r.id = x.run_id JOIN sites s ON s.id = x.site_id""",
-    "latest_results": """SELECT s.name, l.variant, l.suite, r.key, l.started_at FROM latest_results l
+    "latest_results": """SELECT s.name, l.variant, l.suite, r.run_id, l.started_at FROM latest_results l
                          JOIN runs r ON r.id = l.run_id JOIN sites s ON s.id = l.site_id""",
-    "seen_records": """SELECT x.record_id, s.name, r.key, x.kind, x.content_hash FROM seen_records x
+    "seen_records": """SELECT x.record_id, s.name, r.run_id, x.kind, x.content_hash FROM seen_records x
                        JOIN runs r ON r.id = x.run_id JOIN sites s ON s.id = x.site_id""",
 }
 

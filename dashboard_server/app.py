@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import click
 from flask import Flask
 from sqlalchemy.orm import sessionmaker
 
@@ -22,7 +23,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         "engine": engine,
         "sessionmaker": sessionmaker(engine, expire_on_commit=False),
     }
-    if app.config["AUTO_MIGRATE"]:
+    # A command line (a click context is active) checks its database first: admin_db.py.
+    if app.config["AUTO_MIGRATE"] and click.get_current_context(silent=True) is None:
         try:
             migrate.upgrade(engine)
         except Exception as exc:  # the DB may be down at start; /api/v1/health reports it

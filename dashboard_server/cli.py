@@ -12,25 +12,25 @@ from typing import TextIO
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from exaworks_sdk.manifest import ManifestError, all_sites, find_site, load_sites
+from exaworks_sdk.manifest import ManifestError, SiteEntry, all_sites, find_site, load_sites, token_variable
 
 from . import db as dbmod
 from . import migrate, retention, tokens
+from .admin_db import AdminGroup
 from .models import Site, Token
 
 SITE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 
-db_cli = AppGroup("db", help="Database schema.")
-sites_cli = AppGroup("sites", help="Sites that report results.")
-tokens_cli = AppGroup("tokens", help="Per-site upload tokens.")
-legacy_cli = AppGroup("legacy-keys", help="Opaque keys of old runners (POST /result only).")
-records_cli = AppGroup("records", help="Load result records without going through HTTP.")
-retention_cli = AppGroup("retention", help="Drop old logs, keep statuses.")
+db_cli = AdminGroup("db", help="Database schema.", upgrade=False)
+sites_cli = AdminGroup("sites", help="Sites that report results.")
+tokens_cli = AdminGroup("tokens", help="Per-site upload tokens.")
+legacy_cli = AdminGroup("legacy-keys", help="Opaque keys of old runners (POST /result only).")
+records_cli = AdminGroup("records", help="Load result records without going through HTTP.")
+retention_cli = AdminGroup("retention", help="Drop old logs, keep statuses.")
 
 
 def _engine() -> Engine:
@@ -89,34 +89,45 @@ def sites_add(name: str, facility: str, machine: str, scheduler: str, interval_h
               help="SDK checkout holding ci/sites/ [$SDK_ROOT, else found from here].")
 def sites_sync(only: tuple[str, ...], root: Path | None) -> None:
     """Create or update sites from the facility registry (ci/sites/): one per machine, with its
-    facility, machine, scheduler and reporting interval, so none of them is typed twice."""
+    facility, machine, scheduler, time zone and reporting interval, so none of them is typed twice."""
+    entries = _registry(root, only)
+    for line in dbmod.write(lambda session: _sync(session, entries)):
+        click.echo(line)
+
+
+def _registry(root: Path | None, only: tuple[str, ...] = (), facility: str | None = None) -> list[SiteEntry]:
     try:
         facilities = load_sites(root)
-        entries = [find_site(facilities, name) for name in only] if only else all_sites(facilities)
+        if facility is not None:
+            if facility not in facilities:
+                raise KeyError(f"no facility {facility!r} in ci/sites/ (known: {', '.join(sorted(facilities))})")
+            return facilities[facility].sites()
+        return [find_site(facilities, name) for name in only] if only else all_sites(facilities)
     except KeyError as exc:
         raise click.ClickException(str(exc.args[0])) from None
     except ManifestError as exc:
         raise click.ClickException(exc.report()) from None
 
-    def work(session: Session) -> list[str]:
-        lines = []
-        for entry in entries:
-            wanted = {"facility": entry.facility.facility, "machine": entry.machine_name,
-                      "scheduler": entry.machine.scheduler,
-                      "expected_interval_hours": float(entry.machine.report_interval_hours)}
-            site = session.scalar(select(Site).where(Site.name == entry.id))
-            if site is None:
-                session.add(Site(name=entry.id, **wanted))
-                lines.append(f"added {entry.id}")
-            elif any(getattr(site, k) != v for k, v in wanted.items()):
-                for key, value in wanted.items():
-                    setattr(site, key, value)
-                lines.append(f"updated {entry.id}")
-            else:
-                lines.append(f"unchanged {entry.id}")
-        return lines
-    for line in dbmod.write(work):
-        click.echo(line)
+
+def _sync(session: Session, entries: list[SiteEntry]) -> list[str]:
+    """Create or update a site per registry entry; one line per site saying which."""
+    lines = []
+    for entry in entries:
+        wanted = {"facility": entry.facility.facility, "machine": entry.machine_name,
+                  "scheduler": entry.machine.scheduler, "timezone": entry.facility.timezone or "",
+                  "expected_interval_hours": float(entry.machine.report_interval_hours)}
+        site = session.scalar(select(Site).where(Site.name == entry.id))
+        if site is None:
+            session.add(Site(name=entry.id, **wanted))
+            lines.append(f"added {entry.id}")
+        elif any(getattr(site, k) != v for k, v in wanted.items()):
+            for key, value in wanted.items():
+                setattr(site, key, value)
+            lines.append(f"updated {entry.id}")
+        else:
+            lines.append(f"unchanged {entry.id}")
+    session.flush()
+    return lines
 
 
 @sites_cli.command("list")
@@ -124,19 +135,49 @@ def sites_list() -> None:
     with current_app.extensions["sdk_dashboard"]["sessionmaker"]() as session:
         for site in session.scalars(select(Site).order_by(Site.name)):
             click.echo(f"{site.name}\t{site.facility}\t{site.machine}\t{site.scheduler}\t"
-                       f"{site.expected_interval_hours}h\tlast seen {site.last_seen_at or 'never'}")
+                       f"{site.expected_interval_hours}h\tlast seen {site.last_seen_at or 'never'}\t"
+                       f"last contact {site.last_contact_at or 'never'}")
 
 
 @tokens_cli.command("issue")
-@click.argument("site")
+@click.argument("site", required=False)
+@click.option("--facility", default=None, metavar="FACILITY",
+              help="One token for every machine of this registry facility (its sites are synced first).")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="SDK checkout holding ci/sites/ (with --facility) [$SDK_ROOT, else found from here].")
 @click.option("--label", default="")
 @click.option("--expires-days", type=int, default=None, help="default: no expiry")
-def tokens_issue(site: str, label: str, expires_days: int | None) -> None:
-    """Issue a token for SITE and print it (the only time it is shown)."""
+def tokens_issue(site: str | None, facility: str | None, root: Path | None, label: str,
+                 expires_days: int | None) -> None:
+    """Issue a token for SITE, or one per machine of --facility, and print it (the only time it is shown).
+
+    With --facility, each line is NAME=TOKEN, where NAME is the CI/CD variable that machine's
+    jobs read (SDK_DASHBOARD_TOKEN_<SITE>): a token writes for its own site only.
+    """
+    if (site is None) == (facility is None):
+        raise click.UsageError("give a SITE or --facility FACILITY (not both)")
     expires = timedelta(days=expires_days) if expires_days else None
-    issued = dbmod.write(lambda s: tokens.issue(s, _site(s, site), label=label, expires_in=expires))
-    click.echo(f"key id: {issued.key_id}", err=True)
-    click.echo(issued.token)
+    if site is not None:
+        issued = dbmod.write(lambda s: tokens.issue(s, _site(s, site), label=label, expires_in=expires))
+        click.echo(f"key id: {issued.key_id}", err=True)
+        click.echo(issued.token)
+        return
+    entries = _registry(root, facility=facility)
+
+    def work(session: Session) -> tuple[list[str], list[tuple[str, tokens.Issued]]]:
+        synced = _sync(session, entries)
+        return synced, [(entry.id, tokens.issue(session, _site(session, entry.id), label=label, expires_in=expires))
+                        for entry in entries]
+    synced, issued_all = dbmod.write(work)
+    for line in synced:
+        click.echo(line, err=True)
+    for name, issued in issued_all:
+        click.echo(f"{token_variable(name)}={issued.token}")
+        click.echo(f"key id {issued.key_id}: {name}", err=True)
+    where = entries[0].facility.gitlab_url or "the facility's GitLab"
+    click.echo(f"Set each NAME=TOKEN line above as a masked, protected CI/CD variable of the SDK mirror in {where} "
+               f"(Settings > CI/CD > Variables). Each machine's jobs read their own; no machine can write as another.",
+               err=True)
 
 
 @tokens_cli.command("list")

@@ -56,17 +56,41 @@ def _lock(engine: Engine, conn: Connection) -> Iterator[None]:
         yield
 
 
+@contextmanager
+def _sqlite_foreign_keys_off(engine: Engine, conn: Connection) -> Iterator[None]:
+    """SQLite rebuilds a table to change its constraints (Alembic's batch mode): it copies the
+    rows, drops the old table and renames the new one. With foreign keys on, that DROP deletes
+    every row that refers to the table (ON DELETE CASCADE), so they are off while migrating and
+    checked afterwards. The pragma only takes effect outside a transaction."""
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"the migration left rows whose references are broken: {broken[:5]}")
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision``; a no-op when it is already there."""
     with engine.connect() as conn, _lock(engine, conn):
         if revision == "head" and MigrationContext.configure(conn).get_current_revision() == head_revision():
             return
         conn.rollback()
-        command.upgrade(alembic_config(conn), revision)
-        conn.commit()
+        with _sqlite_foreign_keys_off(engine, conn):
+            command.upgrade(alembic_config(conn), revision)
+            conn.commit()
 
 
 def downgrade(engine: Engine, revision: str) -> None:
     with engine.connect() as conn, _lock(engine, conn):
-        command.downgrade(alembic_config(conn), revision)
-        conn.commit()
+        conn.rollback()
+        with _sqlite_foreign_keys_off(engine, conn):
+            command.downgrade(alembic_config(conn), revision)
+            conn.commit()

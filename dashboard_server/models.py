@@ -29,6 +29,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -69,6 +70,11 @@ class Base(DeclarativeBase):
 
 
 class Site(Base):
+    """A machine that reports. ``last_seen_at`` moves only when test results arrive (a run that
+    ran no test is not a healthy report, so it cannot keep a site from going STALE);
+    ``last_contact_at`` moves with any accepted upload. ``timezone`` (IANA name, from the
+    registry) is how old clients' timestamps without an offset are read (``ingest/legacy.py``)."""
+
     __tablename__ = "sites"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -77,8 +83,10 @@ class Site(Base):
     machine: Mapped[str] = mapped_column(String(128), default="")
     scheduler: Mapped[str] = mapped_column(String(64), default="")
     expected_interval_hours: Mapped[float] = mapped_column(Float, default=24.0)
+    timezone: Mapped[str] = mapped_column(String(64), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     tokens: Mapped[list[Token]] = relationship(back_populates="site")
 
@@ -103,19 +111,30 @@ class Token(Base):
 
 
 class Run(Base):
-    """One run at one site. ``key`` is its identity within the site: the client's run id for
-    records and JUnit, or a key derived from the legacy fields (``ingest/legacy.py``)."""
+    """One run at one site, named by a structured identity: (site, run id, key branch, key variant).
+
+    Records and JUnit runs are named by the client's run id alone: ``key_branch`` and
+    ``key_variant`` are ``""``. Legacy runs (``ingest/legacy.py``) add the branch and the install
+    variant, because old clients reuse one run id (a pipeline id, a ``psij-ci-run`` id) for every
+    branch and variant they test; their variant is never ``""``. ``key_variant`` is NULL while a
+    legacy run's variant is not known yet (an old wrapper's start record names none), and NULLs
+    never collide, so each such start opens its own run. ``generated_id`` says the dashboard made
+    up ``run_id`` because the client sent none. ``assumed_utc`` flags a run some of whose
+    timestamps had no UTC offset and no known time zone, so they were read as UTC.
+    """
 
     __tablename__ = "runs"
     __table_args__ = (
-        UniqueConstraint("site_id", "key"),
+        UniqueConstraint("site_id", "run_id", "key_branch", "key_variant"),
         Index("ix_runs_site_started", "site_id", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
-    key: Mapped[str] = mapped_column(String(1024))
     run_id: Mapped[str] = mapped_column(String(256), default="")
+    key_branch: Mapped[str] = mapped_column(String(256), default="", server_default="")
+    key_variant: Mapped[str | None] = mapped_column(String(64))  # no default: None must stay NULL
+    generated_id: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     source: Mapped[str] = mapped_column(String(16), default="records")
     variant: Mapped[str] = mapped_column(String(64), default="pip")
     pipeline_id: Mapped[str | None] = mapped_column(String(128))
@@ -131,6 +150,7 @@ class Run(Base):
     exit_code: Mapped[int | None] = mapped_column(Integer)
     start_record_id: Mapped[str | None] = mapped_column(String(64))
     finish_record_id: Mapped[str | None] = mapped_column(String(64))
+    assumed_utc: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     site: Mapped[Site] = relationship()

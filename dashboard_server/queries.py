@@ -59,13 +59,15 @@ def _variants(db: Session, site_ids: list[int]) -> dict[int, list[str]]:
 
 
 def site_out(site: Site, variants: list[str]) -> SiteOut:
+    """STALE counts from the last test result (``last_seen_at``): uploads of runs that ran no
+    test move only ``last_contact_at``, so they cannot keep a broken site looking alive."""
     now = utcnow()
     interval = timedelta(hours=site.expected_interval_hours)
     stale = site.last_seen_at is None or now - site.last_seen_at > interval
     return SiteOut(
         name=site.name, facility=site.facility, machine=site.machine, scheduler=site.scheduler,
         expected_interval_hours=site.expected_interval_hours, last_seen_at=site.last_seen_at,
-        stale=stale, variants=variants,
+        last_contact_at=site.last_contact_at, stale=stale, variants=variants,
     )
 
 
@@ -173,7 +175,8 @@ def site_detail(db: Session, name: str, history: int = 20) -> SiteDetail:
 
 def _run_out(run: Run, site_name: str, counts: dict[str, int]) -> dict[str, Any]:
     return dict(
-        id=run.id, site=site_name, run_id=run.run_id, source=run.source, variant=run.variant,
+        id=run.id, site=site_name, run_id=run.run_id, generated_id=run.generated_id, source=run.source,
+        variant=run.variant, assumed_utc=run.assumed_utc,
         pipeline_id=run.pipeline_id, branch=run.branch, commit=run.commit, hostname=run.hostname,
         sdk_version=run.sdk_version, started_at=run.started_at, finished_at=run.finished_at,
         status=rule.run_status(counts, run.finished_at is not None, run.reported_status),
@@ -255,10 +258,10 @@ def _streaks(db: Session, run: Run, tests: list[TestResultRow]) -> list[SuiteStr
 
 
 def find_run(db: Session, site_name: str, run_id: str) -> list[int]:
-    """Dashboard run numbers for a client run id at a site (legacy runs: one per branch)."""
+    """Dashboard run numbers for a client run id at a site (legacy runs: one per branch and variant)."""
     site = get_site(db, site_name)
     return list(db.scalars(
-        select(Run.id).where(Run.site_id == site.id, (Run.key == run_id) | (Run.run_id == run_id))
+        select(Run.id).where(Run.site_id == site.id, Run.run_id == run_id)
         .order_by(Run.id)
     ))
 

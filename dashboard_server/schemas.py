@@ -56,7 +56,9 @@ class SiteOut(_Out):
     machine: str
     scheduler: str
     expected_interval_hours: float
-    last_seen_at: datetime | None
+    last_seen_at: datetime | None = Field(description="when test results last arrived; STALE counts from it")
+    last_contact_at: datetime | None = Field(
+        None, description="when any upload last arrived, a run without tests included")
     stale: bool
     variants: list[str]
 
@@ -65,6 +67,7 @@ class RunOut(_Out):
     id: int = Field(description="dashboard run number, used in /runs/<id> URLs")
     site: str
     run_id: str = Field(description="the client's run id")
+    generated_id: bool = Field(False, description="the client sent no run id; the dashboard named the run")
     source: Literal["records", "legacy", "junit"]
     variant: str
     pipeline_id: str | None
@@ -77,6 +80,8 @@ class RunOut(_Out):
     status: Shown
     exit_code: int | None
     counts: Counts
+    assumed_utc: bool = Field(False, description="some times came without a UTC offset or a known "
+                                                  "time zone and were read as UTC")
 
 
 class TestOut(_Out):

@@ -25,13 +25,64 @@ def cli(ctx: click.Context, root: str | None) -> None:
 @cli.command()
 @click.pass_obj
 def validate(root: str | None) -> None:
-    """Load the manifest and site registry and report every problem."""
+    """Load the manifest and site registry, check every pin against the package indexes,
+    and report every problem."""
+    from exaworks_sdk.index.check import check_channels
+
     path = _root(root)
     manifest = load_manifest(path)
     sites = load_sites(path)
+    problems, notes = check_channels(path, manifest, sites)
+    if problems:
+        raise ManifestError(problems)
     machines = sum(len(f.machines) for f in sites.values())
+    for note in notes:
+        click.echo(note)
     click.echo(f"{manifest.release.name} {manifest.release.version}: {len(manifest.components)} components, "
                f"{len(manifest.policies)} policies, {len(sites)} facilities, {machines} machines: OK")
+
+
+@cli.command("spack-index")
+@click.option("--from", "checkout", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A local spack-packages checkout (github.com/spack/spack-packages).")
+@click.pass_obj
+def spack_index(root: str | None, checkout: Path) -> None:
+    """Refresh components/index/spack.json: versions and variants of every Spack package the
+    SDK names, read statically from CHECKOUT (Spack itself is not needed)."""
+    from exaworks_sdk.index.data import SPACK_INDEX
+    from exaworks_sdk.index.refresh import RefreshError
+    from exaworks_sdk.index.refresh import spack_index as read_index
+
+    path = _root(root)
+    try:
+        index, missing = read_index(checkout.resolve(), path, load_manifest(path), load_sites(path))
+    except RefreshError as exc:
+        raise click.ClickException(str(exc)) from None
+    for why in missing:
+        click.echo(f"warning: {why}", err=True)
+    (path / SPACK_INDEX).parent.mkdir(parents=True, exist_ok=True)
+    (path / SPACK_INDEX).write_text(index.dumps(), encoding="utf-8")
+    click.echo(f"wrote {SPACK_INDEX}: {len(index.packages)} packages from {index.describe()}")
+
+
+@cli.command("pypi-index")
+@click.option("--index-url", default=None, help="Package index to ask (default: pip's configuration).")
+@click.pass_obj
+def pypi_index(root: str | None, index_url: str | None) -> None:
+    """Refresh components/index/pypi.json with `pip index versions` for every distribution the
+    SDK pins or constrains. Needs a reachable package index."""
+    from exaworks_sdk.index.data import PYPI_INDEX
+    from exaworks_sdk.index.refresh import RefreshError
+    from exaworks_sdk.index.refresh import pypi_index as read_index
+
+    path = _root(root)
+    try:
+        index = read_index(path, load_manifest(path), index_url)
+    except RefreshError as exc:
+        raise click.ClickException(str(exc)) from None
+    (path / PYPI_INDEX).parent.mkdir(parents=True, exist_ok=True)
+    (path / PYPI_INDEX).write_text(index.dumps(), encoding="utf-8")
+    click.echo(f"wrote {PYPI_INDEX}: {len(index.distributions)} distributions from {index.describe()}")
 
 
 @cli.command()

@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from exaworks_sdk.manifest import Manifest, ManifestError, load_manifest
+from exaworks_sdk.manifest import Manifest, ManifestError, load_manifest, token_variable
 from exaworks_sdk.manifest.cache import default_cache_dir
 from exaworks_sdk.records import RunStart, new_id, utcnow
 from test_harness.config import Config, load_config
@@ -155,13 +155,19 @@ def run(ctx: Context, names: Sequence[str], tags: Sequence[str], exclude_tags: S
 def _upload(config: Config, files: Sequence[Path], include_spool: bool, ca_bundle: str | None,
             retries: int | None) -> None:
     from test_harness import console as out
-    from test_harness.upload import State, UploadSettings, spooled_files, upload
+    from test_harness.upload import State, UploadSettings, base_url, spooled_files, upload
 
     if not config.dashboard_url:
         raise ConfigError("no dashboard address: set SDK_DASHBOARD_URL or dashboard_url in the config file")
+    own = f"{token_variable(config.site)} (this site's own) or " if config.site else ""
     if not config.token:
-        raise ConfigError("no site token: set SDK_DASHBOARD_TOKEN (or token_file in the config file)")
-    settings = UploadSettings(url=config.dashboard_url, token=config.token, spool_dir=config.spool(),
+        raise ConfigError(f"no site token: set {own}SDK_DASHBOARD_TOKEN (or token_file in the config file)")
+    url, warning = base_url(config.dashboard_url)
+    if warning:
+        out.err_console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
+    out.console.print(f"uploading to {url} with the token from {config.token_source or 'the configuration'}",
+                      soft_wrap=True, highlight=False)
+    settings = UploadSettings(url=url, token=config.token, spool_dir=config.spool(),
                               ca_bundle=ca_bundle or config.ca_bundle,
                               **({"retries": retries} if retries is not None else {}))
     if not files and not spooled_files(settings.spool_dir):

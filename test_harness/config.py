@@ -1,4 +1,10 @@
-"""Settings from flags, then environment variables, then an optional config file (TOML or YAML)."""
+"""Settings from flags, then environment variables, then an optional config file (TOML or YAML).
+
+The upload token is the site's own variable when it is set: ``SDK_DASHBOARD_TOKEN_<SITE>``
+(``exaworks_sdk.manifest.token_variable``: ``llnl-dane`` → ``SDK_DASHBOARD_TOKEN_LLNL_DANE``),
+which is what the rendered pipeline names for each machine; else ``SDK_DASHBOARD_TOKEN``,
+else the config file's ``token``/``token_file``.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from exaworks_sdk.manifest import token_variable
 from test_harness.errors import ConfigError
 
 ENV_VARS = {  # setting → environment variable
@@ -35,6 +42,8 @@ class Config:
     ca_bundle: str | None = None
     jobs: int = 2
     timeout_factor: float = 1.0
+    token_source: str | None = None  # where the token came from (a variable's name), for messages
+
 
     def spool(self) -> Path:
         from test_harness.upload import default_spool_dir  # with requests: only when uploading
@@ -104,7 +113,12 @@ def load_config(flags: Mapping[str, Any] | None = None, env: Mapping[str, str] =
     for name, var in ENV_VARS.items():
         if env.get(var):
             values[name] = _coerce(name, env[var], f"${var}")
+    if "token" in values:
+        values["token_source"] = f"${ENV_VARS['token']}" if env.get(ENV_VARS["token"]) else f"token in {path}"
     for name, value in (flags or {}).items():
         if value is not None:
             values[name] = _coerce(name, value, f"--{name.replace('_', '-')}")
+    own = token_variable(values["site"]) if values.get("site") else None
+    if own and env.get(own):  # this machine's own token wins over a facility-wide SDK_DASHBOARD_TOKEN
+        values["token"], values["token_source"] = env[own], f"${own}"
     return Config(**values)

@@ -13,13 +13,20 @@ import shutil
 import sys
 from pathlib import Path
 
+from exaworks_sdk.manifest.sites import TOKEN_VARIABLE
+
 # The harness's own credentials: suites never need them, and a failing test that prints its
-# environment would carry them into the uploaded record and onto the dashboard's pages.
-WITHHELD = ("SDK_DASHBOARD_TOKEN",)
+# environment would carry them into the uploaded record and onto the dashboard's pages. That is
+# SDK_DASHBOARD_TOKEN and every machine's own SDK_DASHBOARD_TOKEN_<SITE> (a CI job has them all).
+WITHHELD = (TOKEN_VARIABLE,)
+
+
+def withheld(name: str) -> bool:
+    return any(name == w or name.startswith(w + "_") for w in WITHHELD)
 
 
 def suite_environment(sandbox: Path, base: dict[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in (os.environ if base is None else base).items() if k not in WITHHELD}
+    env = {k: v for k, v in (os.environ if base is None else base).items() if not withheld(k)}
     home = sandbox / "home"
     tmp = sandbox / "tmp"
     for directory in (home, tmp):

@@ -24,6 +24,20 @@ from test_harness.errors import HarnessError
 
 API_PATH = "/api/v1/records"
 RETRY_STATUSES = (502, 503, 504)
+OLD_UPLOAD_PATHS = ("/result", API_PATH)  # what SDK_DASHBOARD_URL held for the old wrapper, or a full API URL
+
+
+def base_url(url: str) -> tuple[str, str | None]:
+    """The dashboard's base address, and a warning when ``url`` is an upload URL instead: the
+    old SDK wrapper's SDK_DASHBOARD_URL was the full ``…/result`` address, sdk-test's is the base."""
+    stripped = url.rstrip("/")
+    for path in OLD_UPLOAD_PATHS:
+        if stripped.endswith(path) and stripped[: -len(path)].count("/") >= 2:
+            base = stripped[: -len(path)]
+            return base, (f"SDK_DASHBOARD_URL={url} ends in {path}: that is an upload address (the old SDK "
+                          f"wrapper's form); sdk-test wants the dashboard's base address, so it uses {base}. "
+                          f"Set SDK_DASHBOARD_URL={base} to silence this.")
+    return url, None
 
 
 def default_spool_dir(env: dict[str, str] | os._Environ[str] = os.environ) -> Path:
@@ -123,6 +137,10 @@ def send_file(session: requests.Session, settings: UploadSettings, path: Path) -
         if response.status_code >= 500:
             raise _Unreachable(f"{settings.endpoint} answered HTTP {response.status_code} "
                                f"after {settings.retries} retries: {_error_message(response)}")
+        if response.status_code == 404:
+            raise _Rejected(404, f"{settings.endpoint} does not exist ({_error_message(response)}): "
+                                 f"SDK_DASHBOARD_URL must be the dashboard's base address, "
+                                 f"e.g. https://dashboard.example.org")
         if response.status_code >= 400:
             raise _Rejected(response.status_code, _error_message(response))
         try:

@@ -65,14 +65,9 @@ echo "dashboard at $URL (pid $DASHBOARD_PID), site $SITE, token issued"
 step "3/5 private copy of the checkout"
 # gitlab-ci-local runs shell jobs in its working directory and reads only tracked files, so
 # the jobs get a copy: the checkout stays clean and uncommitted changes are included.
-rsync -a --exclude /.venv --exclude "/.venv-*" --exclude /.gitlab-ci-local --exclude /sdk-results --exclude node_modules \
-  --exclude /docs/_build --exclude __pycache__ "$ROOT/" "$WORK/checkout/"
-git -C "$WORK/checkout" add -A >/dev/null
-if ! git -C "$WORK/checkout" remote get-url origin >/dev/null 2>&1; then
-  # gitlab-ci-local derives CI_PROJECT_PATH and friends from origin; a fresh clone may have none.
-  git -C "$WORK/checkout" remote add origin https://gitlab.example.org/exaworks/sdk.git
-fi
-git -C "$WORK/checkout" symbolic-ref refs/remotes/origin/HEAD refs/remotes/origin/main
+# shellcheck source=ci/scripts/lib/checkout.sh
+source "$ROOT/ci/scripts/lib/checkout.sh"
+private_checkout "$ROOT" "$WORK/checkout"
 echo "$WORK/checkout"
 
 step "4/5 pipeline: SDK_FACILITY=local, the $VARIANT variant, SDK_TEST_SELECT='$SELECT'"
@@ -80,7 +75,9 @@ jobs=("$SITE-$VARIANT-install" "$SITE-$VARIANT-test" "$SITE-$VARIANT-cleanup")
 # gitlab-ci-local numbers pipelines per checkout from 1000, so two runs on one machine would
 # share /tmp/exaworks-sdk-ci/1000/: give this run's pipeline directory a unique parent instead.
 PIPELINE_DIR="$WORK/exaworks-sdk-ci/$(basename "$WORK")/$SITE"
-gcl_args=(--variable SDK_FACILITY=local --variable "SDK_DASHBOARD_URL=$URL" --variable "SDK_DASHBOARD_TOKEN=$TOKEN"
+# The token goes in this machine's own variable (SDK_DASHBOARD_TOKEN_LOCAL_LINUX), as a facility sets it.
+TOKEN_VARIABLE=$("$VENV/bin/python" -c "import sys; from exaworks_sdk.manifest import token_variable; print(token_variable(sys.argv[1]))" "$SITE")
+gcl_args=(--variable SDK_FACILITY=local --variable "SDK_DASHBOARD_URL=$URL" --variable "$TOKEN_VARIABLE=$TOKEN"
           --variable "SDK_TEST_SELECT=$SELECT" --variable "SDK_PIPELINE_DIR=$PIPELINE_DIR"
           --no-color --timestamps --max-job-name-padding 0)
 ( cd "$WORK/checkout" && "$GCL" "${gcl_args[@]}" --list ) | sed -n '1,/^$/p' | grep -E "^(name|$SITE)" || true

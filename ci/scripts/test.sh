@@ -41,6 +41,10 @@ stage "facility pipeline: the local site's pipeline run by gitlab-ci-local, chec
 bash ci/scripts/local-pipeline.sh
 done_stage
 
+stage "multi-machine facilities: every LLNL and ANL machine's test job under gitlab-ci-local, each with its own token"
+bash ci/scripts/facility-pipeline.sh llnl anl
+done_stage
+
 stage "container image: build python-stack, run its smoke suites, check the tag against the image"
 bash ci/scripts/docker-selftest.sh
 done_stage

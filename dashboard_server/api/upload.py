@@ -13,7 +13,7 @@ from ..exceptions import AuthError, BadInput
 from ..ingest.junit import parse_junit, store_junit
 from ..ingest.legacy import store_legacy
 from ..ingest.records import parse_batch, split_body, store_batch
-from ..models import Site
+from ..models import Site, utcnow
 from ..schemas import UploadResponse
 from ..tokens import verify
 from ..validation import decode_utf8, parse_json
@@ -81,6 +81,7 @@ def _legacy_site(session: Session, payload: dict[str, Any]) -> Site:
     site = token.site
     if str(site_id) != site.name:
         raise AuthError(403, f"this key belongs to site {site.name!r}, not {str(site_id)!r}")
+    token.last_used_at = utcnow()
     return site
 
 

@@ -97,7 +97,7 @@ def store_junit(db: Session, site: Site, cases: list[JUnitCase], params: dict[st
     run = writer.find_run(run_id)
     if run is None:
         run = writer.create_run(
-            run_id, run_id=run_id, source="junit", variant=params.get("variant") or "default",
+            run_id, source="junit", variant=params.get("variant") or "default",
             branch=params.get("branch"), sdk_version=params.get("sdk_version") or "", started_at=started,
         )
     occurrences: dict[tuple[str, str], int] = {}

@@ -104,7 +104,6 @@ def store_batch(db: Session, site: Site, records: list[AnyRecord]) -> BatchResul
 
 def _start(writer: Writer, record: RunStart) -> Any:
     fields = dict(
-        run_id=record.run_id,
         source="records",
         variant=record.variant,
         pipeline_id=record.pipeline_id,

@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -37,6 +37,12 @@ def content_hash(text: str) -> str:
 
 def conflict(message: str, details: Any = None) -> BadInput:
     return BadInput(message, status=409, code="conflict", details=details)
+
+
+class RunKey(NamedTuple):
+    run_id: str
+    branch: str
+    variant: str
 
 
 @dataclass
@@ -67,7 +73,7 @@ class Writer:
         self.db = db
         self.site = site
         self.result = BatchResult()
-        self._runs: dict[str, Run | None] = {}
+        self._runs: dict[RunKey, Run | None] = {}
         self._seen: dict[str, str] = {}
         self._deltas: dict[tuple[int, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
         self._touched: dict[int, Run] = {}
@@ -124,19 +130,32 @@ class Writer:
         self._touched[run.id] = run
 
     # -- runs -------------------------------------------------------------------------
-    def find_run(self, key: str) -> Run | None:
+    def find_run(self, run_id: str, key_branch: str = "", key_variant: str = "") -> Run | None:
+        """The run named (this site, run id, branch, variant); records and JUnit runs leave the
+        branch and variant out (see ``models.Run``)."""
+        key = RunKey(run_id, key_branch, key_variant)
         if key not in self._runs:
             self._runs[key] = self.db.scalar(
-                select(Run).where(Run.site_id == self.site.id, Run.key == key)
+                select(Run).where(Run.site_id == self.site.id, Run.run_id == run_id,
+                                  Run.key_branch == key_branch, Run.key_variant == key_variant)
             )
         return self._runs[key]
 
-    def create_run(self, key: str, **fields: Any) -> Run:
-        run = Run(site_id=self.site.id, key=key, environment={}, components={}, **fields)
+    def create_run(self, run_id: str, **fields: Any) -> Run:
+        """A new run named (this site, run id, ``key_branch``, ``key_variant``); both default to
+        ``""``, which names records and JUnit runs; ``key_variant=None`` is a legacy run whose
+        variant is not known yet."""
+        fields = {"key_branch": "", "key_variant": "", **fields}
+        run = Run(site_id=self.site.id, run_id=run_id, environment={}, components={}, **fields)
         self.db.add(run)
         self.db.flush()
-        self._runs[key] = run
+        if run.key_variant is not None:
+            self._runs[RunKey(run_id, run.key_branch, run.key_variant)] = run
         return run
+
+    def forget(self, run: Run) -> None:
+        """Drop ``run`` from the lookup cache after its identity changed."""
+        self._runs = {key: cached for key, cached in self._runs.items() if cached is not run}
 
     def move_start(self, run: Run, started_at: datetime) -> None:
         """A start record arrived after the run was created from a later record."""
@@ -167,8 +186,13 @@ class Writer:
         cells = [(self._touched[run_id], suite, delta) for (run_id, suite), delta in sorted(self._deltas.items())]
         if cells:
             self._bump(cells)
-        if self._touched:
-            self.db.execute(update(Site).where(Site.id == self.site.id).values(last_seen_at=utcnow()))
+        # Only test results make a site "seen" (STALE counts from it); any accepted record,
+        # or a resent one, is contact.
+        now = utcnow()
+        if self._test_rows:
+            self.db.execute(update(Site).where(Site.id == self.site.id).values(last_seen_at=now, last_contact_at=now))
+        elif self._touched or self.result.duplicates:
+            self.db.execute(update(Site).where(Site.id == self.site.id).values(last_contact_at=now))
         return self.result
 
     def _bump(self, cells: list[tuple[Run, str, dict[str, int]]]) -> None:

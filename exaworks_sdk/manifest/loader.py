@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from exaworks_sdk.manifest import cache, model
+from exaworks_sdk.manifest import cache
 from exaworks_sdk.manifest.errors import ManifestError, Problem
 from exaworks_sdk.manifest.model import Component, Manifest, Release
 from exaworks_sdk.manifest.sites import Facility
@@ -96,10 +96,25 @@ def _validate(model: type[M], path: Path, problems: list[Problem]) -> M | None:
         node = yaml.compose(text or "", Loader=_loader())
         for err in exc.errors():
             loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-after")))
-            field = ".".join(str(p) for p in loc)
-            message = err["msg"].removeprefix("Value error, ")
-            problems.append(Problem(path, field, message, _line_of(node, loc)))
+            problems.append(problem_at(path, node, loc, err["msg"].removeprefix("Value error, ")))
         return None
+
+
+def problem_at(path: Path, node: yaml.Node | None, loc: tuple[Any, ...], message: str) -> Problem:
+    """A problem at a location in a YAML file: dotted field and 1-based line."""
+    return Problem(path, ".".join(str(p) for p in loc), message, _line_of(node, loc))
+
+
+def problem_in(path: Path, loc: tuple[Any, ...], message: str) -> Problem:
+    """A problem found after loading (e.g. against a package index, or a pin written twice): the file
+    is read again for the line. Only files with problems are composed into node trees."""
+    import yaml
+
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=_loader())
+    except (OSError, yaml.YAMLError):
+        node = None
+    return problem_at(path, node, loc, message)
 
 
 def parse_policies(path: Path) -> dict[str, str]:
@@ -158,7 +173,7 @@ def load_manifest(root: Path | None = None, *, cache_dir: Path | None = None) ->
     root = find_root() if root is None else Path(root)
     if cache_dir is None:
         return _load(root)
-    wanted = cache.key(root, code=[Path(model.__file__), Path(__file__)])
+    wanted = cache.key(root, code=sorted(Path(__file__).parent.glob("*.py")))  # the rules: model, pins, loader
     manifest = cache.read(cache_dir, root, wanted)
     if manifest is None:
         manifest = _load(root)
@@ -192,6 +207,10 @@ def _load(root: Path) -> Manifest:
         files[comp.name] = path
 
     _cross_check(components, files, invalid, policies, problems)
+    from exaworks_sdk.manifest.pins import pin_problems  # packaging: only when the files are validated
+
+    for name, loc, message in pin_problems(components):
+        problems.append(problem_in(files[name], loc, message))
     order = _dependency_order(components, files, problems)
     if problems or release is None:
         raise ManifestError(problems)

@@ -1,7 +1,8 @@
 """Typed model of the SDK manifest: the release file plus one file per component.
 
 Field-level rules live here; rules that need several files at once (unknown
-dependencies, duplicate names, policy IDs) live in ``loader.py``.
+dependencies, duplicate names, policy IDs) live in ``loader.py``, and the rules that
+keep each pin stated once per channel live in ``pins.py``.
 """
 
 from __future__ import annotations
@@ -11,19 +12,22 @@ import itertools
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, PrivateAttr, field_validator, model_validator
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
 Version = Annotated[str, Field(pattern=r"^[0-9][0-9A-Za-z.+-]*$", max_length=64)]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="lower-case hex sha256")]
 PolicyId = Annotated[str, Field(pattern=r"^[MR][0-9]+$")]
+SpackName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+SpackVariant = Annotated[str, Field(pattern=r"^([+~][a-z_][\w-]*|[a-z_][\w-]*==?[\w.,:+-]+)$")]
+PipName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._,-]+\])?$", max_length=100)]
+Reason = Annotated[str, Field(min_length=10)]
 
 # SPDX identifiers the SDK's components use; extend when a component needs another.
 SPDX_LICENSES = {
     "Apache-2.0", "BSD-2-Clause", "BSD-3-Clause", "MIT", "LGPL-3.0-only",
     "LGPL-3.0-or-later", "GPL-3.0-only", "MPL-2.0", "mpich2", "ISC",
 }
-_SPACK_SPEC = re.compile(r"^(?P<name>[a-z0-9][a-z0-9-]*)@=?(?P<version>[0-9][\w.+-]*)(?P<rest>(\s*[+~]\w[\w-]*|\s+\w+=\S+)*)$")
 
 
 class Strict(BaseModel):
@@ -31,53 +35,90 @@ class Strict(BaseModel):
 
     Validators are built when a model first validates, not when its class is defined: a manifest
     read back from the harness's cache (exaworks_sdk/manifest/cache.py) never needs them.
-    packaging, which the validators use, is imported inside them for the same reason."""
+    packaging is imported inside the methods that use it for the same reason."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class PipChannel(Strict):
-    version: Version = Field(description="The PyPI release pinned for this SDK release")
-    requirements: list[str] = Field(min_length=1, description="Exact pins, e.g. 'parsl[radical-pilot]==2026.10.26'")
+    """The PyPI channel: one distribution at one version, plus companions pinned with it.
+
+    The requirement strings are derived, never written: ``package==version`` and one
+    ``name==version`` per companion.
+    """
+
+    package: PipName = Field(description="Distribution, with extras if any, e.g. 'parsl[radical-pilot]'")
+    version: Version | None = Field(None, description="Only when PyPI pins another version than the "
+                                                      "SDK pin; then 'differs' says why")
+    differs: Reason | None = Field(None, description="Why this channel's version differs from the SDK pin")
+    companions: dict[PipName, Version] = Field(
+        default_factory=dict, description="Other distributions (extras allowed) installed with it, each pinned exactly")
     no_binary: bool = Field(False, description="Build from source against system libraries (mpi4py)")
     environment: Slug = Field("sdk", description="Which pip environment; 'sdk' is the main one")
+    _states_version: bool = PrivateAttr(True)
 
-    @field_validator("requirements")
-    @classmethod
-    def _exact_pins(cls, value: list[str]) -> list[str]:
-        from packaging.requirements import InvalidRequirement, Requirement
+    @property
+    def requirements(self) -> list[str]:
+        """Exact pins, main distribution first: what pip installs."""
+        return [f"{self.package}=={self.version}"] + [f"{n}=={v}" for n, v in self.companions.items()]
 
-        for text in value:
-            try:
-                req = Requirement(text)
-            except InvalidRequirement as exc:
-                raise ValueError(f"{text!r} is not a valid requirement: {exc}") from None
-            specs = list(req.specifier)
-            if len(specs) != 1 or specs[0].operator != "==" or "*" in specs[0].version:
-                raise ValueError(f"{text!r} is not an exact pin (use name==version)")
-        return value
+    def pins(self) -> dict[str, str]:
+        """Canonical distribution name → pinned version, companions included."""
+        from packaging.requirements import Requirement
+        from packaging.utils import canonicalize_name
+
+        main: dict[str, str] = {canonicalize_name(Requirement(self.package).name): self.version or ""}
+        return main | {canonicalize_name(Requirement(n).name): v for n, v in self.companions.items()}
 
     def distributions(self) -> list[str]:
         """The distribution names the requirements pin, as written (extras and versions dropped)."""
         from packaging.requirements import Requirement
 
-        return [Requirement(text).name for text in self.requirements]
+        return [Requirement(n).name for n in (self.package, *self.companions)]
+
+    def states_version(self) -> bool:
+        """False when the version was inherited from the component's SDK pin."""
+        return self._states_version
 
 
 class SpackChannel(Strict):
-    version: Version = Field(description="The Spack builtin version pinned for this SDK release")
-    specs: list[str] = Field(min_length=1, description="Spack specs with exact versions, e.g. 'py-parsl@2026.02.16'")
+    """The Spack channel: one builtin package at one version, plus companions pinned with it.
 
-    @field_validator("specs")
-    @classmethod
-    def _exact_specs(cls, value: list[str]) -> list[str]:
-        for spec in value:
-            if not _SPACK_SPEC.match(spec):
-                raise ValueError(f"{spec!r} is not a pinned Spack spec (use name@version [+variant])")
-        return value
+    The specs are derived: ``package@version [variants]`` and one ``name@version`` per companion.
+    """
+
+    package: SpackName = Field(description="Spack builtin package, e.g. 'py-parsl'")
+    version: Version | None = Field(None, description="Only when Spack pins another version than the "
+                                                      "SDK pin; then 'differs' says why")
+    differs: Reason | None = Field(None, description="Why this channel's version differs from the SDK pin")
+    variants: list[SpackVariant] = Field(default_factory=list, description="e.g. '+mpi', '~docs', 'key=value'")
+    companions: dict[SpackName, Version] = Field(
+        default_factory=dict, description="Other builtin packages the SDK depends on with it, each pinned")
+    _states_version: bool = PrivateAttr(True)
+
+    @property
+    def specs(self) -> list[str]:
+        """Spack specs with exact versions, main package first."""
+        main = " ".join([f"{self.package}@{self.version}", *self.variants])
+        return [main] + [f"{n}@{v}" for n, v in self.companions.items()]
+
+    def pins(self) -> dict[str, str]:
+        """Spack package name → pinned version, companions included."""
+        return {self.package: self.version or ""} | dict(self.companions)
 
     def package_names(self) -> list[str]:
-        return [_SPACK_SPEC.match(s).group("name") for s in self.specs]  # type: ignore[union-attr]
+        return list(self.pins())
+
+    def states_version(self) -> bool:
+        """False when the version was inherited from the component's (or provider's) SDK pin."""
+        return self._states_version
+
+
+def inherit_pin(channel: PipChannel | SpackChannel | None, sdk_pin: str | None) -> None:
+    """Fill a channel's version from the SDK pin when the channel does not state its own."""
+    if channel is not None and channel.version is None and sdk_pin is not None:
+        channel.version = sdk_pin
+        channel._states_version = False
 
 
 class SourceTarball(Strict):
@@ -185,11 +226,16 @@ class Compliance(Strict):
 class Provider(Strict):
     """One interchangeable implementation of a virtual component (MPI: mpich, openmpi)."""
 
-    version: Version
+    version: Version = Field(description="The provider's SDK pin; its Spack channel inherits it")
     spack: SpackChannel
     image: ImageInstall
     license: str
     homepage: HttpUrl
+
+    @model_validator(mode="after")
+    def _inherit(self) -> Provider:
+        inherit_pin(self.spack, self.version)
+        return self
 
 
 class Component(Strict):
@@ -197,7 +243,8 @@ class Component(Strict):
     summary: str = Field(min_length=5)
     homepage: HttpUrl
     license: str = Field(description="SPDX license identifier")
-    version: Version | None = Field(None, description="The SDK's pin; per-channel pins below say which channel each is for")
+    version: Version | None = Field(None, description="The SDK pin: the version the SDK tests and ships. "
+                                                      "Each channel inherits it unless it states its own")
     variant: Slug | None = Field(None, description="Spack variant that enables it; none means always included")
     depends_on: list[Slug] = Field(default_factory=list)
     pip: PipChannel | None = None
@@ -224,6 +271,8 @@ class Component(Strict):
             raise ValueError("missing pin: give at least a 'pip' or 'spack' channel")
         if self.version is None and not self.providers:
             raise ValueError("missing pin: 'version' is required (only virtual components with providers omit it)")
+        inherit_pin(self.pip, self.version)
+        inherit_pin(self.spack, self.version)
         return self
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from exaworks_sdk.manifest import Facility, Machine, Manifest
+from exaworks_sdk.manifest import Facility, Machine, Manifest, token_variable
 
 SCRIPTS = "ci/scripts/pipeline"
 RESULTS_DIR = "sdk-results"
@@ -73,6 +73,8 @@ def machine_variables(manifest: Manifest, site: str, machine: Machine) -> dict[s
     """What the pipeline scripts need to know about one machine, from the registry."""
     variables = {
         "SDK_SITE": site,
+        # the name (never the value) of the masked CI/CD variable holding this machine's own token
+        "SDK_DASHBOARD_TOKEN_VARIABLE": token_variable(site),
         "SDK_SCHEDULER": machine.scheduler,
         "SDK_MODULES": " ".join(machine.modules),
         "SDK_PYTHON": machine.python,

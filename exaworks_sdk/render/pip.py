@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from exaworks_sdk.manifest.pins import pip_requirement
 from exaworks_sdk.render.base import Context
 from exaworks_sdk.render.registry import renderer
 
@@ -47,12 +48,4 @@ def render(ctx: Context) -> dict[str, str]:
 
 def is_pip_requirement(text: str) -> bool:
     """Constraints also record non-pip facts (Spack specs, env vars); only PEP 508 ones are pip's."""
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    if "@" in text or " " in text.strip() or text.startswith("-"):
-        return False
-    try:
-        Requirement(text)
-    except InvalidRequirement:
-        return False
-    return True
+    return pip_requirement(text) is not None

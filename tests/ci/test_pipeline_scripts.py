@@ -16,7 +16,8 @@ from exaworks_sdk.render.ci import pipeline_ir
 
 ROOT = Path(__file__).resolve().parents[2]
 PIPELINE = ROOT / "ci/scripts/pipeline"
-SCRIPTS = sorted(PIPELINE.glob("*.sh")) + [ROOT / "ci/scripts/local-pipeline.sh"]
+SCRIPTS = [*sorted(PIPELINE.glob("*.sh")), *sorted((ROOT / "ci/scripts").glob("*-pipeline.sh")),
+           *sorted((ROOT / "ci/scripts/lib").glob("*.sh"))]
 
 
 def run(script: str, env: dict[str, str], cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -79,3 +80,30 @@ def test_publish_tags_the_default_image_latest() -> None:
         assert pushed == image["tags"]
         assert f"--build-arg BASE_IMAGE={image['base_image']}" in result.stdout
         assert "docker/build.sh --target sdk" in result.stdout
+
+
+def test_private_checkout_leaves_the_source_repository_alone(tmp_path: Path) -> None:
+    """The gitlab-ci-local scripts copy the checkout; from a git worktree (whose .git is a file
+    pointing at the shared repository) the copy's git commands must not reach that repository."""
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
+    git = lambda *args, cwd: subprocess.run(["git", *args], cwd=cwd, env=env, check=True,  # noqa: E731
+                                            capture_output=True, text=True).stdout
+    main, worktree, copy = tmp_path / "main", tmp_path / "wt", tmp_path / "copy"
+    main.mkdir()
+    git("init", "-q", "-b", "main", cwd=main)
+    (main / "file.txt").write_text("one\n")
+    git("add", "-A", cwd=main)
+    git("commit", "-qm", "one", cwd=main)
+    git("worktree", "add", "-q", "-b", "work", str(worktree), cwd=main)
+    (worktree / "new.txt").write_text("uncommitted\n")
+    before = (git("config", "--list", "--local", cwd=main), git("for-each-ref", cwd=main),
+              git("status", "--porcelain", cwd=worktree))
+    script = f'source "{ROOT}/ci/scripts/lib/checkout.sh"; private_checkout "{worktree}" "{copy}"'
+    subprocess.run(["bash", "-c", script], env=env, check=True, capture_output=True)
+    after = (git("config", "--list", "--local", cwd=main), git("for-each-ref", cwd=main),
+             git("status", "--porcelain", cwd=worktree))
+    assert after == before
+    assert (copy / ".git").is_dir() and (copy / "new.txt").read_text() == "uncommitted\n"
+    assert git("ls-files", cwd=copy).split() == ["file.txt", "new.txt"]
+    assert "gitlab.example.org" in git("remote", "get-url", "origin", cwd=copy)

@@ -6,7 +6,11 @@ import os
 import subprocess
 import sys
 
-from dashboard_helpers import auth, make_run, upload
+import pytest
+from dashboard_helpers import auth, make_run, upload, write
+from sqlalchemy import select
+
+from dashboard_server.models import Site
 
 
 def invoke(app, *args, input=None):
@@ -66,19 +70,84 @@ def test_db_commands(app):
     from dashboard_server.migrate import head_revision
 
     assert head_revision() in invoke(app, "db", "upgrade").output
-    assert invoke(app, "db", "current").output.strip() == head_revision()
+    assert invoke(app, "db", "current").stdout.strip() == head_revision()
+
+
+def admin(env, *args):
+    return subprocess.run([sys.executable, "-c", "from dashboard_server.admin import main; main()", *args],
+                          env=env, capture_output=True, text=True, timeout=60)
 
 
 def test_console_entry_point(tmp_path):
     env = dict(os.environ, SDK_DASHBOARD_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.sqlite'}")
-    run = lambda *a: subprocess.run(  # noqa: E731
-        [sys.executable, "-c", "from dashboard_server.admin import main; main()", *a],
-        env=env, capture_output=True, text=True, timeout=60)
-    assert "added site" in run("sites", "add", "local-linux").stdout
-    issued = run("tokens", "issue", "local-linux")
+    assert "added site" in admin(env, "sites", "add", "local-linux", "--create").stdout
+    issued = admin(env, "tokens", "issue", "local-linux")
     assert issued.returncode == 0 and ":" in issued.stdout
-    assert issued.stdout.strip() not in run("tokens", "list").stdout
+    assert f"database: sqlite:///{tmp_path / 'cli.sqlite'}" in issued.stderr
+    assert issued.stdout.strip() not in admin(env, "tokens", "list").stdout
     assert auth(issued.stdout.strip())
+
+
+def test_refuses_a_database_it_would_create(tmp_path):
+    """Run without the server's environment, it used to create instance/dashboard.sqlite and
+    issue a token the server then rejected; now it names the database and stops."""
+    path = tmp_path / "nowhere" / "dashboard.sqlite"
+    path.parent.mkdir()
+    env = dict(os.environ, SDK_DASHBOARD_DATABASE_URL=f"sqlite:///{path}")
+    for args in (["tokens", "issue", "llnl-dane"], ["sites", "list"], ["db", "current"]):
+        refused = admin(env, *args)
+        assert refused.returncode != 0, args
+        assert f"database: sqlite:///{path}" in refused.stderr
+        assert "does not exist" in refused.stderr and "--create" in refused.stderr
+    assert not path.exists()
+    created = admin(env, "db", "upgrade", "--create")
+    assert created.returncode == 0 and path.is_file(), created.stderr
+    assert admin(env, "sites", "list").returncode == 0
+
+
+def test_refuses_an_empty_postgres_database(app, db_url):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("the SQLite case is a missing file (above)")
+    from sqlalchemy import create_engine
+
+    app.extensions["sdk_dashboard"]["engine"].dispose()
+    engine = create_engine(db_url)
+    with engine.begin() as conn:  # the schema is gone: an empty database, as a new server has
+        conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+        conn.exec_driver_sql("CREATE SCHEMA public")
+    engine.dispose()
+    env = dict(os.environ, SDK_DASHBOARD_DATABASE_URL=db_url)
+    refused = admin(env, "sites", "list")
+    assert refused.returncode != 0 and "holds no dashboard schema" in refused.stderr
+    assert "postgres" in refused.stderr and "--create" in refused.stderr
+    assert admin(env, "sites", "sync", "--create", "--only", "llnl-dane").returncode == 0
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT name FROM sites").scalars().all() == ["llnl-dane"]
+    finally:
+        engine.dispose()
+
+
+def test_tokens_for_every_machine_of_a_facility(app, repo_root):
+    from exaworks_sdk.manifest import load_sites, token_variable
+
+    result = invoke(app, "tokens", "issue", "--facility", "llnl", "--root", str(repo_root), "--label", "gitlab-ci")
+    assert result.exit_code == 0, result.output
+    lines = dict(line.split("=", 1) for line in result.stdout.splitlines())
+    machines = [entry.id for entry in load_sites(repo_root)["llnl"].sites()]
+    assert list(lines) == [token_variable(site) for site in machines] == [
+        "SDK_DASHBOARD_TOKEN_LLNL_DANE", "SDK_DASHBOARD_TOKEN_LLNL_TIOGA", "SDK_DASHBOARD_TOKEN_LLNL_LASSEN"]
+    assert "masked, protected CI/CD variable" in result.stderr and "lc.llnl.gov" in result.stderr
+    client = app.test_client()
+    for site in machines:
+        own = lines[token_variable(site)]
+        assert upload(client, own, make_run(site)).status_code == 200
+        for other in machines:
+            if other != site:
+                assert upload(client, own, make_run(other)).status_code == 403
+    assert invoke(app, "tokens", "issue", "--facility", "nope", "--root", str(repo_root)).exit_code != 0
+    assert invoke(app, "tokens", "issue").exit_code != 0  # a SITE or --facility
 
 
 def test_sites_sync_creates_every_machine_from_the_registry(app, repo_root, sdk_tree):
@@ -88,7 +157,7 @@ def test_sites_sync_creates_every_machine_from_the_registry(app, repo_root, sdk_
     assert result.exit_code == 0, result.output
     expected = [site.id for site in all_sites(load_sites(repo_root))]
     assert {"llnl-dane", "llnl-tioga", "llnl-lassen", "anl-polaris", "anl-aurora"} <= set(expected)
-    assert result.output.splitlines() == [f"added {site}" for site in expected]
+    assert result.stdout.splitlines() == [f"added {site}" for site in expected]
     listing = invoke(app, "sites", "list").output
     assert "llnl-lassen\tllnl\tlassen\tlsf\t48.0h" in listing  # interval from ci/sites/llnl.yaml
     assert "unchanged llnl-dane" in invoke(app, "sites", "sync", "--root", str(repo_root)).output
@@ -96,8 +165,12 @@ def test_sites_sync_creates_every_machine_from_the_registry(app, repo_root, sdk_
     path = sdk_tree / "ci/sites/llnl.yaml"
     path.write_text(path.read_text().replace("report_interval_hours: 48", "report_interval_hours: 72"))
     again = invoke(app, "sites", "sync", "--root", str(sdk_tree), "--only", "llnl-lassen")
-    assert again.output.splitlines() == ["updated llnl-lassen"]
+    assert again.stdout.splitlines() == ["updated llnl-lassen"]
     assert "llnl-lassen\tllnl\tlassen\tlsf\t72.0h" in invoke(app, "sites", "list").output
+    path.write_text(path.read_text().replace("timezone: America/Los_Angeles", "timezone: America/Denver"))
+    assert invoke(app, "sites", "sync", "--root", str(sdk_tree), "--only", "llnl-dane").stdout == "updated llnl-dane\n"
+    zone = write(app, lambda s: s.scalar(select(Site.timezone).where(Site.name == "llnl-dane")))
+    assert zone == "America/Denver"  # how the dashboard reads this site's naive legacy times
 
     unknown = invoke(app, "sites", "sync", "--root", str(repo_root), "--only", "llnl-nope")
     assert unknown.exit_code != 0 and "llnl-nope" in unknown.output and "llnl-dane" in unknown.output

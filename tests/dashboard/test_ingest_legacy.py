@@ -37,20 +37,22 @@ def test_psij_run(client, other_token):
         response = post(client, payload(name, other_token))
         assert response.status_code == 200, (name, response.json)
     run = only_run(client)
-    assert run["run_id"] == "3f1d2c1e9b6a4e7f"
+    assert run["run_id"] == "2024013110-" + "5f0c1d2e3a4b5c6d7e8f9a0b1c2d3e4f" * 2
     assert run["source"] == "legacy" and run["variant"] == "default" and run["branch"] == "main"
     # start and end records are not tests
     assert run["counts"] == {"passed": 1, "failed": 1, "skipped": 1, "error": 0, "known": 0, "fixed": 0}
     assert run["status"] == "failed"
     assert run["started_at"] == "2024-01-31T10:00:00.123456Z"
     assert run["finished_at"] == "2024-01-31T10:05:00.000002Z"
+    assert run["assumed_utc"] is False and run["generated_id"] is False
     assert run["environment"]["has_slurm"] is True
-    assert run["commit"]
+    assert run["commit"] == "914ffa3a01e5c1b2d3e4f5a6b7c8d9e0f1a2b3c4"  # psij sends it in quotes
     tests = {t["test_id"]: t for t in run["tests"]}
     assert set(tests) == {"test_simple_job[slurm:srun]", "test_cancel[slurm:srun]",
                           "TestLaunchers::test_mpirun[local:mpi]"}
     failed = tests["test_cancel[slurm:srun]"]
     assert failed["suite"] == "test_executors"
+    # psij's exception is null; the failure is the report's "E" line, colours removed
     assert failed["message"] == "AssertionError: job state FAILED != CANCELED"
     assert "Invalid account" in failed["output"]
     assert failed["duration"] == pytest.approx(10.0)
@@ -59,7 +61,7 @@ def test_psij_run(client, other_token):
 def test_resent_record_is_a_duplicate(client, other_token):
     body = payload("psij_test_passed", other_token)
     assert post(client, body).json["accepted"] == 1
-    assert post(client, body).json == {"accepted": 0, "duplicates": 1, "runs": ["3f1d2c1e9b6a4e7f"]}
+    assert post(client, body).json == {"accepted": 0, "duplicates": 1, "runs": [body["data"]["run_id"]]}
     assert only_run(client)["counts"]["passed"] == 1
 
 
@@ -77,11 +79,11 @@ def test_sdk_wrapper_variants_do_not_collide(client, other_token):
 
 
 def test_utc_offset_timestamps(client, other_token):
-    post(client, payload("sdk_start", other_token))
+    post(client, payload("sdk_start", other_token, test_start_time="2025-01-01 03:04:05.123+00:00"))
     post(client, payload("sdk_test", other_token, test_start_time="2025-01-01 05:05:00+02:00"))
     run = only_run(client)
-    assert run["started_at"] == "2025-01-01T03:04:05.123000Z"
     assert run["tests"][0]["started_at"] == "2025-01-01T03:05:00Z"
+    assert run["assumed_utc"] is True  # the start's extras.start_time has no offset, and the site no zone
 
 
 def test_unknown_fields_are_ignored(client, other_token):
@@ -105,7 +107,8 @@ def test_null_branch_and_run_id(client, other_token):
     assert post(client, payload("psij_test_passed", other_token, branch=None, run_id=None)).status_code == 200
     assert post(client, payload("psij_end", other_token, branch=None, run_id=None)).status_code == 200
     run = only_run(client)
-    assert run["run_id"] == "" and run["branch"] is None and run["finished_at"] is not None
+    assert run["generated_id"] is True and run["run_id"].startswith("auto-")
+    assert run["branch"] is None and run["finished_at"] is not None and run["counts"]["passed"] == 1
 
 
 def test_end_record_mislabelled_module_end(client, other_token):
@@ -193,8 +196,8 @@ def test_registered_legacy_key(app, client, other_token):
 def test_split_branch():
     assert split_branch("main[pip]") == ("main", "pip")
     assert split_branch("feature/x [spack]") == ("feature/x", "spack")
-    assert split_branch("main") == ("main", "default")
-    assert split_branch(None) == (None, "default")
+    assert split_branch("main") == ("main", None)
+    assert split_branch(None) == (None, None)
     assert split_branch("[pip]") == (None, "pip")
 
 

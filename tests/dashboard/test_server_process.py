@@ -22,7 +22,7 @@ def cli(env: dict[str, str], *args: str) -> str:
 def test_gunicorn_serves_uploads_and_pages(db_url, tmp_path):
     server = Server(db_url, tmp_path, workers=2, start_timeout=30)
     env = server.env
-    cli(env, "db", "upgrade")
+    cli(env, "db", "upgrade", "--create")
     cli(env, "sites", "add", "local-linux", "--facility", "local")
     token = cli(env, "tokens", "issue", "local-linux").splitlines()[-1]
     base = server.url

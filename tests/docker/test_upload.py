@@ -38,7 +38,7 @@ def dashboard(image: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         assert proc.returncode == 0, proc.stderr
         return proc.stdout.strip()
 
-    flask("db", "upgrade")
+    flask("db", "upgrade", "--create")
     flask("sites", "add", SITE, "--facility", "local")
     token = flask("tokens", "issue", SITE).splitlines()[-1]
     url = f"http://127.0.0.1:{_free_port()}"

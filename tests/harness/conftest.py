@@ -16,7 +16,7 @@ collect_ignore = ["fixtures"]
 def _make_component(name: str, timeout: int = 60, **detect: Any) -> Component:
     return Component.model_validate({
         "name": name, "summary": f"{name} for harness tests", "homepage": "https://example.org",
-        "license": "MIT", "version": "1.0", "pip": {"version": "1.0", "requirements": [f"{name}==1.0"]},
+        "license": "MIT", "version": "1.0", "pip": {"package": name},
         "detect": detect, "suite_timeout": timeout, "policies": {},
     })
 

@@ -47,3 +47,24 @@ def test_config_file_from_env(tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text("timeout_factor = 2.5\n")
     assert load_config({}, env={"SDK_TEST_CONFIG": str(cfg)}).timeout_factor == 2.5
+
+
+def test_the_sites_own_token_beats_the_shared_one() -> None:
+    env = {"SDK_SITE": "llnl-dane", "SDK_DASHBOARD_TOKEN": "shared:x", "SDK_DASHBOARD_TOKEN_LLNL_DANE": "own:y",
+           "SDK_DASHBOARD_TOKEN_LLNL_TIOGA": "tioga:z"}
+    config = load_config({}, env=env)
+    assert config.token == "own:y" and config.token_source == "$SDK_DASHBOARD_TOKEN_LLNL_DANE"
+    assert load_config({"site": "llnl-tioga"}, env=env).token == "tioga:z"  # --site picks the variable
+    assert load_config({"site": "anl-polaris"}, env=env).token == "shared:x"
+    assert load_config({}, env={"SDK_DASHBOARD_TOKEN": "shared:x"}).token_source == "$SDK_DASHBOARD_TOKEN"
+
+
+def test_base_url_of_old_upload_addresses() -> None:
+    from test_harness.upload import base_url
+
+    assert base_url("https://dash.example.org") == ("https://dash.example.org", None)
+    for old in ("https://dash.example.org/result", "https://dash.example.org/result/",
+                "https://dash.example.org/api/v1/records"):
+        base, warning = base_url(old)
+        assert base == "https://dash.example.org" and warning and "base address" in warning
+    assert base_url("https://dash.example.org/sdk/result")[0] == "https://dash.example.org/sdk"

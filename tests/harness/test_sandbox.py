@@ -20,9 +20,12 @@ def test_homes_and_temporary_directories_point_into_the_sandbox(tmp_path: Path) 
 
 
 def test_the_harness_credentials_never_reach_a_suite(tmp_path: Path) -> None:
-    env = suite_environment(tmp_path, {"SDK_DASHBOARD_TOKEN": "key:secret", "PATH": "/usr/bin"})
+    env = suite_environment(tmp_path, {"SDK_DASHBOARD_TOKEN": "key:secret", "PATH": "/usr/bin",
+                                       "SDK_DASHBOARD_TOKEN_LLNL_DANE": "dane:secret",
+                                       "SDK_DASHBOARD_TOKEN_ANL_POLARIS": "polaris:secret"})
     assert not set(WITHHELD) & env.keys()
-    assert "key:secret" not in env.values()
+    assert not [name for name in env if name.startswith("SDK_DASHBOARD_TOKEN")]
+    assert not {"key:secret", "dane:secret", "polaris:secret"} & set(env.values())
 
 
 def test_the_venv_stays_reachable_for_tools_that_start_login_shells(tmp_path: Path) -> None:

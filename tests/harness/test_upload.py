@@ -47,7 +47,7 @@ class Dashboard(Server):
 @pytest.fixture(scope="module")
 def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Dashboard, str]]:
     dash = Dashboard(tmp_path_factory.mktemp("dashboard"))
-    dash.flask("db", "upgrade")
+    dash.flask("db", "upgrade", "--create")
     dash.flask("sites", "add", SITE, "--facility", "local")
     token = dash.flask("tokens", "issue", SITE).splitlines()[-1]
     dash.start()
@@ -137,3 +137,49 @@ def test_nothing_to_upload_exit_code(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("SDK_DASHBOARD_TOKEN", "a:b")
     monkeypatch.setenv("SDK_SPOOL_DIR", str(tmp_path / "empty"))
     assert main(["upload"]) == 3
+
+
+def _cli_env(monkeypatch: pytest.MonkeyPatch, url: str, spool: Path, **env: str) -> None:
+    for name in ("SDK_DASHBOARD_TOKEN", "SDK_SITE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SDK_DASHBOARD_URL", url)
+    monkeypatch.setenv("SDK_SPOOL_DIR", str(spool))
+    monkeypatch.setenv("COLUMNS", "300")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+
+def test_the_sites_own_token_variable_wins(dashboard: tuple[Dashboard, str], tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rendered job sets SDK_SITE; the site's own SDK_DASHBOARD_TOKEN_<SITE> beats a facility-wide one."""
+    dash, token = dashboard
+    path, run_id = _record_file(tmp_path)
+    _cli_env(monkeypatch, dash.url, tmp_path / "spool", SDK_SITE=SITE, SDK_DASHBOARD_TOKEN_HARNESS_TEST=token,
+             SDK_DASHBOARD_TOKEN="nosuchkey:wrongsecret")
+    assert main(["upload", str(path)]) == 0
+    assert "with the token from $SDK_DASHBOARD_TOKEN_HARNESS_TEST" in capsys.readouterr().out
+    assert len(dash.tests_of(run_id)) == 3
+
+
+def test_an_old_result_url_is_named_and_used_as_the_base(dashboard: tuple[Dashboard, str], tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The old wrapper's SDK_DASHBOARD_URL was the full /result URL: say so instead of a bare 404."""
+    dash, token = dashboard
+    path, run_id = _record_file(tmp_path)
+    _cli_env(monkeypatch, dash.url + "/result", tmp_path / "spool", SDK_DASHBOARD_TOKEN=token)
+    assert main(["upload", str(path)]) == 0
+    err = capsys.readouterr().err
+    assert "ends in /result" in err and f"Set SDK_DASHBOARD_URL={dash.url}" in err
+    assert len(dash.tests_of(run_id)) == 3
+
+
+def test_a_wrong_base_address_says_what_to_set(dashboard: tuple[Dashboard, str], tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    dash, token = dashboard
+    path, _ = _record_file(tmp_path)
+    _cli_env(monkeypatch, dash.url + "/dashboard", tmp_path / "spool", SDK_DASHBOARD_TOKEN=token)
+    assert main(["upload", str(path)]) == 4
+    err = " ".join(capsys.readouterr().err.split())
+    assert "HTTP 404" in err and "must be the dashboard's base address" in err

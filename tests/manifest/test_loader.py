@@ -51,17 +51,16 @@ def test_unknown_dependency_names_file_and_field(sdk_tree: Path) -> None:
     assert "radical-entk.yaml" in problem and "[depends_on.0]" in problem and "'radical-pilots'" in problem
 
 
-def test_missing_pin_is_reported(sdk_tree: Path) -> None:
-    edit(sdk_tree / "components/parsl.yaml", 'requirements: ["parsl[radical-pilot]==2026.10.26"]',
-         'requirements: ["parsl[radical-pilot]>=2026.1"]')
+def test_pin_that_is_not_exact_is_reported(sdk_tree: Path) -> None:
+    edit(sdk_tree / "components/parsl.yaml", 'package: "parsl[radical-pilot]"', 'package: "parsl[radical-pilot]>=2026.1"')
     (problem,) = problems_of(sdk_tree)
-    assert "parsl.yaml:" in problem and "[pip.requirements]" in problem and "not an exact pin" in problem
+    assert "parsl.yaml:" in problem and "[pip.package]" in problem and "should match pattern" in problem
 
 
-def test_unpinned_spack_spec_is_reported(sdk_tree: Path) -> None:
-    edit(sdk_tree / "components/flux-core.yaml", 'specs: ["flux-core@0.81.0"]', 'specs: ["flux-core"]')
-    (problem,) = problems_of(sdk_tree)
-    assert "[spack.specs]" in problem and "not a pinned Spack spec" in problem
+def test_missing_spack_package_is_reported(sdk_tree: Path) -> None:
+    edit(sdk_tree / "components/flux-core.yaml", "  package: flux-core", "  name: flux-core")
+    problems = problems_of(sdk_tree)
+    assert any("[spack.package]" in p and "Field required" in p for p in problems)
 
 
 def test_bad_sha256_names_file_field_and_line(sdk_tree: Path) -> None:

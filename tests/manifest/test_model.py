@@ -5,26 +5,38 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from exaworks_sdk.manifest.model import Detect, ImageMatrix, KnownIncompatibility, PipChannel, SpackChannel
+from exaworks_sdk.manifest.model import Component, Detect, ImageMatrix, KnownIncompatibility, PipChannel, SpackChannel
 
 
-def test_pip_requirements_must_be_exact() -> None:
-    assert PipChannel(version="1.0", requirements=["a[x]==1.0"]).requirements == ["a[x]==1.0"]
-    for bad in ("a>=1", "a==1.*", "a", "a==1,<2"):
+def test_pip_requirements_are_derived_from_the_pins() -> None:
+    channel = PipChannel(package="parsl[radical-pilot]", version="1.0",
+                         companions={"radical.pilot": "1.90.0", "uvicorn[standard]": "0.18.3"})
+    assert channel.requirements == ["parsl[radical-pilot]==1.0", "radical.pilot==1.90.0", "uvicorn[standard]==0.18.3"]
+    assert channel.distributions() == ["parsl", "radical.pilot", "uvicorn"]
+    assert channel.pins() == {"parsl": "1.0", "radical-pilot": "1.90.0", "uvicorn": "0.18.3"}
+    for bad in ({"package": "a>=1"}, {"package": "a", "version": "1.*"}, {"package": "a", "companions": {"b>1": "1"}}):
         with pytest.raises(ValidationError):
-            PipChannel(version="1.0", requirements=[bad])
+            PipChannel.model_validate(bad)
 
 
-def test_pip_channel_names_its_distributions() -> None:
-    channel = PipChannel(version="1.0", requirements=["parsl[radical-pilot]==1.0", "radical.pilot==1.90.0"])
-    assert channel.distributions() == ["parsl", "radical.pilot"]
+def test_spack_specs_are_derived_from_the_pins() -> None:
+    channel = SpackChannel(package="stc", version="0.9.0", variants=["+java", "build_type=Release"],
+                           companions={"turbine": "1.3.0"})
+    assert channel.specs == ["stc@0.9.0 +java build_type=Release", "turbine@1.3.0"]
+    assert channel.package_names() == ["stc", "turbine"]
+    for bad in ({"package": "Py_X"}, {"package": "x", "variants": ["mpi"]}, {"package": "x", "version": "@1"}):
+        with pytest.raises(ValidationError):
+            SpackChannel.model_validate(bad)
 
 
-def test_spack_specs_need_a_version() -> None:
-    spec = SpackChannel(version="1.0", specs=["py-x@1.0 +mpi", "stc@=0.9.0"])
-    assert spec.package_names() == ["py-x", "stc"]
-    with pytest.raises(ValidationError):
-        SpackChannel(version="1.0", specs=["py-x"])
+def test_channels_inherit_the_sdk_pin_unless_they_state_their_own() -> None:
+    comp = Component.model_validate({
+        "name": "x", "summary": "a thing", "homepage": "https://x.org", "license": "MIT", "version": "2.0",
+        "pip": {"package": "x"}, "spack": {"package": "py-x", "version": "1.9", "differs": "Spack trails PyPI"},
+        "detect": {"import": "x"}, "policies": {},
+    })
+    assert comp.pip and comp.pip.requirements == ["x==2.0"] and not comp.pip.states_version()
+    assert comp.spack and comp.spack.specs == ["py-x@1.9"] and comp.spack.states_version()
 
 
 def test_detection_needs_an_import_or_executable() -> None:

@@ -9,6 +9,8 @@ from pathlib import Path
 from exaworks_sdk.render import check, render_all
 from exaworks_sdk.render.base import MARKER
 
+PACKAGE_PY = "spack/spack_repo/exaworks/packages/exaworks_sdk/package.py"
+
 
 def test_repository_is_up_to_date(repo_root: Path) -> None:
     assert check(repo_root) == []
@@ -23,11 +25,11 @@ def test_every_generated_file_carries_the_header(repo_root: Path, sdk_tree: Path
 
 
 def test_a_pin_edit_fails_the_check_and_names_the_file(sdk_tree: Path) -> None:
-    path = sdk_tree / "components/flux-core.yaml"
-    path.write_text(path.read_text().replace('specs: ["flux-core@0.81.0"]', 'specs: ["flux-core@0.82.0"]'))
+    path = sdk_tree / "components/maestrowf.yaml"
+    path.write_text(path.read_text().replace('version: "1.1.9"', 'version: "1.1.8"'))
     problems = check(sdk_tree)
-    assert any(p.startswith("spack/packages/exaworks-sdk/package.py: out of date") and
-               '+    depends_on("flux-core@0.82.0"' in p for p in problems)
+    assert any(p.startswith(f"{PACKAGE_PY}: out of date") and
+               'depends_on("py-maestrowf@1.1.8"' in p for p in problems)
     render_all(sdk_tree)
     assert check(sdk_tree) == []
 
@@ -53,7 +55,7 @@ def test_stale_and_missing_outputs_are_reported_and_repaired(sdk_tree: Path) -> 
 
 def test_cli_check_exits_nonzero_with_a_diff(sdk_tree: Path) -> None:
     path = sdk_tree / "components/parsl.yaml"
-    path.write_text(path.read_text().replace('specs: ["py-parsl@2026.02.16"]', 'specs: ["py-parsl@2026.03.01"]'))
+    path.write_text(path.read_text().replace('version: "2026.02.16"', 'version: "2026.03.01"'))
     result = subprocess.run([sys.executable, "-m", "exaworks_sdk.cli", "--root", str(sdk_tree), "render", "--check"],
                             capture_output=True, text=True)
     assert result.returncode == 1

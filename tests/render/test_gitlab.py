@@ -111,8 +111,26 @@ def test_publish_covers_the_image_matrix_with_latest_on_the_default(repo_root: P
 
 
 def test_no_secret_is_in_the_pipeline(ir: dict) -> None:
-    text = yaml.safe_dump(ir)
-    assert "SDK_DASHBOARD_TOKEN" not in text and "SDK_DASHBOARD_URL" not in text
+    """The jobs name each machine's token variable; they never define one (that is a masked CI/CD variable)."""
+    for job in ir["jobs"].values():
+        assert not [k for k in job["variables"] if k.startswith("SDK_DASHBOARD_TOKEN") and k != "SDK_DASHBOARD_TOKEN_VARIABLE"]
+        assert "SDK_DASHBOARD_URL" not in job["variables"]
+    assert "SDK_DASHBOARD_URL" not in yaml.safe_dump(ir)
+
+
+def test_each_machine_has_its_own_token_variable(repo_root: Path, ir: dict) -> None:
+    """One credential per machine: LLNL's three machines and ANL's two each name their own variable."""
+    from exaworks_sdk.manifest import all_sites, token_variable
+
+    names = {}
+    for site in all_sites(load_sites(repo_root)):
+        for job in jobs_of(ir, site.id).values():
+            assert job["variables"]["SDK_DASHBOARD_TOKEN_VARIABLE"] == token_variable(site.id)
+        names[site.id] = token_variable(site.id)
+    assert len(set(names.values())) == len(names)
+    assert names["llnl-dane"] == "SDK_DASHBOARD_TOKEN_LLNL_DANE" and names["anl-polaris"] == "SDK_DASHBOARD_TOKEN_ANL_POLARIS"
+    llnl = yaml.safe_load((repo_root / "ci/generated/gitlab/llnl.yml").read_text())
+    assert llnl[".sdk-llnl-tioga"]["variables"]["SDK_DASHBOARD_TOKEN_VARIABLE"] == "SDK_DASHBOARD_TOKEN_LLNL_TIOGA"
 
 
 # -- the rendered GitLab files ---------------------------------------------------------------------

@@ -1,8 +1,10 @@
 # shellcheck shell=bash
 # Source me. Start a dashboard on SQLite for one site of the registry, for scripts
-# that need a live one (the demo, the local facility pipeline).
+# that need a live one (the demo, the local facility pipeline, the multi-machine pipeline).
 #
 #   start_local_dashboard STATE_DIR SITE [PORT]   sets DASHBOARD_URL, DASHBOARD_TOKEN, DASHBOARD_PID
+#   serve_local_dashboard STATE_DIR [PORT]        the same without a site or token
+#   dashboard_admin_env STATE_DIR                 exports what `sdk-dashboard` needs to act on it
 #   stop_local_dashboard                          stops it (safe to call twice, and from a trap)
 #
 # The site's facility, machine, scheduler and reporting interval come from ci/sites/ (sites sync).
@@ -10,14 +12,25 @@
 
 start_local_dashboard() {
   local state=$1 site=$2 port=${3:-0}
-  mkdir -p "$state"
-  export SDK_DASHBOARD_DATABASE_URL="sqlite:///$state/dashboard.sqlite"
+  dashboard_admin_env "$state"
+  "$VENV/bin/sdk-dashboard" db upgrade --create >/dev/null
+  "$VENV/bin/sdk-dashboard" sites sync --only "$site"
+  DASHBOARD_TOKEN=$("$VENV/bin/sdk-dashboard" tokens issue "$site" --label "local $(date -u +%FT%TZ)" --expires-days 1 2>/dev/null)
+  export DASHBOARD_TOKEN
+  serve_local_dashboard "$state" "$port"
+}
+
+dashboard_admin_env() {  # dashboard_admin_env STATE_DIR: the environment the admin CLI and the server share
+  mkdir -p "$1"
+  export SDK_DASHBOARD_DATABASE_URL="sqlite:///$1/dashboard.sqlite"
   export SDK_DASHBOARD_SECRET_KEY=${SDK_DASHBOARD_SECRET_KEY:-"local-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"}
   export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}" no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}"
-  local flask=("$VENV/bin/flask" --app dashboard_server)
-  "${flask[@]}" db upgrade >/dev/null
-  "${flask[@]}" sites sync --only "$site"
-  DASHBOARD_TOKEN=$("${flask[@]}" tokens issue "$site" --label "local $(date -u +%FT%TZ)" --expires-days 1 2>/dev/null)
+}
+
+serve_local_dashboard() {  # serve_local_dashboard STATE_DIR [PORT]: create the database if needed, serve it
+  local state=$1 port=${2:-0}
+  dashboard_admin_env "$state"
+  "$VENV/bin/sdk-dashboard" db upgrade --create >/dev/null
   if [ "$port" = 0 ]; then
     port=$("$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   fi
@@ -32,7 +45,7 @@ start_local_dashboard() {
     sleep 0.5
   done
   curl -fsS "$DASHBOARD_URL/api/v1/health" >/dev/null || { echo "the dashboard did not answer on $DASHBOARD_URL" >&2; return 1; }
-  export DASHBOARD_URL DASHBOARD_TOKEN DASHBOARD_PID
+  export DASHBOARD_URL DASHBOARD_PID
 }
 
 stop_local_dashboard() {

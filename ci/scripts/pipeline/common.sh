@@ -1,6 +1,7 @@
 # Sourced by the pipeline scripts. Everything they need comes from the job's variables,
 # which `sdk render` writes into ci/generated/gitlab/<facility>.yml from ci/sites/<facility>.yaml:
 #   SDK_SITE, SDK_VARIANT, SDK_PIPELINE_DIR (per pipeline, per site), SDK_MODULES, SDK_PYTHON,
+#   SDK_DASHBOARD_TOKEN_VARIABLE (the name of this machine's own token variable),
 #   SDK_SPACK_ROOT + SDK_SPACK_ENV (spack), SDK_CONTAINER_RUNTIME + SDK_IMAGE (container).
 set -euo pipefail
 
@@ -44,13 +45,14 @@ spack_setup() {
   # shellcheck disable=SC1091
   source "$SDK_SPACK_ROOT/share/spack/setup-env.sh"
   set -u
-  # The rendered environment refers to the package repository as $env/../.., so the
-  # per-pipeline copy keeps spack/'s layout.
-  SPACK_ENV_DIR="$ENV_DIR/$SDK_SPACK_ENV"
+  # The pipeline's own environment, created by the install job from the rendered file;
+  # the package repository it uses is the job's copy, $ENV_DIR/spack/spack_repo/exaworks.
+  SPACK_ENV_DIR="$ENV_DIR/env"
 }
 
 container_run() {  # container_run <command...>: run in the SDK image with the checkout at /work
   local passthrough=(SDK_SITE SDK_VARIANT SDK_RESULTS_DIR SDK_DASHBOARD_URL SDK_DASHBOARD_TOKEN
+                     ${SDK_DASHBOARD_TOKEN_VARIABLE:+"$SDK_DASHBOARD_TOKEN_VARIABLE"}
                      CI_PIPELINE_ID CI_COMMIT_SHA CI_COMMIT_REF_NAME CI_JOB_URL)
   case "${SDK_CONTAINER_RUNTIME:?}" in
     apptainer|singularity)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install job: build this pipeline's own SDK environment under $SDK_PIPELINE_DIR/$SDK_VARIANT.
-#   spack      copy of spack/ (repo + this site's environment), `spack env activate` + `spack install`
+#   spack      copy of spack/, `spack env create` from this site's environment, concretize,
+#              check the site's externals were used, `spack install`
 #   pip        venv + ci/generated/pip/requirements.txt + this checkout (the harness, sdk-test)
 #   container  pull exaworks/sdk:<release>-<os>-<mpi>-py<ver> with the machine's runtime
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -27,11 +28,19 @@ case "$SDK_VARIANT" in
     ;;
   spack)
     spack_setup
+    # The package repository is copied so the environment outlives this checkout; the
+    # environment is created from the rendered file, so spack.lock, .spack-env/ and the
+    # install tree land in $ENV_DIR, never in the source tree.
     log "copying spack/ into $ENV_DIR/spack"
     cp -R spack "$ENV_DIR/spack"
-    log "spack env activate $SPACK_ENV_DIR"
+    log "spack env create -d $SPACK_ENV_DIR $SDK_SPACK_ENV/spack.yaml"
+    spack env create -d "$SPACK_ENV_DIR" "$SDK_SPACK_ENV/spack.yaml"
     spack env activate "$SPACK_ENV_DIR"
-    spack concretize --fresh --force
+    spack repo add "$ENV_DIR/spack/spack_repo/exaworks"
+    spack concretize --fresh --force 2>&1 | tee "$ENV_DIR/concretized.txt"
+    log "checking that the site's externals (MPI, Flux, compiler) are used, not rebuilt"
+    spack python ci/scripts/pipeline/check_externals.py "$SPACK_ENV_DIR/spack.yaml" "$ENV_DIR/concretized.txt" \
+      || die "the concretizer replaced a site external (see above)" 1
     log "spack install"
     spack install --fail-fast
     # The harness is not part of the Spack package: give it a venv on top of the environment's view.

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Test job: run the harness in this pipeline's environment, write JUnit for GitLab, upload the
-# record to the dashboard (SDK_DASHBOARD_URL and SDK_DASHBOARD_TOKEN are CI/CD variables).
+# record to the dashboard. CI/CD variables: SDK_DASHBOARD_URL, and this machine's own token in
+# the variable the job names in SDK_DASHBOARD_TOKEN_VARIABLE (e.g. SDK_DASHBOARD_TOKEN_LLNL_DANE;
+# sdk-test reads it, falling back to SDK_DASHBOARD_TOKEN).
 # SDK_TEST_SELECT holds extra `sdk-test run` arguments, e.g. "psij parsl flux" or "-t smoke".
 # Exit status: the harness's (failed suites fail the job), else the upload's.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -29,8 +31,11 @@ records=("$SDK_RESULTS_DIR"/*.jsonl)
 if [ ${#records[@]} -eq 0 ]; then
   die "the harness wrote no record in $SDK_RESULTS_DIR" "$(( status ? status : 1 ))"
 elif [ -z "${SDK_DASHBOARD_URL:-}" ]; then
-  log "SDK_DASHBOARD_URL is not set: not uploading (set it and SDK_DASHBOARD_TOKEN as CI/CD variables)"
+  log "SDK_DASHBOARD_URL is not set: not uploading (set it and ${SDK_DASHBOARD_TOKEN_VARIABLE:-SDK_DASHBOARD_TOKEN} as CI/CD variables)"
 else
+  if [ -n "${SDK_DASHBOARD_TOKEN_VARIABLE:-}" ] && [ -z "${!SDK_DASHBOARD_TOKEN_VARIABLE:-}" ]; then
+    log "$SDK_DASHBOARD_TOKEN_VARIABLE is not set: falling back to SDK_DASHBOARD_TOKEN (which writes for one site only)"
+  fi
   log "sdk-test upload ${records[*]} → $SDK_DASHBOARD_URL"
   harness upload "${records[@]}" || { upload=$?; log "upload failed ($upload)"; status=$(( status ? status : upload )); }
 fi
