@@ -86,11 +86,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(app: str, env: dict[str, str], log: Path, workers: int = 2) -> Iterator[str]:
+def gunicorn(app: str, env: dict[str, str], log: Path, workers: int = 2, timeout: int = 300) -> Iterator[str]:
     """Serve ``app`` (a gunicorn app spec) on a free loopback port; yield its base URL."""
     port = free_port()
     command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-               "--timeout", "300", "--chdir", str(ROOT), app]
+               "--timeout", str(timeout), "--chdir", str(ROOT), app]
     with log.open("ab") as out:
         process = subprocess.Popen(command, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
                                    cwd=ROOT)

@@ -27,10 +27,12 @@ from typing import Any
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.orm import Session
 
 from dashboard_server import migrate
 from dashboard_server.db import make_engine
 from dashboard_server.models import LatestResult, Run, SeenRecord, Site, SuiteRun, TestResultRow
+from dashboard_server.streaks import refresh_streaks
 from exaworks_sdk.status import COUNTERS
 
 from .synth import Matrix, Spec, SynthRun, content_hash, days_for, runs
@@ -205,6 +207,11 @@ def load(engine: Engine, matrix: Matrix, first_day: int = 0, last_day: int | Non
             if progress:
                 rate = stats.results / (time.perf_counter() - started)
                 print(f"\r  {stats.results:>10,} results  {rate:>9,.0f}/s", end="", flush=True)
+        with conn.begin():  # the streak of every cell, as the upload path stores it
+            cells = conn.execute(select(LatestResult.site_id, LatestResult.variant, LatestResult.suite)).tuples()
+            session = Session(bind=conn)
+            refresh_streaks(session, list(cells))
+            session.flush()
         with conn.begin():
             for site_id, seen in newest.items():
                 conn.execute(update(Site).where(Site.id == site_id)

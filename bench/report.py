@@ -48,6 +48,25 @@ def _targets(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         for page in ("summary", "summary.json"):
             ratio = pg["pages"][page]["ratio"]
             rows.append((f"Page `{page}` ({db}), median {label}", f"{ratio:.2f}×", "≤ 1.5×", _verdict(ratio, 1.5, False)))
+    for db in ("sqlite", "postgresql"):
+        fl = r.get(f"flood_{db}")
+        if fl:
+            if "error" in fl:
+                rows.append((f"Flood ({db})", fl["error"][:120], "", "failed"))
+                continue
+            for page in ("summary", "summary.json"):
+                ratio = fl["pages"][page]["ratio"]
+                rows.append((f"Page `{page}` ({db}), one site with {fl['flood']['suites']:,} failing suites / without",
+                             f"{ratio:.2f}×", "≤ 1.2×", _verdict(ratio, 1.2, False)))
+        jb = r.get(f"junit_bulk_{db}")
+        if jb:
+            if "error" in jb:
+                rows.append((f"Bulk JUnit ({db})", jb["error"][:120], "", "failed"))
+                continue
+            rows.append((f"Bulk JUnit ({db}), {jb['cases']:,} cases in one report",
+                         f"{jb['first_s']} s ({jb['cases_per_s']:,} cases/s; resent: {jb['again_s']} s)",
+                         f"< {jb['gunicorn_timeout_s']} s (gunicorn --timeout)",
+                         _verdict(jb["first_s"], jb["gunicorn_timeout_s"], False)))
     rows += _harness_rows(r)
     im = r.get("image_size")
     if im:

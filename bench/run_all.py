@@ -7,9 +7,11 @@
 Writes ``bench/results/latest.json`` and ``bench/results/latest.md`` and refreshes the table
 in ``docs/benchmarks.md`` between its ``bench:begin``/``bench:end`` markers. The steps are,
 in order: the loader check (``bench.verify``), ingest (``bench.ingest``), page latency
-(``bench.pages``, which also reports the loader's rate), harness start-up and overhead on the
-quick suites and on every suite runnable here (``bench.harness_overhead``; the latter takes
-about 25 minutes) and image size against its floor (``bench.image_size``).
+(``bench.pages``, which also reports the loader's rate), the shared views under one site's
+flood of failing suites (``bench.flood``), a bulk JUnit report (``bench.junit_bulk``), harness
+start-up and overhead on the quick suites and on every suite runnable here
+(``bench.harness_overhead``; the latter takes about 25 minutes) and image size against its
+floor (``bench.image_size``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import harness_overhead, image_size, ingest, pages, verify
+from . import flood, harness_overhead, image_size, ingest, junit_bulk, pages, verify
 from .common import ROOT, busiest_processes, loadavg, machine
 from .report import markdown, update_docs
 
@@ -74,6 +76,12 @@ def run(full: bool, postgres: str | None, workdir: Path | None) -> dict[str, Any
     if postgres:
         _step("pages_postgresql", results, pages.run, scales, repeats, postgres, workdir and workdir / "postgresql",
               bool(workdir))
+    suites, cases = (10_000, 100_000) if full else (2_000, 20_000)
+    _step("flood_sqlite", results, flood.run, suites, 30_000 if full else 3_000, repeats)
+    _step("junit_bulk_sqlite", results, junit_bulk.run, cases)
+    if postgres:
+        _step("flood_postgresql", results, flood.run, suites, 30_000 if full else 3_000, repeats, postgres)
+        _step("junit_bulk_postgresql", results, junit_bulk.run, cases, postgres)
     _step("harness_overhead", results, harness_overhead.run, harness_overhead.QUICK, 3)
     # every suite runnable here, each side 2 (4 with --full) times: harness, bare, bare, harness, ...
     _step("harness_overhead_all", results, lambda: harness_overhead.run(harness_overhead.runnable(), 4 if full else 2,

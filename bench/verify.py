@@ -43,8 +43,10 @@ QUERIES = {
                        t.message, t.output, t.phases FROM test_results t JOIN runs r ON r.id = t.run_id""",
     "suite_runs": """SELECT r.run_id, s.name, x.variant, x.suite, x.started_at, x.passed, x.failed, x.skipped,
                      x.error FROM suite_runs x JOIN runs r ON r.id = x.run_id JOIN sites s ON s.id = x.site_id""",
-    "latest_results": """SELECT s.name, l.variant, l.suite, r.run_id, l.started_at FROM latest_results l
-                         JOIN runs r ON r.id = l.run_id JOIN sites s ON s.id = l.site_id""",
+    "latest_results": """SELECT s.name, l.variant, l.suite, r.run_id, l.started_at, l.failing_since, f.run_id,
+                         p.run_id FROM latest_results l JOIN runs r ON r.id = l.run_id JOIN sites s ON s.id = l.site_id
+                         LEFT JOIN runs f ON f.id = l.first_failing_run_id
+                         LEFT JOIN runs p ON p.id = l.last_passing_run_id""",
     "seen_records": """SELECT x.record_id, s.name, r.run_id, x.kind, x.content_hash FROM seen_records x
                        JOIN runs r ON r.id = x.run_id JOIN sites s ON s.id = x.site_id""",
 }

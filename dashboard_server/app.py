@@ -34,18 +34,26 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.teardown_appcontext(dbmod.close_session)
 
     from .api import api_bp
-    from .auth import install_read_login
+    from .auth import install_auth
     from .cli import register_commands
+    from .headers import install_headers
     from .markup import register_filters
     from .pages import page_blueprints
+    from .params import AsciiInt
+    from .ratelimit import install_rate_limit
     from .validation import check_url
 
+    app.url_map.converters["int"] = AsciiInt
     app.register_blueprint(api_bp)
     for blueprint in page_blueprints():
         app.register_blueprint(blueprint)
     errors.register(app)
+    # before every request, in this order: a client over its failed-login limit is refused
+    # first, then a malformed URL, then a missing or wrong credential; only then any work
+    app.extensions["sdk_dashboard"]["limiter"] = install_rate_limit(app)
     app.before_request(check_url)
-    install_read_login(app)
+    install_auth(app)
+    install_headers(app)
     register_filters(app)
     register_commands(app)
     return app

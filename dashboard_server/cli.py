@@ -6,7 +6,7 @@ Tokens are printed once, when issued, and never again.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -21,7 +21,8 @@ from exaworks_sdk.manifest import ManifestError, SiteEntry, all_sites, find_site
 from . import db as dbmod
 from . import migrate, retention, tokens
 from .admin_db import AdminGroup
-from .models import Site, Token
+from .deletion import Selection, delete_runs, select_runs
+from .models import Site, Token, utcnow
 
 SITE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 
@@ -31,6 +32,7 @@ tokens_cli = AdminGroup("tokens", help="Per-site upload tokens.")
 legacy_cli = AdminGroup("legacy-keys", help="Opaque keys of old runners (POST /result only).")
 records_cli = AdminGroup("records", help="Load result records without going through HTTP.")
 retention_cli = AdminGroup("retention", help="Drop old logs, keep statuses.")
+runs_cli = AdminGroup("runs", help="Delete runs (a poisoned or mistaken upload).")
 
 
 def _engine() -> Engine:
@@ -146,7 +148,8 @@ def sites_list() -> None:
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="SDK checkout holding ci/sites/ (with --facility) [$SDK_ROOT, else found from here].")
 @click.option("--label", default="")
-@click.option("--expires-days", type=int, default=None, help="default: no expiry")
+@click.option("--expires-days", type=click.IntRange(min=1), default=None,
+              help="days until it expires (1 or more); default: no expiry")
 def tokens_issue(site: str | None, facility: str | None, root: Path | None, label: str,
                  expires_days: int | None) -> None:
     """Issue a token for SITE, or one per machine of --facility, and print it (the only time it is shown).
@@ -156,7 +159,7 @@ def tokens_issue(site: str | None, facility: str | None, root: Path | None, labe
     """
     if (site is None) == (facility is None):
         raise click.UsageError("give a SITE or --facility FACILITY (not both)")
-    expires = timedelta(days=expires_days) if expires_days else None
+    expires = timedelta(days=expires_days) if expires_days is not None else None
     if site is not None:
         issued = dbmod.write(lambda s: tokens.issue(s, _site(s, site), label=label, expires_in=expires))
         click.echo(f"key id: {issued.key_id}", err=True)
@@ -188,8 +191,11 @@ def tokens_list(site: str | None) -> None:
         query = select(Token).order_by(Token.created_at)
         if site:
             query = query.where(Token.site_id == _site(session, site).id)
+        now = utcnow()
         for token in session.scalars(query):
-            state = ("revoked" if token.revoked_at else "legacy" if token.is_legacy else "active")
+            state = ("revoked" if token.revoked_at else
+                     "expired" if token.expires_at is not None and token.expires_at <= now else
+                     "legacy" if token.is_legacy else "active")
             click.echo(f"{token.key_id}\t{token.site.name}\t{state}\texpires {token.expires_at or 'never'}\t"
                        f"last used {token.last_used_at or 'never'}\t{token.label}")
 
@@ -241,6 +247,34 @@ def retention_run(days: int | None) -> None:
     click.echo(f"cleared logs of {changed} test results older than {days} days")
 
 
+@runs_cli.command("delete")
+@click.argument("site")
+@click.option("--run", "number", type=click.IntRange(min=1), default=None, help="dashboard run number (/runs/N)")
+@click.option("--run-id", default=None, help="the client's run id")
+@click.option("--since", type=click.DateTime(), default=None, help="runs started at or after (UTC)")
+@click.option("--until", type=click.DateTime(), default=None, help="runs started before (UTC)")
+@click.option("--dry-run", is_flag=True, help="only print what would be deleted")
+def runs_delete(site: str, number: int | None, run_id: str | None, since: datetime | None,
+                until: datetime | None, dry_run: bool) -> None:
+    """Delete one run of SITE, or its runs in a time range, with their tests."""
+    if number is None and run_id is None and since is None and until is None:
+        raise click.UsageError("say which runs: --run, --run-id, or a range with --since and/or --until")
+    since, until = (None if t is None else t.replace(tzinfo=UTC) for t in (since, until))
+
+    def work(session: Session) -> Selection:
+        selection = select_runs(session, _site(session, site), number=number, run_id=run_id,
+                                since=since, until=until)
+        if not dry_run:
+            delete_runs(session, selection)
+        return selection
+    selection = dbmod.write(work)
+    for number_, client_id, variant, started in selection.runs:
+        click.echo(f"{number_}\t{client_id}\t{variant}\tstarted {started:%Y-%m-%d %H:%M:%S}")
+    verb = "would delete" if dry_run else "deleted"
+    click.echo(f"{verb} {len(selection.runs)} run(s) with {selection.tests} test result(s) of {site}; "
+               f"{len(selection.cells)} summary cell(s) recomputed")
+
+
 def register_commands(app: Flask) -> None:
-    for group in (db_cli, sites_cli, tokens_cli, legacy_cli, records_cli, retention_cli):
+    for group in (db_cli, sites_cli, tokens_cli, legacy_cli, records_cli, retention_cli, runs_cli):
         app.cli.add_command(group)

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .limits import MAX_SUITES_PER_RUN, MAX_SUITES_PER_SITE
+
 # name -> (default, parser). Env var is SDK_DASHBOARD_<name>.
 _BOOL_TRUE = {"1", "true", "yes", "on"}
 
@@ -30,6 +32,14 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any]]] = {
     "FLAKY_WINDOW": (10, int),
     "FLAKY_THRESHOLD": (2, int),
     "SQLITE_BUSY_TIMEOUT_MS": (15000, int),
+    "FUTURE_SLACK_HOURS": (24, float),
+    "MAX_SUITES_PER_RUN": (MAX_SUITES_PER_RUN, int),
+    "MAX_SUITES_PER_SITE": (MAX_SUITES_PER_SITE, int),
+    "EXTRA_SUITES": (None, str),
+    "AUTH_FAILURES_PER_ADDRESS": ("30 per minute", str),
+    "AUTH_FAILURES_PER_CREDENTIAL": ("10 per minute", str),
+    "RATELIMIT_STORAGE_URI": ("memory://", str),
+    "TRUSTED_PROXIES": (0, int),
 }
 
 

@@ -33,6 +33,8 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
         )
     if status == 503:
         response.headers["Retry-After"] = "30"
+    if status == 429:
+        response.headers["Retry-After"] = "60"
     return response
 
 
@@ -41,6 +43,8 @@ def _http(exc: HTTPException) -> Response:
     message = exc.description or exc.name or "error"
     if exc.code == 413:
         message = "request body is larger than the configured upload limit"
+    if exc.code == 429:
+        code, message = "too_many_failed_logins", f"too many failed authentications ({exc.description}); retry later"
     response = error_response(exc.code or 500, code, message)
     if exc.code == 405 and exc.valid_methods:  # type: ignore[attr-defined]
         response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]

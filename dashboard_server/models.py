@@ -33,7 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from exaworks_sdk.records import MAX_NAME
+from exaworks_sdk.records import LIMITS, MAX_NAME
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -136,12 +136,12 @@ class Run(Base):
     key_variant: Mapped[str | None] = mapped_column(String(64))  # no default: None must stay NULL
     generated_id: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     source: Mapped[str] = mapped_column(String(16), default="records")
-    variant: Mapped[str] = mapped_column(String(64), default="pip")
-    pipeline_id: Mapped[str | None] = mapped_column(String(128))
-    branch: Mapped[str | None] = mapped_column(String(256))
-    commit: Mapped[str | None] = mapped_column(String(64))
-    hostname: Mapped[str | None] = mapped_column(String(256))
-    sdk_version: Mapped[str] = mapped_column(String(64), default="")
+    variant: Mapped[str] = mapped_column(String(LIMITS["variant"]), default="pip")
+    pipeline_id: Mapped[str | None] = mapped_column(String(LIMITS["pipeline_id"]))
+    branch: Mapped[str | None] = mapped_column(String(LIMITS["branch"]))
+    commit: Mapped[str | None] = mapped_column(String(LIMITS["commit"]))
+    hostname: Mapped[str | None] = mapped_column(String(LIMITS["hostname"]))
+    sdk_version: Mapped[str] = mapped_column(String(LIMITS["sdk_version"]), default="")
     environment: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     components: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -166,7 +166,7 @@ class TestResultRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
-    record_id: Mapped[str] = mapped_column(String(64), unique=True)
+    record_id: Mapped[str] = mapped_column(String(64))  # unique per site: the ledger guards it
     suite: Mapped[str] = mapped_column(String(MAX_NAME))
     test_id: Mapped[str] = mapped_column(String(MAX_NAME))
     status: Mapped[str] = mapped_column(String(16))
@@ -190,7 +190,7 @@ class SuiteRun(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
-    variant: Mapped[str] = mapped_column(String(64))
+    variant: Mapped[str] = mapped_column(String(LIMITS["variant"]))
     suite: Mapped[str] = mapped_column(String(MAX_NAME))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     passed: Mapped[int] = mapped_column(Integer, default=0)
@@ -202,26 +202,49 @@ class SuiteRun(Base):
 
 
 class LatestResult(Base):
-    """The newest run per (site, variant, suite): the only rows the summary matrix reads."""
+    """The newest run per (site, variant, suite): the only rows the summary matrix reads.
+
+    The cell's failure streak is kept here too, recomputed at ingest for every cell a batch
+    touches (``ingest/store.py``), so no page computes a streak per failing cell."""
 
     __tablename__ = "latest_results"
+    __table_args__ = (Index("ix_latest_results_suite", "suite"),)  # a suite's badge and flaky check
 
     site_id: Mapped[int] = mapped_column(
         ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True
     )
-    variant: Mapped[str] = mapped_column(String(64), primary_key=True)
+    variant: Mapped[str] = mapped_column(String(LIMITS["variant"]), primary_key=True)
     suite: Mapped[str] = mapped_column(String(MAX_NAME), primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_failing_run_id: Mapped[int | None] = mapped_column(Integer)
+    last_passing_run_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class FoldedCell(Base):
+    """Per (site, variant): its suites outside the known set, folded into the summary's "other"
+    cell. Kept at ingest like the streaks, so the summary reads one row per site however many
+    suites a site sends; ``known`` identifies the known set it was computed against."""
+
+    __tablename__ = "folded_cells"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    variant: Mapped[str] = mapped_column(String(LIMITS["variant"]), primary_key=True)
+    known: Mapped[str] = mapped_column(String(64))
+    suites: Mapped[int] = mapped_column(Integer)
+    failing: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
 
 
 class SeenRecord(Base):
-    """Idempotency ledger: a record id, who sent it and a hash of its normalised content."""
+    """Idempotency ledger: a record id, the site that sent it and a hash of its normalised
+    content. Keyed by (site, record id): two sites never contend for an id."""
 
     __tablename__ = "seen_records"
 
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
     record_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     content_hash: Mapped[str] = mapped_column(String(64))

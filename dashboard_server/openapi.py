@@ -7,8 +7,11 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from exaworks_sdk.records import RUN_ID_PATTERN
+
 from . import schemas as s
 from .endpoints import WRITE_ENDPOINTS
+from .limits import JUNIT_PARAMS
 
 REF = "#/components/schemas/{model}"
 _ERRORS = {
@@ -19,11 +22,12 @@ _ERRORS = {
     "409": "record id already stored with different content",
     "413": "body over the size limit",
     "415": "unsupported content type",
-    "422": "well-formed but invalid (schema errors, unknown run)",
+    "422": "well-formed but invalid (schema errors, unknown run, a timestamp too far ahead, too many suites)",
+    "429": "too many failed authentications from this address or with this credential; retry after Retry-After",
     "503": "database unavailable; retry later",
 }
-READ_ERRORS = ("400", "401", "404", "503")
-WRITE_ERRORS = ("400", "401", "403", "409", "413", "415", "422", "503")
+READ_ERRORS = ("400", "401", "404", "429", "503")
+WRITE_ERRORS = ("400", "401", "403", "409", "413", "415", "422", "429", "503")
 
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:
@@ -38,15 +42,18 @@ def _responses(ok: dict[str, Any], errors: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
+NO_NUL = "^[^\\u0000]*$"  # PostgreSQL cannot hold NUL, so every string refuses it (400)
+
+
 def _param(name: str, where: str = "path", schema: dict[str, Any] | None = None,
            required: bool | None = None) -> dict[str, Any]:
     return {"name": name, "in": where, "required": where == "path" if required is None else required,
-            "schema": schema or {"type": "string", "minLength": 1}}
+            "schema": schema or {"type": "string", "minLength": 1, "pattern": NO_NUL}}
 
 
 _PAGE = [_param("page", "query", {"type": "integer", "minimum": 1, "maximum": 10_000_000}),
          _param("per_page", "query", {"type": "integer", "minimum": 1, "maximum": 500})]
-_SEGMENT = {"type": "string", "minLength": 1, "pattern": "^[^/]+$"}
+_SEGMENT = {"type": "string", "minLength": 1, "pattern": "^[^/\\u0000]+$"}
 
 
 def _get(summary: str, ok: dict[str, Any], params: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -64,9 +71,9 @@ def _post(summary: str, content: dict[str, Any], params: list[dict[str, Any]] | 
 
 def _write_operations() -> dict[str, dict[str, Any]]:
     """How each upload endpoint of ``endpoints.WRITE_ENDPOINTS`` is documented, by endpoint name."""
-    junit_params = [_param("run_id", "query", {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{8,64}$"}, True)]
-    junit_params += [_param(n, "query", {"type": "string", "maxLength": 256}, False)
-                     for n in ("suite", "variant", "branch", "sdk_version", "started_at")]
+    junit_params = [_param(name, "query", {"type": "string", "maxLength": limit, "pattern": NO_NUL,
+                                           **({"minLength": 8, "pattern": RUN_ID_PATTERN} if name == "run_id" else {})},
+                           name == "run_id") for name, limit in JUNIT_PARAMS.items()]
     junit_params.append(_param("finished", "query", {"type": "boolean"}, False))
     docs: dict[str, tuple[str, dict[str, Any], list[dict[str, Any]]]] = {
         "api.upload_records": ("Upload a batch of records (RunStart, TestResult, RunFinish)", {

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from exaworks_sdk.status import Shown, worst
 
 from . import db, queries
+from .cells import site_statuses, suite_statuses
 from .exceptions import BadInput, NotFound
 from .markup import badge
 from .params import page_arg, per_page
@@ -30,7 +31,8 @@ def index() -> str:
     facilities: dict[str, list[Any]] = {}
     for row in out.rows:
         facilities.setdefault(row.site.facility or "other", []).append(row)
-    return render_template("summary/index.html", summary=out, facilities=facilities)
+    return render_template("summary/index.html", summary=out, facilities=facilities,
+                           has_other=any(row.other for row in out.rows))
 
 
 @sites_bp.get("/<site>")
@@ -67,9 +69,9 @@ def _svg(text: str) -> Response:
 
 @badges_bp.get("/sites/<site>.svg")
 def site_badge(site: str) -> Response:
+    """The worst latest status of the site's own suites (reads only its cells)."""
     try:
-        cells = queries.site_detail(db.session(), site).latest
-        status = worst(c.status for c in cells)
+        status = worst(site_statuses(db.session(), queries.get_site(db.session(), site).id))
     except NotFound:
         status = Shown.UNKNOWN
     return _svg(badge(site, status))
@@ -77,9 +79,8 @@ def site_badge(site: str) -> Response:
 
 @badges_bp.get("/suites/<suite>.svg")
 def suite_badge(suite: str) -> Response:
-    cells = [c for row in queries.summary(db.session(), 0).rows for c in row.cells.values()
-             if c.suite == suite]
-    return _svg(badge(suite, worst(c.status for c in cells)))
+    """The worst latest status of one suite across sites (reads only that suite's cells)."""
+    return _svg(badge(suite, worst(suite_statuses(db.session(), suite))))
 
 
 @summary_bp.get("/favicon.ico")

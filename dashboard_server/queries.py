@@ -12,13 +12,15 @@ from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, true
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from exaworks_sdk import status as rule
-from exaworks_sdk.status import COUNTERS, Shown, Status
+from exaworks_sdk.status import COUNTERS, Status
 
+from .cells import cells
 from .exceptions import NotFound
+from .folding import known_suites, other_cells
 from .models import LatestResult, Run, Site, SuiteRun, TestResultRow, utcnow
 from .schemas import (
     CellOut,
@@ -84,93 +86,34 @@ def get_site(db: Session, name: str) -> Site:
     return site
 
 
-Cell = tuple[int, str, str]  # (site id, variant, suite)
-
-
-def _histories(db: Session, site_ids: list[int], length: int) -> dict[Cell, list[Shown]]:
-    """The last ``length`` statuses of every summary cell of these sites, in one statement.
-
-    Each cell's newest ``suite_runs`` rows come from the ``ix_suite_runs_cell`` index with a
-    per-cell LIMIT (LATERAL on PostgreSQL, a correlated ``id IN (… LIMIT n)`` on SQLite), so the
-    cost follows the number of cells, not the stored history; one query replaces one per cell.
-    """
-    newest = aliased(SuiteRun)
-    recent = (
-        select(newest.id)
-        .where(newest.site_id == LatestResult.site_id, newest.variant == LatestResult.variant,
-               newest.suite == LatestResult.suite)
-        .order_by(newest.started_at.desc(), newest.id.desc())
-        .limit(length)
-    )
-    columns = (SuiteRun.site_id, SuiteRun.variant, SuiteRun.suite, Run.finished_at.is_not(None),
-               *(getattr(SuiteRun, c) for c in COUNTERS))
-    if db.get_bind().dialect.name == "postgresql":
-        lateral = recent.lateral("recent")
-        query = (select(*columns).select_from(LatestResult).join(lateral, true())
-                 .join(SuiteRun, SuiteRun.id == lateral.c.id))
-    else:
-        query = select(*columns).select_from(LatestResult).join(SuiteRun, SuiteRun.id.in_(recent))
-    query = (query.join(Run, Run.id == SuiteRun.run_id).where(LatestResult.site_id.in_(site_ids))
-             .order_by(SuiteRun.site_id, SuiteRun.variant, SuiteRun.suite, SuiteRun.started_at, SuiteRun.id))
-    out: dict[Cell, list[Shown]] = defaultdict(list)
-    # plain tuples and no datetimes: this loop runs cells × length times
-    for site_id, variant, suite, finished, *counts in db.execute(query).tuples():
-        out[(site_id, variant, suite)].append(rule.in_run(dict(zip(COUNTERS, counts, strict=True)), finished))
-    return out
-
-
-def _cells(db: Session, site_ids: list[int], names: dict[int, str], history: int) -> list[CellOut]:
-    if not site_ids:
-        return []
-    rows = db.execute(
-        select(LatestResult.site_id, LatestResult.variant, LatestResult.suite,
-               *(getattr(SuiteRun, c) for c in COUNTERS),
-               Run.id, Run.run_id, Run.started_at, Run.finished_at, Run.reported_status)
-        .join(Run, Run.id == LatestResult.run_id)
-        .join(SuiteRun, (SuiteRun.run_id == LatestResult.run_id) & (SuiteRun.suite == LatestResult.suite))
-        .where(LatestResult.site_id.in_(site_ids))
-        .order_by(LatestResult.site_id, LatestResult.variant, LatestResult.suite)
-    ).all()
-    histories = _histories(db, site_ids, history) if history else {}
-    cells = []
-    for row in rows:
-        counts = _counts(row)
-        status = rule.in_run(counts, row.finished_at is not None)  # this suite's own status
-        streak = failure_streak(db, row.site_id, row.variant, row.suite) if rule.is_failing(status) else None
-        cells.append(CellOut(
-            site=names[row.site_id], variant=row.variant, suite=row.suite,
-            status=status, run=row.id, run_id=row.run_id,
-            started_at=row.started_at, counts=Counts(**counts),
-            history=histories.get((row.site_id, row.variant, row.suite), []),
-            failing_since=streak.first_failing.started_at if streak else None,
-            first_failing_run=streak.first_failing.run_id if streak else None,
-            last_passing_run=streak.last_passing.run_id if streak and streak.last_passing else None,
-        ))
-    return cells
-
-
 def summary(db: Session, history: int = 20) -> SummaryOut:
+    """One row per (site, variant); a column per known suite that reported, and each row's
+    other suites folded into its ``other`` cell, so no site can widen the matrix for everyone."""
     sites = list(db.scalars(select(Site).order_by(Site.facility, Site.name)))
     names = {s.id: s.name for s in sites}
     variants = _variants(db, list(names))
-    cells = _cells(db, list(names), names, history)
+    known = known_suites()
+    found = cells(db, list(names), names, history, suites=known)
+    others = other_cells(db, list(names), known)
     by_row: dict[tuple[str, str], dict[str, CellOut]] = defaultdict(dict)
-    for cell in cells:
+    for cell in found:
         by_row[(cell.site, cell.variant)][cell.suite] = cell
     rows = []
     for site in sites:
         out = site_out(site, variants[site.id])
         for variant in variants[site.id] or [""]:
-            rows.append(SummaryRow(site=out, variant=variant, cells=by_row.get((site.name, variant), {})))
-    suites = sorted({cell.suite for cell in cells})
+            rows.append(SummaryRow(site=out, variant=variant, cells=by_row.get((site.name, variant), {}),
+                                   other=others.get((site.id, variant))))
+    suites = sorted({cell.suite for cell in found})
     return SummaryOut(generated_at=utcnow(), suites=suites, rows=rows)
 
 
 def site_detail(db: Session, name: str, history: int = 20) -> SiteDetail:
+    """A site's own cells, every suite it reports (its own page: only it pays for its suites)."""
     site = get_site(db, name)
     variants = _variants(db, [site.id])
     return SiteDetail(site=site_out(site, variants[site.id]),
-                      latest=_cells(db, [site.id], {site.id: site.name}, history))
+                      latest=cells(db, [site.id], {site.id: site.name}, history))
 
 
 def _run_out(run: Run, site_name: str, counts: dict[str, int]) -> dict[str, Any]:

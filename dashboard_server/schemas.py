@@ -135,10 +135,19 @@ class CellOut(_Out):
     last_passing_run: int | None = Field(None, description="run number of the last pass before it")
 
 
+class OtherCell(_Out):
+    """A row's suites outside the known set (the harness registry's), folded into one cell."""
+
+    status: Shown = Field(description="the worst latest status among them")
+    suites: int = Field(description="how many such suites this site and variant report")
+    failing: int = Field(description="how many of them are failing")
+
+
 class SummaryRow(_Out):
     site: SiteOut
     variant: str
-    cells: dict[str, CellOut]
+    cells: dict[str, CellOut] = Field(description="the known suites' cells, by suite")
+    other: OtherCell | None = Field(None, description="every other suite reported here, folded")
 
 
 class SummaryOut(_Out):

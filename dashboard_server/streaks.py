@@ -8,16 +8,18 @@ lookups on ``suite_runs`` (ix_suite_runs_cell), whatever the stored history.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Table, and_, bindparam, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from exaworks_sdk import status as rule
 from exaworks_sdk.status import COUNTERS, FAILING, Status
 
-from .models import Run, SuiteRun
+from .models import LatestResult, Run, SuiteRun
 
 # Run fields compared between the last passing and the first failing run.
 RUN_FIELDS = ("sdk_version", "variant", "branch", "commit", "hostname")
@@ -64,6 +66,46 @@ def failure_streak(db: Session, site_id: int, variant: str, suite: str,
     if first_failing is None:
         return None
     return Streak(first_failing=first_failing, last_passing=last_passing)
+
+
+Cell = tuple[int, str, str]  # (site id, variant, suite)
+CHUNK = 300
+
+
+def refresh_streaks(db: Session, cells: Iterable[Cell]) -> None:
+    """Store the current failure streak of each cell in its ``latest_results`` row.
+
+    Called at ingest for every cell a batch touched (and by migration 0005 for all cells), so
+    the summary, site page and badges read streaks instead of computing one per failing cell.
+    A cell whose latest result is not failing costs nothing beyond one read of the batch's
+    cells; a failing one costs the two indexed lookups of ``failure_streak``."""
+    wanted = sorted(set(cells))
+    values: list[dict[str, Any]] = []
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start:start + CHUNK]
+        rows = db.execute(
+            select(LatestResult.site_id, LatestResult.variant, LatestResult.suite, Run.finished_at.is_not(None),
+                   *(getattr(SuiteRun, c) for c in COUNTERS))
+            .join(SuiteRun, (SuiteRun.run_id == LatestResult.run_id) & (SuiteRun.suite == LatestResult.suite))
+            .join(Run, Run.id == LatestResult.run_id)
+            .where(tuple_(LatestResult.site_id, LatestResult.variant, LatestResult.suite).in_(chunk))
+        ).tuples()
+        for site_id, variant, suite, finished, *counts in rows:
+            status = rule.in_run(dict(zip(COUNTERS, counts, strict=True)), finished)
+            streak = failure_streak(db, site_id, variant, suite) if rule.is_failing(status) else None
+            values.append({
+                "b_site": site_id, "b_variant": variant, "b_suite": suite,
+                "failing_since": streak.first_failing.started_at if streak else None,
+                "first_failing_run_id": streak.first_failing.run_id if streak else None,
+                "last_passing_run_id": streak.last_passing.run_id if streak and streak.last_passing else None,
+            })
+    if values:
+        table = cast(Table, LatestResult.__table__)
+        db.execute(
+            update(table).where(table.c.site_id == bindparam("b_site"), table.c.variant == bindparam("b_variant"),
+                                table.c.suite == bindparam("b_suite")),
+            values,
+        )
 
 
 def what_changed(before: Run, after: Run) -> dict[str, tuple[Any, Any]]:

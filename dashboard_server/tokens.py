@@ -70,7 +70,7 @@ def revoke(db: Session, key_id: str) -> bool:
     return True
 
 
-def _check_usable(token: Token, now: datetime) -> Token:
+def check_usable(token: Token, now: datetime) -> Token:
     if token.revoked_at is not None:
         raise AuthError(401, "token has been revoked")
     if token.expires_at is not None and token.expires_at <= now:
@@ -87,10 +87,10 @@ def verify(db: Session, presented: str, *, allow_legacy: bool = False) -> Token:
         expected = token.secret_hash if token is not None else _DUMMY_HASH
         matches = hmac.compare_digest(expected, hash_secret(secret))
         if token is not None and matches:
-            return _check_usable(token, now)
+            return check_usable(token, now)
     if allow_legacy:
         presented_hash = hash_secret(presented)
         token = db.scalar(select(Token).where(Token.secret_hash == presented_hash, Token.is_legacy))
         if token is not None and hmac.compare_digest(token.secret_hash, presented_hash):
-            return _check_usable(token, now)
+            return check_usable(token, now)
     raise AuthError(401, "invalid token")

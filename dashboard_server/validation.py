@@ -7,13 +7,20 @@ would otherwise fail deep inside the database layer; here they become a clear 40
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+import math
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .exceptions import BadInput
 
 MAX_DEPTH = 32
 MIN_YEAR, MAX_YEAR = 1970, 2999
+# No field holds an integer this long: bounding the digits before int() stops Python's own
+# int-string limit (4,300 digits) from surfacing as a 500, and costs nothing for real input.
+MAX_INT_DIGITS = 20
+# A clock may run ahead by this much; later timestamps would stay "latest" for ever (config
+# FUTURE_SLACK_HOURS overrides it for the running app).
+FUTURE_SLACK = timedelta(days=1)
 
 
 def decode_utf8(body: bytes) -> str:
@@ -29,9 +36,23 @@ def _no_constants(name: str) -> Any:
     raise BadInput(f"{name} is not valid JSON (numbers must be finite)", code="invalid_json")
 
 
+def _int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise BadInput(f"integer with more than {MAX_INT_DIGITS} digits", status=422, code="number_out_of_range")
+    return int(text)
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 parses as infinity without ever spelling "Infinity"
+        raise BadInput(f"number {text[:40]} is out of range (numbers must be finite)", status=422,
+                       code="number_out_of_range")
+    return value
+
+
 def parse_json(text: str, what: str = "body") -> Any:
     try:
-        value = json.loads(text, parse_constant=_no_constants)
+        value = json.loads(text, parse_constant=_no_constants, parse_int=_int, parse_float=_float)
     except RecursionError:
         raise BadInput(f"{what} is nested too deeply", code="too_deep") from None
     except json.JSONDecodeError as exc:
@@ -80,8 +101,18 @@ def check_value(value: Any, where: str = "body") -> None:
                 stack.append((sub, f"{path}[{index}]", depth + 1))
 
 
+def future_slack() -> timedelta:
+    from flask import current_app, has_app_context
+
+    if has_app_context() and current_app.config.get("FUTURE_SLACK_HOURS") is not None:
+        return timedelta(hours=float(current_app.config["FUTURE_SLACK_HOURS"]))
+    return FUTURE_SLACK
+
+
 def check_timestamp(value: datetime | None, where: str) -> datetime | None:
-    """Normalise to UTC and keep timestamps within a sane range."""
+    """Normalise to UTC and keep timestamps within a sane range: none before 1970 and none
+    further in the future than the configured slack (a run dated 2999 would otherwise stay the
+    latest result of its suite for ever and hide every real one)."""
     if value is None:
         return None
     if value.tzinfo is None:
@@ -93,6 +124,13 @@ def check_timestamp(value: datetime | None, where: str) -> datetime | None:
     if not MIN_YEAR <= value.year <= MAX_YEAR:
         raise BadInput(
             f"{where}: timestamp year {value.year} outside {MIN_YEAR}-{MAX_YEAR}",
+            status=422,
+            code="invalid_timestamp",
+        )
+    slack = future_slack()
+    if value > datetime.now(UTC) + slack:
+        raise BadInput(
+            f"{where}: timestamp {value.isoformat()} is more than {slack} in the future",
             status=422,
             code="invalid_timestamp",
         )

@@ -29,6 +29,16 @@ from exaworks_sdk.record_file import new_id as new_id
 from exaworks_sdk.record_file import utcnow as utcnow
 from exaworks_sdk.status import Status
 
+MAX_DURATION = 1e7  # seconds (116 days); longer is a broken clock, not a test
+# Longest value of each run field. The record models below, the dashboard's columns and its
+# OpenAPI document (JUnit query parameters too) all read this one table.
+LIMITS: dict[str, int] = {"run_id": 64, "variant": 64, "sdk_version": 64, "pipeline_id": 128, "branch": 256,
+                          "commit": 64, "hostname": 256, "component_version": 128}
+
+
+RUN_ID_PATTERN = r"^[A-Za-z0-9_.:-]+$"
+
+
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
 Text = Annotated[str, Field(max_length=MAX_TEXT)]
 
@@ -40,7 +50,7 @@ class _Record(BaseModel):
         SCHEMA_VERSION, description="Record format version; readers reject versions they do not know.")
     id: Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")] = Field(
         description="Client-made unique id of this record; re-sending it is a no-op (idempotency key).")
-    run_id: Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")] = Field(
+    run_id: Annotated[str, Field(min_length=8, max_length=LIMITS["run_id"], pattern=RUN_ID_PATTERN)] = Field(
         description="Client-made id of the run; the same in every record of one run.")
 
     @field_validator("*", mode="after")
@@ -62,16 +72,18 @@ class RunStart(_Record):
 
     type: Literal["run_start"] = Field("run_start", description="Which record this is; selects the fields below.")
     site: Name = Field(description="Site name; must be the site the upload token belongs to.")
-    variant: Annotated[str, Field(min_length=1, max_length=64)] = Field(
+    variant: Annotated[str, Field(min_length=1, max_length=LIMITS["variant"])] = Field(
         "pip", description="Install variant: `spack`, `pip`, `container`, or your own label.")
-    sdk_version: Annotated[str, Field(max_length=64)] = Field("", description="SDK release under test, e.g. `2026.11`.")
+    sdk_version: Annotated[str, Field(max_length=LIMITS["sdk_version"])] = Field(
+        "", description="SDK release under test, e.g. `2026.11`.")
     started_at: datetime = Field(description="When the run started, ISO 8601 with a UTC offset.")
-    pipeline_id: Annotated[str, Field(max_length=128)] | None = Field(
+    pipeline_id: Annotated[str, Field(max_length=LIMITS["pipeline_id"])] | None = Field(
         None, description="CI pipeline id (`$CI_PIPELINE_ID`).")
-    branch: Annotated[str, Field(max_length=256)] | None = Field(None, description="Git branch (`$CI_COMMIT_REF_NAME`).")
-    commit: Annotated[str, Field(max_length=64)] | None = Field(None, description="Git commit (`$CI_COMMIT_SHA`).")
-    hostname: Annotated[str, Field(max_length=256)] | None = Field(None, description="Host that ran the harness.")
-    components: dict[Name, Annotated[str, Field(max_length=128)] | None] = Field(
+    branch: Annotated[str, Field(max_length=LIMITS["branch"])] | None = Field(
+        None, description="Git branch (`$CI_COMMIT_REF_NAME`).")
+    commit: Annotated[str, Field(max_length=LIMITS["commit"])] | None = Field(None, description="Git commit (`$CI_COMMIT_SHA`).")
+    hostname: Annotated[str, Field(max_length=LIMITS["hostname"])] | None = Field(None, description="Host that ran the harness.")
+    components: dict[Name, Annotated[str, Field(max_length=LIMITS["component_version"])] | None] = Field(
         {}, description="Component name → detected version (`null`: found, version unknown).")
     environment: dict[Name, Any] = Field(
         {}, description="Free-form facts: OS, Python, schedulers, MPI, CI variables.")
@@ -83,7 +95,7 @@ class Phase(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     status: Status = Field(description="The phase's outcome (same values as a test's `status`).")
-    duration: float = Field(default=0.0, ge=0, description="Seconds.")
+    duration: float = Field(default=0.0, ge=0, le=MAX_DURATION, allow_inf_nan=False, description="Seconds.")
     message: Text = Field("", description="Skip reason or failure message.")
 
 
@@ -97,7 +109,7 @@ class TestResult(_Record):
     test_id: Name = Field(description="Test id, stable across runs (the pytest node id).")
     status: Status = Field(description="`passed`, `failed`, `skipped` or `error`; `known` when a recorded "
                                        "known incompatibility reproduced, `fixed` when it no longer does.")
-    duration: float = Field(default=0.0, ge=0, description="Seconds.")
+    duration: float = Field(default=0.0, ge=0, le=MAX_DURATION, allow_inf_nan=False, description="Seconds.")
     started_at: datetime | None = Field(None, description="When the test started, ISO 8601 with a UTC offset.")
     message: Text = Field("", description="Skip reason or failure message, one line where possible.")
     output: Text = Field("", description="Captured traceback, stdout and stderr.")
@@ -131,7 +143,8 @@ def parse_record(data: dict[str, Any]) -> RunStart | TestResult | RunFinish:
 
 def read_records(path: Path) -> Iterator[RunStart | TestResult | RunFinish]:
     """Yield the records of a JSON Lines file. A torn last line (from a killed writer) is skipped."""
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    # split on "\n" only: JSON allows U+2028 and U+0085 unescaped in strings, splitlines() splits there
+    lines = Path(path).read_text(encoding="utf-8").rstrip("\n").split("\n")
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue

@@ -16,6 +16,10 @@ from test_harness.registry import default_suites
 from test_harness.runner import suite_timeout
 
 OUTPUT = "docs/generated/suites.md"
+# The dashboard's known suites: its summary gives each its own column and folds any other suite
+# a site reports into one "other" column. A plain file, so the dashboard reads it without
+# importing the harness.
+KNOWN_SUITES = "dashboard_server/generated/known_suites.txt"
 
 
 def _decorator_name(node: ast.expr) -> str:
@@ -95,6 +99,10 @@ def suites_markdown(ctx: Context) -> str:
     return "\n".join(lines)
 
 
-@renderer("suites_doc", outputs=[OUTPUT])
+def known_suites() -> str:
+    return "\n".join(sorted(suite.name for suite in default_suites())) + "\n"
+
+
+@renderer("suites_doc", outputs=[OUTPUT, KNOWN_SUITES])
 def render(ctx: Context) -> dict[str, str]:
-    return {OUTPUT: suites_markdown(ctx)}
+    return {OUTPUT: suites_markdown(ctx), KNOWN_SUITES: known_suites()}

@@ -30,7 +30,7 @@ def repo_root() -> Path:
 @pytest.fixture
 def sdk_tree(tmp_path: Path) -> Path:
     """A private copy of the manifest, site registry and generated files, safe to edit."""
-    for rel in ("components", "ci", "spack", "docs/generated", "docker"):
+    for rel in ("components", "ci", "spack", "docs/generated", "docker", "dashboard_server/generated"):
         src = ROOT / rel
         if src.is_dir():
             shutil.copytree(src, tmp_path / rel, ignore=shutil.ignore_patterns("__pycache__"))

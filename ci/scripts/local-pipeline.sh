@@ -35,19 +35,9 @@ for tool in rsync git node npm; do command -v "$tool" >/dev/null || fail "$tool 
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/exaworks-local-pipeline.XXXXXX")
 DASHBOARD_PID=""
-cleanup() {
-  local status=$?
-  if [ -n "$DASHBOARD_PID" ]; then
-    echo "local-pipeline: stopping the dashboard (pid $DASHBOARD_PID)"
-    stop_local_dashboard
-  fi
-  if [ "$status" -ne 0 ] && [ -f "$WORK/dashboard.log" ]; then
-    echo "--- last lines of the dashboard log ---"; tail -n 20 "$WORK/dashboard.log"
-  fi
-  if [ "${SDK_KEEP_WORK:-0}" = 1 ]; then echo "local-pipeline: kept $WORK"; else rm -rf "$WORK"; fi
-  exit "$status"
-}
-trap cleanup EXIT
+# shellcheck source=ci/scripts/lib/dashboard.sh
+source "$ROOT/ci/scripts/lib/dashboard.sh"
+trap 'finish_with_dashboard local-pipeline "$WORK"' EXIT
 trap 'exit 130' INT TERM
 
 step "1/5 gitlab-ci-local"
@@ -55,8 +45,6 @@ GCL=$(bash ci/scripts/pipeline/gitlab-ci-local.sh --path)
 echo "gitlab-ci-local $("$GCL" --version) at $GCL"
 
 step "2/5 dashboard on SQLite ($WORK/dashboard.sqlite)"
-# shellcheck source=ci/scripts/lib/dashboard.sh
-source "$ROOT/ci/scripts/lib/dashboard.sh"
 start_local_dashboard "$WORK" "$SITE" || fail "the dashboard did not start"
 URL=$DASHBOARD_URL
 TOKEN=$DASHBOARD_TOKEN

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
@@ -16,14 +17,38 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 from sqlalchemy.orm import Session
 
-from exaworks_sdk.records import MAX_NAME, MAX_TEXT
+from exaworks_sdk.records import MAX_DURATION, MAX_NAME, MAX_TEXT, RUN_ID_PATTERN
 
 from ..exceptions import BadInput
+from ..limits import JUNIT_PARAMS
 from ..models import Site, utcnow
 from ..validation import check_value, parse_loose_timestamp
 from .store import BatchResult, Writer, content_hash
 
-RUN_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
+RUN_ID = re.compile(RUN_ID_PATTERN)
+FLAGS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+
+
+def parse_params(args: Mapping[str, str]) -> dict[str, Any]:
+    """The query string of a JUnit upload, each value within its column's limit (422 otherwise)."""
+    params: dict[str, Any] = {}
+    for name, limit in JUNIT_PARAMS.items():
+        value = args.get(name)
+        if value is not None:
+            if len(value) > limit:
+                raise BadInput(f"query parameter {name} is longer than {limit} characters", status=422,
+                               code="invalid_field")
+            params[name] = value
+    run_id = params.get("run_id")
+    if run_id is None:
+        raise BadInput("query parameter run_id is required", status=422, code="missing_field")
+    if len(run_id) < 8 or not RUN_ID.match(run_id):
+        raise BadInput("run_id must be 8-64 characters of A-Z a-z 0-9 _ . : -", status=422, code="invalid_field")
+    finished = args.get("finished", "true").lower()
+    if finished not in FLAGS:
+        raise BadInput("query parameter finished must be true or false", code="invalid_field")
+    params["finished"] = FLAGS[finished]
+    return params
 
 
 @dataclass(frozen=True)
@@ -41,7 +66,7 @@ def _float(value: str | None) -> float:
         number = float(value or 0)
     except ValueError:
         return 0.0
-    return number if 0 <= number < 1e9 else 0.0
+    return number if 0 <= number <= MAX_DURATION else 0.0  # NaN, infinities and nonsense become 0
 
 
 def _case(suite: str, case: Element) -> JUnitCase:
@@ -89,9 +114,6 @@ def parse_junit(body: bytes, suite_override: str | None = None) -> list[JUnitCas
 
 def store_junit(db: Session, site: Site, cases: list[JUnitCase], params: dict[str, Any]) -> BatchResult:
     run_id = params["run_id"]
-    if not RUN_ID.match(run_id):
-        raise BadInput("run_id must be 8-64 characters of A-Z a-z 0-9 _ . : -", status=422,
-                       code="invalid_field")
     started = parse_loose_timestamp(params.get("started_at"), "started_at") or utcnow()
     writer = Writer(db, site)
     run = writer.find_run(run_id)
@@ -101,10 +123,13 @@ def store_junit(db: Session, site: Site, cases: list[JUnitCase], params: dict[st
             branch=params.get("branch"), sdk_version=params.get("sdk_version") or "", started_at=started,
         )
     occurrences: dict[tuple[str, str], int] = {}
+    keyed = []
     for case in cases:
         n = occurrences[(case.suite, case.test_id)] = occurrences.get((case.suite, case.test_id), 0) + 1
         identity = json.dumps([site.id, run_id, case.suite, case.test_id, n])
-        record_id = "junit-" + content_hash(identity)[:48]
+        keyed.append(("junit-" + content_hash(identity)[:48], case))
+    writer.prefetch(record_id for record_id, _ in keyed)  # the ledger in a few queries, not one per case
+    for record_id, case in keyed:
         digest = content_hash(json.dumps(case.__dict__, sort_keys=True))
         if writer.is_duplicate(record_id, digest):
             writer.result.touch(run)

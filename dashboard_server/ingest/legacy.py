@@ -138,7 +138,7 @@ def store_legacy(db: Session, site: Site, data: dict[str, Any]) -> BatchResult:
     digest = content_hash(json.dumps([kind, name.run_id, branch, data], sort_keys=True, default=str))
     record_id = "legacy-" + digest[:48]
     if writer.is_duplicate(record_id, digest):
-        seen = db.get(SeenRecord, record_id)
+        seen = db.get(SeenRecord, (site.id, record_id))
         run = db.get(Run, seen.run_id) if seen is not None else None
         if run is not None:
             writer.result.touch(run)

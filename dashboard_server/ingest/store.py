@@ -18,14 +18,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from exaworks_sdk.status import COUNTERS, Status
 
 from ..exceptions import BadInput
+from ..folding import refresh_folded
+from ..limits import configured
 from ..models import Base, LatestResult, Run, SeenRecord, Site, SuiteRun, TestResultRow, utcnow
+from ..streaks import refresh_streaks
 
 TEST_DEFAULTS: dict[str, Any] = {"duration": 0.0, "started_at": None, "message": "", "output": "", "phases": {}}
 PREFETCH_CHUNK = 500  # ids per IN (...) list
@@ -43,6 +46,11 @@ class RunKey(NamedTuple):
     run_id: str
     branch: str
     variant: str
+
+
+def too_many_suites(message: str, setting: str) -> BadInput:
+    return BadInput(f"{message} (SDK_DASHBOARD_{setting}); nothing of this upload was stored", status=422,
+                    code="too_many_suites")
 
 
 @dataclass
@@ -78,37 +86,35 @@ class Writer:
         self._deltas: dict[tuple[int, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
         self._touched: dict[int, Run] = {}
         self._now = utcnow()
-        self._ledger: dict[str, tuple[int, str] | None] = {}  # prefetched: id -> (site, hash) or absent
+        self._ledger: dict[str, str | None] = {}  # prefetched: id -> this site's hash, or absent
         self._test_rows: list[dict[str, Any]] = []
         self._ledger_rows: list[dict[str, Any]] = []
+        self._suites: dict[int, set[str]] = defaultdict(set)  # run -> suites this batch adds tests to
+        self.max_suites_per_run = int(configured("MAX_SUITES_PER_RUN"))
+        self.max_suites_per_site = int(configured("MAX_SUITES_PER_SITE"))
 
     # -- idempotency ------------------------------------------------------------------
     def prefetch(self, record_ids: Iterable[str]) -> None:
-        """Read the ledger entries of a whole batch in a few queries (``is_duplicate`` uses them)."""
+        """Read this site's ledger entries of a whole batch in a few queries (``is_duplicate``
+        uses them). The ledger is per site: another site's record ids are never consulted."""
         ids = [i for i in dict.fromkeys(record_ids) if i not in self._ledger]
         for start in range(0, len(ids), PREFETCH_CHUNK):
             chunk = ids[start:start + PREFETCH_CHUNK]
             self._ledger.update(dict.fromkeys(chunk))
             rows = self.db.execute(
-                select(SeenRecord.record_id, SeenRecord.site_id, SeenRecord.content_hash)
-                .where(SeenRecord.record_id.in_(chunk))
+                select(SeenRecord.record_id, SeenRecord.content_hash)
+                .where(SeenRecord.site_id == self.site.id, SeenRecord.record_id.in_(chunk))
             )
-            for record_id, site_id, digest in rows:
-                self._ledger[record_id] = (site_id, digest)
+            for record_id, digest in rows:
+                self._ledger[record_id] = digest
 
     def is_duplicate(self, record_id: str, digest: str) -> bool:
-        """True if already stored with this content; raises 409 if stored with other content."""
+        """True if this site already stored it with this content; 409 if with other content."""
         known = self._seen.get(record_id)
         if known is None:
-            if record_id in self._ledger:
-                entry = self._ledger[record_id]
-            else:
-                row = self.db.get(SeenRecord, record_id)
-                entry = None if row is None else (row.site_id, row.content_hash)
-            if entry is not None:
-                if entry[0] != self.site.id:
-                    raise conflict(f"record id {record_id!r} is already used by another site")
-                known = entry[1]
+            if record_id not in self._ledger:
+                self.prefetch([record_id])
+            known = self._ledger[record_id]
         if known is None:
             return False
         if known != digest:
@@ -175,6 +181,12 @@ class Writer:
         self._test_rows.append({**TEST_DEFAULTS, "run_id": run.id, "record_id": record_id, **fields})
         self._deltas[(run.id, fields["suite"])][Status(fields["status"]).value] += 1
         self._touched[run.id] = run
+        suites = self._suites[run.id]
+        if fields["suite"] not in suites:
+            suites.add(fields["suite"])
+            if len(suites) > self.max_suites_per_run:
+                raise too_many_suites(f"run {run.run_id!r} has more than {self.max_suites_per_run} suites",
+                                      "MAX_SUITES_PER_RUN")
 
     # -- end of batch -----------------------------------------------------------------
     def close(self) -> BatchResult:
@@ -185,7 +197,14 @@ class Writer:
             self.db.execute(insert(table(SeenRecord)), self._ledger_rows)
         cells = [(self._touched[run_id], suite, delta) for (run_id, suite), delta in sorted(self._deltas.items())]
         if cells:
+            suites = sorted({suite for _, suite, _ in cells})
+            known = set(self.db.scalars(select(LatestResult.suite).distinct().where(
+                LatestResult.site_id == self.site.id, LatestResult.suite.in_(suites))))
             self._bump(cells)
+            self._check_caps(adds_suites=len(known) < len(suites))
+            refresh_streaks(self.db, [(run.site_id, run.variant, suite) for run, suite, _ in cells])
+        if self._touched:  # a finish alone can turn unfinished cells into finished ones
+            refresh_folded(self.db, [(run.site_id, run.variant) for run in self._touched.values()])
         # Only test results make a site "seen" (STALE counts from it); any accepted record,
         # or a resent one, is contact.
         now = utcnow()
@@ -194,6 +213,26 @@ class Writer:
         elif self._touched or self.result.duplicates:
             self.db.execute(update(Site).where(Site.id == self.site.id).values(last_contact_at=now))
         return self.result
+
+    def _check_caps(self, adds_suites: bool) -> None:
+        """A run holds at most MAX_SUITES_PER_RUN suites and a site MAX_SUITES_PER_SITE distinct
+        ones, counted after this batch's rows are in (the transaction is still open, so a
+        refusal stores nothing): one site cannot widen every shared view without bound."""
+        per_run = self.db.execute(
+            select(SuiteRun.run_id, func.count()).where(SuiteRun.run_id.in_(list(self._suites)))
+            .group_by(SuiteRun.run_id)
+        ).all()
+        for run_id, n in per_run:
+            if n > self.max_suites_per_run:
+                raise too_many_suites(f"run {self._touched[run_id].run_id!r} would hold {n} suites, more than "
+                                      f"{self.max_suites_per_run}", "MAX_SUITES_PER_RUN")
+        if not adds_suites:  # a site over a lowered cap can still report the suites it has
+            return
+        n = self.db.scalar(select(func.count(func.distinct(LatestResult.suite)))
+                           .where(LatestResult.site_id == self.site.id)) or 0
+        if n > self.max_suites_per_site:
+            raise too_many_suites(f"site {self.site.name!r} would report {n} distinct suites, more than "
+                                  f"{self.max_suites_per_site}", "MAX_SUITES_PER_SITE")
 
     def _bump(self, cells: list[tuple[Run, str, dict[str, int]]]) -> None:
         """Counters and latest pointers of every touched (run, suite): three statements in all,

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # bench/ is a top-level directory, not an installed package
     sys.path.insert(0, str(ROOT))
 
-from bench import harness_overhead, image_size, ingest, pages, report, verify  # noqa: E402
+from bench import flood, harness_overhead, image_size, ingest, junit_bulk, pages, report, verify  # noqa: E402
 from bench.generate import count_results, load, open_database  # noqa: E402
 from bench.synth import Matrix, Spec, days_for  # noqa: E402
 
@@ -47,6 +47,20 @@ def test_pages_benchmark_runs(tmp_path):
     assert set(out["pages"]) >= {"summary", "summary.json", "site", "run", "test_history", "test_history.json"}
     assert all(row["ratio"] > 0 for row in out["pages"].values())
     assert "summary" in pages.table(out)
+
+
+@pytest.mark.slow
+def test_flood_benchmark_runs(tmp_path):
+    out = flood.run(suites=50, results=300, repeats=1, workdir=tmp_path)
+    assert out["flood"]["accepted"] == 52 and out["summary_ratio"] > 0
+    assert "summary" in flood.table(out)
+
+
+@pytest.mark.slow
+def test_junit_bulk_benchmark_runs():
+    out = junit_bulk.run(cases=200)
+    assert out["first_result"] == {"accepted": 200, "duplicates": 0} and out["within_timeout"]
+    assert out["again_result"] == {"accepted": 0, "duplicates": 200}
 
 
 @pytest.mark.slow

@@ -66,6 +66,7 @@ def test_unfinished_run_page(client, token):
 
 def test_html_is_escaped_everywhere(client, app):
     site = 'evil"><img src=x onerror=alert(1)>'
+    app.config["EXTRA_SUITES"] = XSS  # a summary column of its own, so the summary shows the name
     add_site(app, site, facility=XSS, scheduler=XSS)
     token = issue_token(app, site)
     records = make_run(site, tests={XSS: "failed"}, suite=XSS, output=f"{XSS}\x1b[1m{XSS}\x1b[0m")

@@ -33,9 +33,10 @@ def test_gunicorn_serves_uploads_and_pages(db_url, tmp_path):
                                  headers={"Authorization": f"Bearer {token}"}, timeout=10)
         assert response.status_code == 200, response.text
         assert "status-failed" in requests.get(base + "/", timeout=10).text
-        # a body over the limit gets a JSON 413 from the real server too
+        # a body over the limit gets a JSON 413 from the real server too (after the credential)
         big = requests.post(f"{base}/api/v1/records", data=b"x" * (21 * 1024 * 1024),
-                            headers={"Content-Type": "application/json"}, timeout=30)
+                            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+                            timeout=30)
         assert big.status_code == 413 and big.json()["error"]["code"]
     finally:
         server.kill()

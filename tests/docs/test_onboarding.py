@@ -245,7 +245,7 @@ def refusals(acme: Acme) -> dict[tuple[int, str], requests.Response]:
     post = lambda path, **kw: requests.post(url + path, timeout=30, **kw)  # noqa: E731
     return {
         (400, "invalid_json"): post("/result", data=b"{not json", headers={"Content-Type": "application/json"}),
-        (400, "missing_field"): post("/result", json={"id": "acme-cobalt", "data": legacy["data"]}),
+        (400, "missing_field"): post("/result", json={"key": legacy["key"], "data": legacy["data"]}),
         (400, "invalid_timestamp"): post("/result", json={**legacy, "data": {**legacy["data"], "test_start_time": "soon"}}),
         (401, "unauthorized"): post("/api/v1/records", json={"records": records}, headers={"Authorization": "Bearer x:y"}),
         (403, "forbidden"): post("/api/v1/records", json={"records": make_run("acme-quartz")}, headers=bearer),
@@ -260,6 +260,10 @@ def refusals(acme: Acme) -> dict[tuple[int, str], requests.Response]:
         (422, "unknown_run"): post("/api/v1/records", json={"records": [RunFinish(
             id=new_id(), run_id=new_id(), finished_at=utcnow(), status="passed").to_dict()]},
             headers={"Authorization": f"Bearer {quartz}"}),
+        (422, "invalid_timestamp"): post("/result", json={**legacy, "data": {**legacy["data"],
+                                                                             "test_start_time": "2999-01-01 00:00:00"}}),
+        (422, "too_many_suites"): post("/api/v1/records", headers=bearer, json={"records": make_run(
+            "acme-cobalt", suites={f"suite-{i}": {"t": "passed"} for i in range(201)})}),
     }
 
 

@@ -25,10 +25,14 @@ def test_run_psij_suite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys:
     start, finish = records[0], records[-1]
     assert isinstance(start, RunStart) and start.site == "harness-e2e"
     assert start.components.get("psij-python"), "RunStart must carry the detected psij version"
-    assert isinstance(finish, RunFinish) and finish.status is Status.PASSED
-    results = [r for r in records if isinstance(r, TestResult)]
-    assert len(results) >= 5 and all(r.suite == "psij" for r in results)
-    assert {r.status for r in results} <= {Status.PASSED, Status.SKIPPED}
+    # psij-python 0.9.11 has one known incompatibility (components/psij-python.yaml): that test is
+    # "known", the run is not failing, and everything else passes
+    assert isinstance(finish, RunFinish) and finish.status is Status.KNOWN
+    results = {r.test_id.rsplit("::", 1)[-1]: r.status for r in records if isinstance(r, TestResult)}
+    assert len(results) >= 6 and all(r.suite == "psij" for r in records if isinstance(r, TestResult))
+    assert results.pop("test_a_background_process_does_not_stall_other_jobs") is Status.KNOWN
+    assert set(results.values()) <= {Status.PASSED, Status.SKIPPED}
+    assert results["test_cancel_running_job"] is Status.PASSED
     assert "psij" in capsys.readouterr().out
 
 

@@ -38,6 +38,7 @@ def test_error_pages_escape_what_was_asked_for(client):
 
 
 def test_legacy_and_junit_payloads_are_escaped(app, client):
+    app.config["EXTRA_SUITES"] = XSS  # a summary column of its own, so the summary shows the name
     add_site(app, SITE)
     token = issue_token(app, SITE)
     body = load_fixture("legacy/psij_test_passed.json")

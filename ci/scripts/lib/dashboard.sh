@@ -55,3 +55,17 @@ stop_local_dashboard() {
   fi
   DASHBOARD_PID=""
 }
+
+# Trap action for scripts that serve a dashboard from a work directory:
+#   trap 'finish_with_dashboard NAME "$WORK"' EXIT
+# stops the dashboard, shows its log's last lines when the script failed, and removes WORK
+# (kept with SDK_KEEP_WORK=1). Exits with the script's own status.
+finish_with_dashboard() {
+  local status=$? name=$1 work=$2
+  [ -z "${DASHBOARD_PID:-}" ] || { echo "$name: stopping the dashboard (pid $DASHBOARD_PID)"; stop_local_dashboard; }
+  if [ "$status" -ne 0 ] && [ -f "$work/dashboard.log" ]; then
+    echo "--- last lines of the dashboard log ---"; tail -n 20 "$work/dashboard.log"
+  fi
+  if [ "${SDK_KEEP_WORK:-0}" = 1 ]; then echo "$name: kept $work"; else rm -rf "$work"; fi
+  exit "$status"
+}

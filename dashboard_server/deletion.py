@@ -1,0 +1,73 @@
+"""Deleting runs (the ``runs delete`` admin command): one run, or a site's runs in a time range.
+
+Test rows, per-suite counters and ledger entries go with their run (``ON DELETE CASCADE``), so a
+deleted run's records can be uploaded again. Every cell that pointed at a deleted run points at
+its newest remaining run afterwards, and its failure streak is recomputed, so the summary never
+shows a hole or a stale streak.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from .folding import refresh_folded
+from .models import LatestResult, Run, Site, SuiteRun, TestResultRow
+from .streaks import Cell, refresh_streaks
+
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Selection:
+    runs: list[tuple[int, str, str, datetime]]  # (run number, client run id, variant, started at)
+    tests: int
+    cells: list[Cell]
+
+
+def select_runs(db: Session, site: Site, *, number: int | None = None, run_id: str | None = None,
+                since: datetime | None = None, until: datetime | None = None) -> Selection:
+    """The runs of ``site`` matching every given criterion (run number, client run id, started
+    at or after ``since``, before ``until``), with what deleting them would remove."""
+    query = select(Run).where(Run.site_id == site.id)
+    if number is not None:
+        query = query.where(Run.id == number)
+    if run_id is not None:
+        query = query.where(Run.run_id == run_id)
+    if since is not None:
+        query = query.where(Run.started_at >= since)
+    if until is not None:
+        query = query.where(Run.started_at < until)
+    runs = [(run.id, run.run_id, run.variant, run.started_at)
+            for run in db.scalars(query.order_by(Run.started_at, Run.id))]
+    tests, cells = 0, set[Cell]()
+    for start in range(0, len(runs), CHUNK):
+        ids = [run[0] for run in runs[start:start + CHUNK]]
+        tests += db.scalar(select(func.count()).select_from(TestResultRow).where(TestResultRow.run_id.in_(ids))) or 0
+        cells.update(db.execute(select(SuiteRun.site_id, SuiteRun.variant, SuiteRun.suite)
+                                .where(SuiteRun.run_id.in_(ids)).distinct()).tuples())
+    return Selection(runs=runs, tests=tests, cells=sorted(cells))
+
+
+def delete_runs(db: Session, selection: Selection) -> None:
+    """Delete the selected runs and repair the cells they were the latest of."""
+    for start in range(0, len(selection.runs), CHUNK):
+        ids = [run[0] for run in selection.runs[start:start + CHUNK]]
+        db.execute(delete(Run).where(Run.id.in_(ids)).execution_options(synchronize_session=False))
+    db.expire_all()
+    for site_id, variant, suite in selection.cells:
+        if db.get(LatestResult, (site_id, variant, suite)) is not None:
+            continue  # its latest run was not deleted
+        newest = db.scalars(
+            select(SuiteRun).where(SuiteRun.site_id == site_id, SuiteRun.variant == variant, SuiteRun.suite == suite)
+            .order_by(SuiteRun.started_at.desc(), SuiteRun.id.desc()).limit(1)
+        ).first()
+        if newest is not None:
+            db.add(LatestResult(site_id=site_id, variant=variant, suite=suite, run_id=newest.run_id,
+                                started_at=newest.started_at))
+    db.flush()
+    refresh_streaks(db, selection.cells)
+    refresh_folded(db, [(site_id, variant) for site_id, variant, _ in selection.cells])
