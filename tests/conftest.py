@@ -69,7 +69,7 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def token(app: Flask) -> str:
     """A token for site ``local-linux`` (facility local, scheduler none)."""
-    from dashboard_helpers import add_site, issue_token
+    from tests.support.dashboard import add_site, issue_token
 
     add_site(app, "local-linux", scheduler="none", machine="ci-runner")
     return issue_token(app, "local-linux")
@@ -78,7 +78,7 @@ def token(app: Flask) -> str:
 @pytest.fixture
 def other_token(app: Flask) -> str:
     """A token for site ``llnl-dane``."""
-    from dashboard_helpers import add_site, issue_token
+    from tests.support.dashboard import add_site, issue_token
 
     add_site(app, "llnl-dane", facility="LLNL", machine="dane", scheduler="slurm", expected_interval_hours=12)
     return issue_token(app, "llnl-dane")

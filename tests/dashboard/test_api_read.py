@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from dashboard_helpers import make_run, now, upload
-
 from dashboard_server import schemas
+from tests.support.dashboard import make_run, now, upload
 
 
 def test_summary_shows_latest_per_site_variant_suite(client, token, other_token):

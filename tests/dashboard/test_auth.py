@@ -8,11 +8,11 @@ import statistics
 import time
 
 import pytest
-from dashboard_helpers import add_site, auth, make_run, upload, write
 from sqlalchemy import select
 
 from dashboard_server import create_app, tokens
 from dashboard_server.models import Site, Token
+from tests.support.dashboard import add_site, auth, make_run, upload, write
 
 
 def basic(password: str) -> dict[str, str]:

@@ -9,11 +9,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from dashboard_helpers import add_site, issue_token, make_run, now, upload, write
 from werkzeug.serving import make_server
 
 from dashboard_server import create_app
 from dashboard_server.models import Site
+from tests.support.dashboard import add_site, issue_token, make_run, now, upload, write
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

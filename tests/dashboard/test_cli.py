@@ -7,10 +7,10 @@ import subprocess
 import sys
 
 import pytest
-from dashboard_helpers import auth, make_run, upload, write
 from sqlalchemy import select
 
 from dashboard_server.models import Site
+from tests.support.dashboard import auth, make_run, upload, write
 
 
 def invoke(app, *args, input=None):

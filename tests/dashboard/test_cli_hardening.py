@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from dashboard_helpers import add_site, issue_token, make_run, now, upload
+
+from tests.support.dashboard import add_site, issue_token, make_run, now, upload
 
 
 def invoke(app, *args):  # type: ignore[no-untyped-def]
@@ -41,10 +42,9 @@ def cells(client):  # type: ignore[no-untyped-def]
 def test_runs_delete_a_poisoned_run_and_a_time_range_with_a_dry_run(app, client, token, other_token):
     """F1/F3: what one bad upload stored can be removed; the cells it held fall back to the
     newest remaining run with a recomputed streak, and the other site is untouched."""
-    from attack_helpers import shared_world
-
     from dashboard_server.db import run_write
     from dashboard_server.models import Run
+    from tests.support.attacks import shared_world
 
     shared_world(app, client, token, other_token)
     before = client.get("/api/v1/summary").json

@@ -7,11 +7,11 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from dashboard_helpers import make_run, upload
 from sqlalchemy import func, select
 
 from dashboard_server.models import SuiteRun, TestResultRow
 from exaworks_sdk.records import TestResult, new_id
+from tests.support.dashboard import make_run, upload
 
 WORKERS = 12
 

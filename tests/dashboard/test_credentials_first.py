@@ -10,10 +10,10 @@ import sqlite3
 import time
 
 import pytest
-from attack_helpers import legacy_body
-from dashboard_helpers import auth, make_run, upload
 
 from dashboard_server import create_app
+from tests.support.attacks import legacy_body
+from tests.support.dashboard import auth, make_run, upload
 
 BEARER_PATHS = ("/api/v1/records", "/api/v1/junit?run_id=abcdefgh")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from dashboard_helpers import auth, load_fixture, make_run, upload
 
 from dashboard_server import create_app
 from exaworks_sdk.records import MAX_TEXT
+from tests.support.dashboard import auth, load_fixture, make_run, upload
 
 
 def post_raw(client, token, body: bytes, content_type="application/json", path="/api/v1/records"):

@@ -10,14 +10,14 @@ import math
 from datetime import timedelta
 
 import pytest
-from attack_helpers import legacy_body, ndjson, post_ndjson
-from dashboard_helpers import auth, make_run, now, upload
 from sqlalchemy import String
 
 from dashboard_server.limits import JUNIT_PARAMS
 from dashboard_server.models import LatestResult, Run, SuiteRun, TestResultRow
 from dashboard_server.openapi import build_document
 from exaworks_sdk.records import LIMITS, RunStart
+from tests.support.attacks import legacy_body, ndjson, post_ndjson
+from tests.support.dashboard import auth, make_run, now, upload
 
 JUNIT = b'<testsuite name="psij"><testcase classname="c" name="t"><failure message="m"/></testcase></testsuite>'
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from dashboard_helpers import FIXTURES, auth
+
+from tests.support.dashboard import FIXTURES, auth
 
 RUN = "junit-run-0001"
 

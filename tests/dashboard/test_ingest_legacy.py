@@ -6,11 +6,11 @@ import copy
 from typing import Any
 
 import pytest
-from dashboard_helpers import auth, load_fixture, make_run, write
 
 from dashboard_server import tokens
 from dashboard_server.ingest.legacy import split_branch
 from dashboard_server.models import Site
+from tests.support.dashboard import auth, load_fixture, make_run, write
 
 PSIJ_RUN = ["psij_start", "psij_test_passed", "psij_test_failed", "psij_test_skipped", "psij_end"]
 

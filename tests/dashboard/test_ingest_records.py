@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
-from dashboard_helpers import auth, issue_token, make_run, now, upload, write
-
 from dashboard_server import tokens
 from exaworks_sdk.records import RunStart, TestResult, new_id
+from tests.support.dashboard import auth, issue_token, make_run, now, upload, write
 
 
 def test_upload_run_and_read_it_back(client, token):

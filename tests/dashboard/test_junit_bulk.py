@@ -3,8 +3,8 @@ query per test case (the 100,000-case figure is in docs/benchmarks.md, from benc
 
 from __future__ import annotations
 
-from attack_helpers import statements
-from dashboard_helpers import auth
+from tests.support.attacks import statements
+from tests.support.dashboard import auth
 
 
 def report(cases: int, suites: int = 4) -> bytes:

@@ -14,10 +14,10 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from dashboard_helpers import add_site, facility_tokens, interleave, post_all, psij_session, wrapper_job, write
 from sqlalchemy import select
 
 from dashboard_server.models import Run, Site, Token
+from tests.support.dashboard import add_site, facility_tokens, interleave, post_all, psij_session, wrapper_job, write
 
 GROUPS = {"pip": {"parsl": "passed", "rp": "passed"}, "spack": {"parsl": "passed", "flux": "failed"},
           "conda": {"rp": "passed"}}

@@ -7,12 +7,12 @@ import re
 from collections import Counter
 
 import pytest
-from dashboard_helpers import make_run, upload
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from dashboard_server.openapi import build_document
+from tests.support.dashboard import make_run, upload
 
 
 def _validator(doc, schema):

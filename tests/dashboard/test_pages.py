@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 from xml.etree import ElementTree
 
-from dashboard_helpers import add_site, issue_token, make_run, now, upload
+from tests.support.dashboard import add_site, issue_token, make_run, now, upload
 
 XSS = '<script>alert("x")</script>'
 
@@ -35,9 +35,8 @@ def test_stale_mark(client, app):
     add_site(app, "quiet-site", facility="NERSC", expected_interval_hours=1)
     upload(client, issue_token(app, "quiet-site"), make_run("quiet-site"))
     assert 'class="stale"' not in client.get("/").get_data(as_text=True)
-    from dashboard_helpers import write
-
     from dashboard_server.models import Site
+    from tests.support.dashboard import write
 
     def age(session):
         session.query(Site).filter_by(name="quiet-site").one().last_seen_at = now() - timedelta(hours=3)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from dashboard_helpers import make_run, now, upload, write
-
 from dashboard_server.retention import prune_logs
+from tests.support.dashboard import make_run, now, upload, write
 
 
 def test_prune_logs_keeps_statuses_and_latest_runs(app, client, token):

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from dashboard_helpers import make_run, upload
-from live_server import Server
 
 from dashboard_server.headers import HEADERS
+from tests.support.dashboard import make_run, upload
+from tests.support.live_server import Server
 
 ROOT = Path(__file__).resolve().parents[2]
 OPERATIONS = ROOT / "docs" / "dashboard-operations.md"

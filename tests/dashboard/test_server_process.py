@@ -7,8 +7,9 @@ import sys
 
 import pytest
 import requests
-from dashboard_helpers import make_run
-from live_server import Server
+
+from tests.support.dashboard import make_run
+from tests.support.live_server import Server
 
 pytestmark = pytest.mark.slow
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from attack_helpers import ATTACKER, attacker, legacy_body, many_failing_suites, shared_world, statements
-from dashboard_helpers import make_run, now, upload
 from sqlalchemy import select
 
 from dashboard_server.models import LatestResult
 from dashboard_server.streaks import failure_streak
+from tests.support.attacks import ATTACKER, attacker, legacy_body, many_failing_suites, shared_world, statements
+from tests.support.dashboard import make_run, now, upload
 
 PAGES = ("/api/v1/summary", "/", "/api/v1/sites/local-linux", "/sites/local-linux",
          "/badges/suites/psij.svg", "/badges/sites/llnl-dane.svg", f"/badges/sites/{ATTACKER}.svg")

@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from dashboard_helpers import add_site, issue_token, make_run, now, post_all, psij_session, upload, write
 from sqlalchemy import select
 
 from dashboard_server.models import Site
+from tests.support.dashboard import add_site, issue_token, make_run, now, post_all, psij_session, upload, write
 
 
 def seen_two_days_ago(app, site: str) -> None:

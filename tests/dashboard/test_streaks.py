@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from dashboard_helpers import make_run, now, upload
 from flask.testing import FlaskClient
+
+from tests.support.dashboard import make_run, now, upload
 
 
 def _upload_run(client: FlaskClient, token: str, hours_ago: int, status: str,

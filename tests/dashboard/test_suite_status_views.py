@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from dashboard_helpers import make_run, now, upload
+from tests.support.dashboard import make_run, now, upload
 
 
 def _two_runs(client, token, other_token):

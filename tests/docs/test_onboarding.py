@@ -26,10 +26,10 @@ from typing import Any
 import pytest
 import requests
 import yaml
-from dashboard_helpers import make_run, psij_session, wrapper_job
-from live_server import Server
 
 from exaworks_sdk.records import RunFinish, RunStart, TestResult, new_id, utcnow
+from tests.support.dashboard import make_run, psij_session, wrapper_job
+from tests.support.live_server import Server
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "facility-onboarding.md"

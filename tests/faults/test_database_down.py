@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from fault_helpers import Postgres, count_stored, postgres_bin, provision, write_run
-from live_server import Server
 
 from test_harness.upload import State, UploadSettings, spooled_files, upload
+from tests.support.faults import Postgres, count_stored, postgres_bin, provision, write_run
+from tests.support.live_server import Server
 
 SITE = "faults-db-site"
 

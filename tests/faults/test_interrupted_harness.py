@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from fault_helpers import provision
-from live_server import Server, signal_group
 
 from exaworks_sdk.records import RunStart, Status, TestResult, read_records
+from tests.support.faults import provision
+from tests.support.live_server import Server, signal_group
 
 pytestmark = pytest.mark.slow
 SITE = "faults-interrupted"

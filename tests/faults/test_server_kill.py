@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from fault_helpers import count_stored, provision, write_run
-from live_server import Server
 from sqlalchemy import create_engine, func, select
 
 from dashboard_server.models import SeenRecord
 from test_harness.upload import State, UploadSettings, spooled_files, upload
+from tests.support.faults import count_stored, provision, write_run
+from tests.support.live_server import Server
 
 pytestmark = pytest.mark.slow
 

@@ -13,10 +13,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from fault_helpers import count_stored, provision, write_run
-from live_server import Server, free_port
 
 from exaworks_sdk.records import RecordWriter, RunStart, Status, TestResult, new_id, utcnow
+from tests.support.faults import count_stored, provision, write_run
+from tests.support.live_server import Server, free_port
 
 pytestmark = pytest.mark.slow
 SITE = "faults-spool"

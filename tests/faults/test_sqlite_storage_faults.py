@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from fault_helpers import count_stored, provision, write_run
-from live_server import Server
 
 from test_harness.upload import spooled_files
+from tests.support.faults import count_stored, provision, write_run
+from tests.support.live_server import Server
 
 pytestmark = pytest.mark.slow
 SITE = "faults-sqlite-disk"

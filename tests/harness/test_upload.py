@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 import requests
-from live_server import Server
 
 from exaworks_sdk.records import RecordWriter, RunFinish, RunStart, Status, TestResult, new_id, utcnow
 from test_harness.cli import main
 from test_harness.upload import State, UploadSettings, spooled_files, upload
+from tests.support.live_server import Server
 
 SITE = "harness-test"
 pytest.importorskip("dashboard_server", reason="the dashboard is not installed")

@@ -11,21 +11,12 @@ from exaworks_sdk.index.check import known, nearest, pypi_problems, spack_proble
 from exaworks_sdk.index.data import PypiIndex, SpackIndex
 from exaworks_sdk.index.names import PipName, SpackName, parse_spec
 from exaworks_sdk.index.recipes import Recipe
+from tests.support.manifest import edit, line_of
 
 
 def validate(root: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "exaworks_sdk.cli", "--root", str(root), "validate"],
                           capture_output=True, text=True, check=False)
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {path}"
-    path.write_text(text.replace(old, new, 1))
-
-
-def line_of(path: Path, text: str) -> int:
-    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
 
 
 INDEX = SpackIndex({"repository": "x", "commit": "0123456789abcdef", "date": "2026-07-01T00:00:00"}, {

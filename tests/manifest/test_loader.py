@@ -9,21 +9,10 @@ import yaml
 
 from exaworks_sdk.manifest import ManifestError, load_manifest, load_sites
 from exaworks_sdk.manifest.loader import parse_policies
+from tests.support.manifest import edit, problems_of
 
 REQUIRED = {"parsl", "psij-python", "radical-pilot", "radical-entk", "flux-core", "flux-sched",
             "swift-t", "balsam", "maestrowf", "libensemble", "mpi"}
-
-
-def problems_of(root: Path) -> list[str]:
-    with pytest.raises(ManifestError) as info:
-        load_manifest(root)
-    return [str(p) for p in info.value.problems]
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {path}"
-    path.write_text(text.replace(old, new, 1))
 
 
 def test_real_manifest_loads_every_required_component(repo_root: Path) -> None:

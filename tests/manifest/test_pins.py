@@ -6,25 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from exaworks_sdk.manifest import ManifestError, load_manifest
+from exaworks_sdk.manifest import load_manifest
 from exaworks_sdk.manifest.model import Component
 from exaworks_sdk.manifest.pins import pip_requirement, source_problems, spack_pin
-
-
-def problems_of(root: Path) -> list[str]:
-    with pytest.raises(ManifestError) as info:
-        load_manifest(root)
-    return [str(p) for p in info.value.problems]
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {path}"
-    path.write_text(text.replace(old, new, 1))
-
-
-def line_of(path: Path, text: str) -> int:
-    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+from tests.support.manifest import edit, line_of, problems_of
 
 
 def test_real_manifest_derives_its_specs_and_requirements(repo_root: Path) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from urllib.parse import quote
 from xml.etree import ElementTree
 
-from dashboard_helpers import add_site, auth, issue_token, load_fixture
+from tests.support.dashboard import add_site, auth, issue_token, load_fixture
 
 XSS = '<script>alert("x")</script>'
 SITE = 'evil"><svg onload=alert(1)>'

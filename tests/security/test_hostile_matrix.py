@@ -11,9 +11,9 @@ import math
 from typing import Any
 
 import pytest
-from dashboard_helpers import auth, load_fixture
 
 from exaworks_sdk.records import MAX_NAME, MAX_TEXT
+from tests.support.dashboard import auth, load_fixture
 
 
 def legacy(token: str, **data: Any) -> dict[str, Any]:

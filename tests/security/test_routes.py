@@ -10,10 +10,10 @@ import re
 from pathlib import Path
 
 import pytest
-from dashboard_helpers import add_site, auth, make_run, upload
 from werkzeug.routing import Rule
 
 from dashboard_server import create_app
+from tests.support.dashboard import add_site, auth, make_run, upload
 
 UPLOADS = {"api.upload_records", "api.upload_junit", "api.legacy_result"}
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from dashboard_helpers import make_run
-from live_server import Server
+
+from tests.support.dashboard import make_run
+from tests.support.live_server import Server
 
 pytestmark = pytest.mark.slow
 CONFIG = Path(__file__).parent / "fixtures" / "schemathesis.toml"

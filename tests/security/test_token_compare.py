@@ -9,10 +9,10 @@ from __future__ import annotations
 import hmac
 
 import pytest
-from dashboard_helpers import write
 
 from dashboard_server import auth as auth_module
 from dashboard_server import tokens
+from tests.support.dashboard import write
 
 
 @pytest.fixture

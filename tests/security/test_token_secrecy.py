@@ -7,13 +7,13 @@ import logging
 from pathlib import Path
 
 import pytest
-from dashboard_helpers import auth, make_run, upload
 
 from exaworks_sdk.records import RunStart, new_id, read_records, utcnow
 from test_harness.detect import detect_all
 from test_harness.runner import Runner
 from test_harness.sandbox import suite_environment
 from test_harness.suite import suite
+from tests.support.dashboard import auth, make_run, upload
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

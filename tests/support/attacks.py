@@ -1,5 +1,5 @@
 """Helpers for the tests of issue #15's findings: a site with a valid token attacking the
-shared views. Built on ``dashboard_helpers`` (real record shapes, several suites and sites)."""
+shared views. Built on ``tests.support.dashboard`` (real record shapes, several suites and sites)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-from dashboard_helpers import add_site, auth, issue_token, load_fixture, make_run, now, upload
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
+
+from tests.support.dashboard import add_site, auth, issue_token, load_fixture, make_run, now, upload
 
 ATTACKER = "evil-cluster"
 

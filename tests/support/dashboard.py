@@ -1,4 +1,5 @@
-"""Helpers shared by the dashboard tests (imported by name; fixtures live in conftest.py)."""
+"""Helpers shared by the dashboard tests: real record shapes, uploads, sites and tokens (pytest
+fixtures live in conftest.py)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from dashboard_server.models import Site
 from exaworks_sdk import status as rule
 from exaworks_sdk.records import RunFinish, RunStart, Status, TestResult, new_id
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "dashboard" / "fixtures"
 
 
 def write(app: Flask, work: Any) -> Any:
@@ -94,7 +95,7 @@ def load_fixture(name: str) -> Any:
 
 
 # -- real traffic shapes ------------------------------------------------------------------
-# Legacy POST /result sequences, built from the exact payloads in fixtures/legacy/ (see its README).
+# Legacy POST /result sequences, built from the exact payloads in tests/dashboard/fixtures/legacy/ (see its README).
 
 
 def legacy(name: str, key: str, **data: Any) -> dict[str, Any]:

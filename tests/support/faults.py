@@ -11,12 +11,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from live_server import free_port
 from sqlalchemy import create_engine, func, select
 
 from dashboard_server import create_app, tokens
 from dashboard_server.models import Run, SeenRecord, Site, SuiteRun, TestResultRow
 from exaworks_sdk.records import RecordWriter, RunFinish, RunStart, Status, TestResult, new_id, utcnow
+from tests.support.live_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 START_POSTGRES = ROOT / "tests" / "dashboard" / "start_postgres.sh"

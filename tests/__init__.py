@@ -1,0 +1,1 @@
+"""The project's tests. A package so that their shared helpers import as ``tests.support``."""
