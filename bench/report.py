@@ -67,21 +67,47 @@ def _targets(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                          f"{jb['first_s']} s ({jb['cases_per_s']:,} cases/s; resent: {jb['again_s']} s)",
                          f"< {jb['gunicorn_timeout_s']} s (gunicorn --timeout)",
                          _verdict(jb["first_s"], jb["gunicorn_timeout_s"], False)))
-    ho = r.get("harness_overhead")
-    if ho:
-        if "error" in ho:
-            rows.append(("Harness overhead", ho["error"][:120], "", "failed"))
-        else:
-            rows.append(("Harness overhead (" + ", ".join(ho["suites"]) + ")",
-                         f"{ho['ratio']:.2f}× ({ho['harness_s']} s vs {ho['bare_s']} s)", "≤ 1.05×",
-                         _verdict(ho["ratio"], 1.05, False)))
+    rows += _harness_rows(r)
     im = r.get("image_size")
     if im:
+        label = f"Image `python-stack` / its floor ({im.get('combination') or 'not built'})"
         if im.get("ratio") is not None:
-            rows.append(("Image / payload", f"{im['ratio']:.2f}×", "≤ 1.15×", _verdict(im["ratio"], 1.15, False)))
+            f = im["floor"]
+            rows.append((label, f"{im['ratio']:.2f}× ({im['image_bytes'] / 1e6:,.0f} MB; floor {f['bytes'] / 1e6:,.0f} MB"
+                         f" = base {f['base_bytes'] / 1e6:,.0f} + venv {f['venv_bytes'] / 1e6:,.0f}"
+                         f" + run-time packages {f['runtime_packages_bytes'] / 1e6:,.0f}; built {im.get('measured_at')})",
+                         "≤ 1.15×", _verdict(im["ratio"], 1.15, False)))
         else:
             size = f"image {im['image_bytes'] / 1e6:,.0f} MB; " if im.get("image_bytes") else ""
-            rows.append(("Image / payload", size + im.get("status", ""), "≤ 1.15×", "not measured"))
+            rows.append((label, size + im.get("status", ""), "≤ 1.15×", "not measured"))
+        if im.get("sdk") and im["sdk"] != "measured":
+            rows.append(("Image `sdk` / its floor", im["sdk"], "≤ 1.15×", "not measured"))
+    return rows
+
+
+def _load(figure: dict[str, Any]) -> str:
+    loads = [x[0] for x in figure.get("loadavg", [])] or figure.get("loadavg_1min", [])
+    return f"load {min(loads):.1f}–{max(loads):.1f}" if loads else "load not recorded"
+
+
+def _harness_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """Start-up (≤ 0.5 s), the quick suites (aim ≤ 1.05×) and every suite runnable here (≤ 1.03×)."""
+    rows = []
+    for key, target in (("harness_overhead", 1.05), ("harness_overhead_all", 1.03)):
+        ho = r.get(key)
+        if not ho:
+            continue
+        label = "Harness overhead, " + ("every suite runnable here" if key.endswith("_all") else "quick suites")
+        if "error" in ho:
+            rows.append((label, ho["error"][:120], "", "failed"))
+            continue
+        if key == "harness_overhead" and ho.get("startup_s") is not None:
+            rows.append(("Harness start-up, to its first suite's pytest (median)",
+                         f"{ho['startup_s']:.2f} s (the interpreter alone: {ho['python_s']:.2f} s; {_load(ho)})",
+                         "≤ 0.5 s", _verdict(ho["startup_s"], 0.5, False)))
+        rows.append((f"{label} ({', '.join(ho['suites'])}; -j 1)",
+                     f"{ho['ratio']:.2f}× ({ho['harness_s']} s vs {ho['bare_s']} s bare; {_load(ho)})",
+                     f"≤ {target}×" if key.endswith("_all") else f"≤ {target}× (aim)", _verdict(ho["ratio"], target, False)))
     return rows
 
 

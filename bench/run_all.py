@@ -9,7 +9,9 @@ in ``docs/benchmarks.md`` between its ``bench:begin``/``bench:end`` markers. The
 in order: the loader check (``bench.verify``), ingest (``bench.ingest``), page latency
 (``bench.pages``, which also reports the loader's rate), the shared views under one site's
 flood of failing suites (``bench.flood``), a bulk JUnit report (``bench.junit_bulk``), harness
-overhead (``bench.harness_overhead``) and image size (``bench.image_size``).
+start-up and overhead on the quick suites and on every suite runnable here
+(``bench.harness_overhead``; the latter takes about 25 minutes) and image size against its
+floor (``bench.image_size``).
 """
 
 from __future__ import annotations
@@ -81,6 +83,9 @@ def run(full: bool, postgres: str | None, workdir: Path | None) -> dict[str, Any
         _step("flood_postgresql", results, flood.run, suites, 30_000 if full else 3_000, repeats, postgres)
         _step("junit_bulk_postgresql", results, junit_bulk.run, cases, postgres)
     _step("harness_overhead", results, harness_overhead.run, harness_overhead.QUICK, 3)
+    # every suite runnable here, each side 2 (4 with --full) times: harness, bare, bare, harness, ...
+    _step("harness_overhead_all", results, lambda: harness_overhead.run(harness_overhead.runnable(), 4 if full else 2,
+                                                                         warm_up=False))
     _step("image_size", results, image_size.run)
     results["loadavg_end"] = loadavg()
     results["other_processes_end"] = busiest_processes()

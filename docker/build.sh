@@ -256,7 +256,15 @@ run_child() {
 # -------------------------------------------------------------- base image --
 ensure_base_image() {
     if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
-        say "base image $BASE_IMAGE: present"
+        local labels
+        labels="$(docker image inspect --format '{{json .Config.Labels}}' "$BASE_IMAGE")"
+        if [[ "$labels" != *'"org.exaworks.sdk.base.source":"debootstrap"'* \
+              || "$labels" == *'"org.exaworks.sdk.base.variant":"slim"'* ]]; then
+            say "base image $BASE_IMAGE: present"
+            return
+        fi
+        say "base image $BASE_IMAGE: an earlier debootstrap import without the slim trimming; importing again"
+        import_debootstrap_image
         return
     fi
     if ((PULL_TIMEOUT > 0)); then
@@ -277,7 +285,9 @@ ensure_base_image() {
 import_debootstrap_image() {
     local arch tarball
     arch="$(dpkg --print-architecture)"
-    tarball="$STATE_DIR/cache/debian-$DEBIAN_SUITE-minbase-$arch.tar"
+    # "slim": the minbase tree trimmed as the official slim image is (slim_rootfs); an older
+    # cached tarball, without that trimming, is not reused.
+    tarball="$STATE_DIR/cache/debian-$DEBIAN_SUITE-slim-$arch.tar"
     if [[ ! -s "$tarball" ]]; then
         command -v debootstrap >/dev/null || die "debootstrap not found (apt-get install debootstrap)"
         [[ $EUID -eq 0 ]] || die "debootstrap needs root"
@@ -297,14 +307,42 @@ import_debootstrap_image() {
     docker import \
         --change 'CMD ["bash"]' \
         --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-        --change "LABEL org.exaworks.sdk.base.source=debootstrap org.exaworks.sdk.base.mirror=$DEBIAN_MIRROR" \
+        --change "LABEL org.exaworks.sdk.base.source=debootstrap org.exaworks.sdk.base.variant=slim org.exaworks.sdk.base.mirror=$DEBIAN_MIRROR" \
         "$tarball" "$BASE_IMAGE" >/dev/null
 }
 
 # Make the debootstrap tree look like the official slim image: deb822
-# sources with updates and security, and no host files or apt caches.
+# sources with updates and security, no host files or apt caches, and the
+# slim variant's trimming (debuerreotype's slimify and minimizing config):
+# no documentation, manual pages, info pages or translations, now or in
+# packages installed later (dpkg path excludes, copyright files kept), and
+# apt deleting downloaded packages after each install.
 slim_rootfs() {
     local root="$1"
+    cat >"$root/etc/dpkg/dpkg.cfg.d/docker" <<'EOF'
+# The "slim" variant of the Debian base image: files that containers do not
+# need are left out, and this keeps them out of packages installed later.
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/groff/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/linda/*
+path-exclude /usr/share/lintian/overrides/*
+path-exclude /usr/share/locale/*
+path-include /usr/share/locale/locale.alias
+path-exclude /usr/share/man/*
+EOF
+    find "$root/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
+    find "$root/usr/share/doc" -mindepth 1 -type d -empty -delete
+    find "$root/usr/share/locale" -mindepth 1 -maxdepth 1 -not -name locale.alias -exec rm -rf {} +
+    rm -rf "$root"/usr/share/{groff,info,linda,man}/* "$root"/usr/share/lintian/overrides/*
+    cat >"$root/etc/apt/apt.conf.d/docker-clean" <<'EOF'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+EOF
+    echo 'Acquire::Languages "none";' >"$root/etc/apt/apt.conf.d/docker-no-languages"
     rm -f "$root/etc/apt/sources.list"
     cat >"$root/etc/apt/sources.list.d/debian.sources" <<EOF
 Types: deb

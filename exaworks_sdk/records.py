@@ -10,22 +10,25 @@ Readers ignore keys they do not know, so newer writers stay readable.
 
 from __future__ import annotations
 
+import functools
 import json
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
+# The format's constants, ids and the file writer need no pydantic (a suite's pytest imports them
+# alone); they are part of this module's interface too.
+from exaworks_sdk.record_file import MAX_NAME as MAX_NAME
+from exaworks_sdk.record_file import MAX_TEXT as MAX_TEXT
+from exaworks_sdk.record_file import SCHEMA_VERSION as SCHEMA_VERSION
+from exaworks_sdk.record_file import RecordWriter as RecordWriter
+from exaworks_sdk.record_file import new_id as new_id
+from exaworks_sdk.record_file import utcnow as utcnow
 from exaworks_sdk.status import Status
 
-SCHEMA_VERSION: Literal[1] = 1
-
-# Limits the dashboard enforces; the harness truncates to stay within them.
-MAX_TEXT = 1_000_000
-MAX_NAME = 512
 MAX_DURATION = 1e7  # seconds (116 days); longer is a broken clock, not a test
 # Longest value of each run field. The record models below, the dashboard's columns and its
 # OpenAPI document (JUnit query parameters too) all read this one table.
@@ -36,20 +39,12 @@ LIMITS: dict[str, int] = {"run_id": 64, "variant": 64, "sdk_version": 64, "pipel
 RUN_ID_PATTERN = r"^[A-Za-z0-9_.:-]+$"
 
 
-def new_id() -> str:
-    return uuid.uuid4().hex
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
 Text = Annotated[str, Field(max_length=MAX_TEXT)]
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     schema_version: Literal[1] = Field(
         SCHEMA_VERSION, description="Record format version; readers reject versions they do not know.")
@@ -97,7 +92,7 @@ class RunStart(_Record):
 class Phase(BaseModel):
     """One pytest phase of a TestResult."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     status: Status = Field(description="The phase's outcome (same values as a test's `status`).")
     duration: float = Field(default=0.0, ge=0, le=MAX_DURATION, allow_inf_nan=False, description="Seconds.")
@@ -134,35 +129,16 @@ class RunFinish(_Record):
 
 
 Record = Annotated[RunStart | TestResult | RunFinish, Field(discriminator="type")]
-RECORD_ADAPTER: TypeAdapter[RunStart | TestResult | RunFinish] = TypeAdapter(Record)
-BATCH_ADAPTER: TypeAdapter[list[RunStart | TestResult | RunFinish]] = TypeAdapter(list[Record])
+
+
+@functools.cache
+def _record_adapter() -> TypeAdapter[RunStart | TestResult | RunFinish]:
+    return TypeAdapter(Record)
 
 
 def parse_record(data: dict[str, Any]) -> RunStart | TestResult | RunFinish:
     """Validate one record dict; raises pydantic.ValidationError."""
-    return RECORD_ADAPTER.validate_python(data)
-
-
-class RecordWriter:
-    """Appends records to a JSON Lines file, flushing each line so a killed run keeps what it wrote."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = self.path.open("a", encoding="utf-8")
-
-    def write(self, record: _Record) -> None:
-        self._fh.write(record.to_line() + "\n")
-        self._fh.flush()
-
-    def close(self) -> None:
-        self._fh.close()
-
-    def __enter__(self) -> RecordWriter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    return _record_adapter().validate_python(data)
 
 
 def read_records(path: Path) -> Iterator[RunStart | TestResult | RunFinish]:

@@ -1,4 +1,10 @@
-"""``sdk-test``: list, run, upload, env. Harness errors are caught once, in ``main``."""
+"""``sdk-test``: list, run, upload, env. Harness errors are caught once, in ``main``.
+
+What only one command needs (requests for upload, junitparser for JUnit XML, the listing) is
+imported inside it, and rich (``test_harness.console``) when something is first printed through
+it: ``sdk-test run`` starts its first suite before either (``tests/harness/test_startup.py``;
+the start-up figure of ``bench/harness_overhead.py``).
+"""
 
 from __future__ import annotations
 
@@ -13,17 +19,15 @@ from typing import Any
 import click
 
 from exaworks_sdk.manifest import Manifest, ManifestError, load_manifest, token_variable
+from exaworks_sdk.manifest.cache import default_cache_dir
 from exaworks_sdk.records import RunStart, new_id, utcnow
-from test_harness import console as out
 from test_harness.config import Config, load_config
 from test_harness.detect import Detection, detect_all
 from test_harness.environment import capture, component_versions, install_variant
 from test_harness.errors import ConfigError, HarnessError, NothingToDo, UploadDeferred, UploadRejected
-from test_harness.junit import write_junit
-from test_harness.listing import suite_summary
 from test_harness.registry import default_suites, select
 from test_harness.runner import Runner, suite_timeout
-from test_harness.upload import State, UploadSettings, base_url, spooled_files, upload
+from test_harness.suite import Suite
 
 
 class Context:
@@ -35,12 +39,19 @@ class Context:
         return load_config(flags, path=self.config_path)
 
     def manifest(self) -> Manifest:
-        if self._manifest is None:
-            self._manifest = load_manifest()
+        if self._manifest is None:  # validated once per manifest content (exaworks_sdk/manifest/cache.py)
+            self._manifest = load_manifest(cache_dir=default_cache_dir())
         return self._manifest
 
 
 pass_ctx = click.make_pass_decorator(Context)
+
+
+def _progress(event: str, suite: Suite, payload: object) -> None:
+    """Live progress lines; rich is imported here, once the first suite has started."""
+    from test_harness import console as out
+
+    out.progress(event, suite, payload)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -71,12 +82,15 @@ def _here(config: Config, detections: Mapping[str, Detection]) -> dict[str, Any]
 @pass_ctx
 def list_suites(ctx: Context, names: Sequence[str], tags: Sequence[str], as_json: bool) -> None:
     """Show the suites (NAME globs, or all), what they require and whether they can run here."""
+    from test_harness import console as out
     config = ctx.config()
     manifest = ctx.manifest()
     suites = select(default_suites(manifest), names=names, tags=tags)
     detections = detect_all(manifest.components, [r for s in suites for r in s.requires])
     timeouts = {s.name: suite_timeout(s, manifest.components, config.timeout_factor) for s in suites}
     if as_json:
+        from test_harness.listing import suite_summary
+
         rows = [suite_summary(s, manifest.components, detections, timeouts[s.name]) for s in suites]
         click.echo(json.dumps(rows, indent=2))
     else:
@@ -116,13 +130,17 @@ def run(ctx: Context, names: Sequence[str], tags: Sequence[str], exclude_tags: S
         pipeline_id=os.environ.get("CI_PIPELINE_ID"), branch=os.environ.get("CI_COMMIT_REF_NAME"),
         commit=os.environ.get("CI_COMMIT_SHA"), **_here(config, detections),
     )
-    out.console.print(f"run {run_id}: {len(suites)} suite(s), {config.jobs} at a time → {records}")
+    click.echo(f"run {run_id}: {len(suites)} suite(s), {config.jobs} at a time → {records}")
     runner = Runner(manifest.components, detections, jobs=config.jobs, timeout_factor=config.timeout_factor,
-                    keep_sandboxes=keep_sandboxes, listener=out.progress, reap=True)
+                    keep_sandboxes=keep_sandboxes, listener=_progress, reap=True)
     result = runner.run(suites, records, start)
+    from test_harness import console as out
+
     out.console.print(out.summary_table(result))
     out.console.print(f"record: {records}")
     if junit:
+        from test_harness.junit import write_junit
+
         out.console.print(f"junit:  {write_junit(records, records.with_suffix('.junit.xml'))}")
     exit_code = result.exit_code
     if do_upload:
@@ -136,6 +154,9 @@ def run(ctx: Context, names: Sequence[str], tags: Sequence[str], exclude_tags: S
 
 def _upload(config: Config, files: Sequence[Path], include_spool: bool, ca_bundle: str | None,
             retries: int | None) -> None:
+    from test_harness import console as out
+    from test_harness.upload import State, UploadSettings, base_url, spooled_files, upload
+
     if not config.dashboard_url:
         raise ConfigError("no dashboard address: set SDK_DASHBOARD_URL or dashboard_url in the config file")
     own = f"{token_variable(config.site)} (this site's own) or " if config.site else ""
@@ -181,6 +202,7 @@ def upload_cmd(ctx: Context, files: Sequence[Path], include_spool: bool | None, 
 @pass_ctx
 def env_cmd(ctx: Context, as_json: bool) -> None:
     """Print the captured environment: host, OS, components, variant, schedulers, MPI, CI."""
+    from test_harness import console as out
     here = _here(ctx.config(), detect_all(ctx.manifest().components))
     out.environment({**{k: v for k, v in here.items() if k != "environment"}, **here["environment"]}, as_json)
 
@@ -194,6 +216,12 @@ def _with_own_bin_on_path() -> None:
         os.environ["PATH"] = os.pathsep.join([own_bin, *path])
 
 
+def _error(text: str) -> None:
+    from test_harness import console as out
+
+    out.err_console.print(text)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     _with_own_bin_on_path()
     try:
@@ -204,13 +232,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         exc.show()
         return exc.exit_code
     except click.exceptions.Abort:
-        out.err_console.print("aborted")
+        _error("aborted")
         return 130
     except ManifestError as exc:
-        out.err_console.print(f"[red]manifest:[/] {exc.report()}")
+        _error(f"[red]manifest:[/] {exc.report()}")
         return ManifestError.exit_code
     except HarnessError as exc:
-        out.err_console.print(f"[red]error:[/] {exc}")
+        _error(f"[red]error:[/] {exc}")
         return exc.exit_code
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)

@@ -9,17 +9,13 @@ else the config file's ``token``/``token_file``.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from exaworks_sdk.manifest import token_variable
 from test_harness.errors import ConfigError
-from test_harness.upload import default_spool_dir
 
 ENV_VARS = {  # setting → environment variable
     "site": "SDK_SITE",
@@ -50,10 +46,16 @@ class Config:
 
 
     def spool(self) -> Path:
+        from test_harness.upload import default_spool_dir  # with requests: only when uploading
+
         return self.spool_dir or default_spool_dir()
 
 
 def _read_file(path: Path) -> dict[str, Any]:
+    import tomllib  # a config file is optional: its parsers are imported only to read one
+
+    import yaml
+
     try:
         text = path.read_text(encoding="utf-8")
         data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
@@ -14,7 +14,9 @@ from exaworks_sdk.status import Status, is_failing, label
 from test_harness.detect import Detection, missing_reason
 from test_harness.runner import RunResult, SuiteOutcome
 from test_harness.suite import Suite
-from test_harness.upload import FileOutcome, State
+
+if TYPE_CHECKING:
+    from test_harness.upload import FileOutcome
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -86,6 +88,8 @@ def summary_table(result: RunResult) -> Table:
 
 
 def upload_report(outcomes: Sequence[FileOutcome]) -> None:
+    from test_harness.upload import State  # requests: only when uploading
+
     for outcome in outcomes:
         if outcome.state is State.SENT:
             console.print(f"[green]sent[/] {outcome.path}: {outcome.detail}")

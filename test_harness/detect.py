@@ -10,7 +10,8 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -44,12 +45,18 @@ def _top_level_distributions() -> Mapping[str, list[str]]:
     return importlib.metadata.packages_distributions()
 
 
-def _distribution_version(rule_dist: str | None, import_name: str) -> str | None:
-    candidates = [rule_dist] if rule_dist else []
+def _version_candidates(rule_dist: str | None, import_name: str) -> Iterator[str]:
+    """Distribution names to ask for the version, best first. The manifest's own name comes first
+    and is nearly always installed, so the map of every distribution's imports is built only when not."""
+    if rule_dist:
+        yield rule_dist
     top = import_name.split(".")[0]
-    candidates += _top_level_distributions().get(top, [])
-    candidates += [import_name, import_name.replace(".", "-"), top]
-    for dist in candidates:
+    yield from _top_level_distributions().get(top, [])
+    yield from (import_name, import_name.replace(".", "-"), top)
+
+
+def _distribution_version(rule_dist: str | None, import_name: str) -> str | None:
+    for dist in _version_candidates(rule_dist, import_name):
         try:
             return importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
@@ -109,9 +116,13 @@ def _in_environment(component: Component, prefix: Path) -> Detection:
                                                 f"(pip environment '{env_name}')")
     version = None
     if rule.import_name:
+        # The same rule as in the harness's own environment: the import system finds the module (it
+        # is not imported: a broken install then fails its suite instead of being skipped, and Balsam's
+        # import alone costs its interpreter half a second).
         dist = rule.distribution or rule.import_name
-        probe = (f"import importlib, importlib.metadata as m; importlib.import_module({rule.import_name!r}); "
-                 f"print(m.version({dist!r}))")
+        probe = (f"import importlib.util, importlib.metadata, sys\n"
+                 f"if importlib.util.find_spec({rule.import_name!r}) is None: sys.exit(1)\n"
+                 f"print(importlib.metadata.version({dist!r}))")
         try:
             proc = subprocess.run([str(prefix / "bin" / "python"), "-c", probe], capture_output=True, text=True,
                                   timeout=VERSION_COMMAND_TIMEOUT, stdin=subprocess.DEVNULL)
@@ -153,15 +164,20 @@ def detect(component: Component) -> Detection:
 
 
 def detect_all(components: Mapping[str, Component], names: Iterable[str] | None = None) -> dict[str, Detection]:
+    """Every named component's detection (all of them by default), in the order asked. They run side
+    by side: most of the time goes to waiting for version commands and other environments' Pythons."""
     wanted = list(components) if names is None else list(dict.fromkeys(names))
-    result: dict[str, Detection] = {}
-    for name in wanted:
+
+    def one(name: str) -> Detection:
         comp = components.get(name)
         if comp is None:
-            result[name] = Detection(name, False, reason=f"{name} is not a component in the manifest")
-        else:
-            result[name] = detect(comp)
-    return result
+            return Detection(name, False, reason=f"{name} is not a component in the manifest")
+        return detect(comp)
+
+    if len(wanted) < 2:
+        return {name: one(name) for name in wanted}
+    with ThreadPoolExecutor(max_workers=min(8, len(wanted)), thread_name_prefix="detect") as pool:
+        return dict(zip(wanted, pool.map(one, wanted), strict=True))
 
 
 def missing_reason(requires: Iterable[str], detections: Mapping[str, Detection]) -> str | None:

@@ -12,10 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
-from exaworks_sdk.manifest import Component
 from exaworks_sdk.status import Status, is_failing
-from test_harness.detect import Detection
+
+if TYPE_CHECKING:  # a suite's pytest imports this module for classify(): no manifest model there
+    from exaworks_sdk.manifest import Component
+    from test_harness.detect import Detection
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ from typing import Any
 
 import pytest
 
-from exaworks_sdk.records import MAX_TEXT, Phase, RecordWriter, TestResult, new_id
+# Only the pydantic-free half of the record format: the harness validates each line it copies.
+from exaworks_sdk.record_file import MAX_TEXT, RecordWriter, new_id, phase, test_result
 from exaworks_sdk.status import Status, deciding_phase
 from test_harness import reaper
 from test_harness.known import KnownEntry, classify
@@ -124,8 +125,8 @@ class SdkRecorder:
     def emit(self, test_id: str, status: Status, **fields: Any) -> None:
         if self.writer is None:
             return
-        self.writer.write(TestResult(id=new_id(), run_id=self.run_id, suite=self.suite, test_id=test_id,
-                                     status=status, **fields))
+        self.writer.write(test_result(run_id=self.run_id, suite=self.suite, test_id=test_id, status=status,
+                                      **fields))
 
     def logreport(self, report: pytest.TestReport) -> None:
         entry = self.pending.setdefault(report.nodeid, {
@@ -141,17 +142,16 @@ class SdkRecorder:
         if entry is None:
             return
         reports: dict[str, pytest.TestReport] = entry["phases"]
-        phases: dict[str, Phase] = {}
+        phases: dict[str, dict[str, Any]] = {}
         for when in _WHEN:
             if when in reports:
                 status, message = _phase_outcome(reports[when])
-                phases[when] = Phase(status=status, duration=max(reports[when].duration, 0.0),
-                                     message=_truncate(message))
+                phases[when] = phase(status, max(reports[when].duration, 0.0), _truncate(message))
         status, message = _overall(phases)
         output = "\n".join(entry["output"])
         if status is not Status.SKIPPED and self.known():
             status, message = classify(self.known(), nodeid.rsplit("::", 1)[-1], status, message, output)
-        self.emit(nodeid, status, duration=sum(p.duration for p in phases.values()),
+        self.emit(nodeid, status, duration=sum(p["duration"] for p in phases.values()),
                   started_at=entry["started_at"], message=_truncate(message), phases=phases,
                   output=_truncate(output))
 
@@ -201,12 +201,11 @@ def _phase_outcome(report: pytest.TestReport) -> tuple[Status, str]:
     return (Status.FAILED if report.when == "call" else Status.ERROR), message
 
 
-def _overall(phases: dict[str, Phase]) -> tuple[Status, str]:
-    when = deciding_phase({name: phase.status for name, phase in phases.items()})
+def _overall(phases: dict[str, dict[str, Any]]) -> tuple[Status, str]:
+    when = deciding_phase({name: p["status"] for name, p in phases.items()})
     if when is None:
         return Status.PASSED, ""
-    phase = phases[when]
-    return phase.status, ("teardown: " if when == "teardown" else "") + phase.message
+    return Status(phases[when]["status"]), ("teardown: " if when == "teardown" else "") + phases[when]["message"]
 
 
 @pytest.fixture(autouse=True)

@@ -42,56 +42,83 @@ def become_subreaper() -> bool:
         return False
 
 
-def _processes() -> list[Process]:
-    found = []
+def _table() -> dict[int, tuple[int, bool]]:
+    """pid → (parent pid, is a zombie) for every process. Reads only ``/proc/<pid>/stat``;
+    command lines are read later, for the few processes that matter."""
+    found = {}
     for entry in PROC.iterdir() if PROC.is_dir() else []:
         if not entry.name.isdigit():
             continue
         try:
-            stat = (entry / "stat").read_text()
+            stat = (entry / "stat").read_bytes()
             # the command name is in parentheses and may itself contain spaces or parentheses
-            fields = stat[stat.rindex(")") + 2:].split()
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+            state, ppid = stat[stat.rindex(b")") + 2:].split()[:2]
+            found[int(entry.name)] = (int(ppid), state == b"Z")
         except (OSError, ValueError):
             continue
-        if fields[0] == "Z":  # a zombie is already dead; its parent only has to reap it
-            continue
-        found.append(Process(int(entry.name), int(fields[1]), cmdline or stat[stat.index("(") + 1:stat.rindex(")")]))
     return found
 
 
-def descendants(root: int | None = None) -> list[Process]:
-    """Every live process below ``root`` (default: this one), children before grandchildren."""
-    root = os.getpid() if root is None else root
-    by_parent: dict[int, list[Process]] = {}
-    for proc in _processes():
-        by_parent.setdefault(proc.ppid, []).append(proc)
+def _parents(table: dict[int, tuple[int, bool]]) -> dict[int, int]:
+    """pid → parent pid of every live process (a zombie is already dead; its parent only has to reap it)."""
+    return {pid: ppid for pid, (ppid, zombie) in table.items() if not zombie}
+
+
+def _command(pid: int) -> str:
+    try:
+        cmdline = (PROC / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        if cmdline:
+            return cmdline
+        stat = (PROC / str(pid) / "stat").read_text()
+        return stat[stat.index("(") + 1:stat.rindex(")")]
+    except (OSError, ValueError):
+        return ""
+
+
+def _below(parents: dict[int, int], root: int) -> list[int]:
+    """The pids below ``root`` in one snapshot, children before grandchildren."""
+    by_parent: dict[int, list[int]] = {}
+    for pid, ppid in parents.items():
+        by_parent.setdefault(ppid, []).append(pid)
     result, frontier = [], [root]
     while frontier:
         children = [c for pid in frontier for c in by_parent.get(pid, [])]
         result += children
-        frontier = [c.pid for c in children]
+        frontier = children
     return result
 
 
-def _reap_children() -> None:
-    """Collect exit statuses of re-parented children, so they do not linger as zombies."""
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
+def descendants(root: int | None = None) -> list[Process]:
+    """Every live process below ``root`` (default: this one), children before grandchildren."""
+    parents = _parents(_table())
+    return [Process(pid, parents[pid], _command(pid))
+            for pid in _below(parents, os.getpid() if root is None else root)]
+
+
+def _reap_children(table: dict[int, tuple[int, bool]], spared: set[int]) -> None:
+    """Collect the exit statuses of this process's dead children, so they do not linger as zombies,
+    except those ``spared``: a child someone else waits for (a suite's Popen) keeps its status."""
+    me = os.getpid()
+    for pid, (ppid, zombie) in table.items():
+        if zombie and ppid == me and pid not in spared:
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
 
 
 def end_descendants(grace: float = 5.0, keep: frozenset[int] = frozenset()) -> list[Process]:
     """SIGTERM every descendant (except ``keep`` and their own descendants), wait up to ``grace``
     seconds, then SIGKILL what is left. Returns the processes that were found still running."""
+    table = _table()  # one snapshot for what is spared and what is left
+    parents = _parents(table)
     spared = set(keep)
     for pid in keep:
-        spared.update(p.pid for p in descendants(pid))
-    left = [p for p in descendants() if p.pid not in spared]
+        spared.update(_below(parents, pid))
+    left = [Process(pid, parents[pid], _command(pid)) for pid in _below(parents, os.getpid()) if pid not in spared]
+    _reap_children(table, spared)
+    if not left:  # the usual case: nothing to signal, nothing to wait for
+        return left
     for sig in (signal.SIGTERM, signal.SIGKILL):
         for proc in left:
             try:
@@ -100,12 +127,13 @@ def end_descendants(grace: float = 5.0, keep: frozenset[int] = frozenset()) -> l
                 pass
         deadline = time.monotonic() + (grace if sig == signal.SIGTERM else 2.0)
         while time.monotonic() < deadline:
-            _reap_children()
-            alive = {p.pid for p in descendants()}
+            table = _table()
+            _reap_children(table, spared)
+            alive = set(_below(_parents(table), os.getpid()))
             if not any(p.pid in alive for p in left):
                 break
             time.sleep(0.1)
-    _reap_children()
+    _reap_children(_table(), spared)
     return left
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import selectors
 import signal
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from exaworks_sdk import status as rule
 from exaworks_sdk.manifest import Component
-from exaworks_sdk.records import RecordWriter, RunFinish, RunStart, TestResult, new_id, parse_record, utcnow
+from exaworks_sdk.records import MAX_NAME, MAX_TEXT, RecordWriter, RunFinish, RunStart, TestResult, new_id, parse_record, utcnow
 from exaworks_sdk.status import Status
 from test_harness import known, reaper
 from test_harness import sandbox as sandboxes
@@ -33,6 +34,8 @@ from test_harness.suite import Suite
 PYTEST_INI = Path(__file__).parent / "suites" / "pytest.ini"
 DEFAULT_TIMEOUT = 300  # for a suite whose components are not in the manifest (it will skip)
 KILL_GRACE = 10.0
+# How often a running suite's new records are copied (live progress). Never a delay on the
+# critical path: a suite's exit wakes the runner at once (see _Exits).
 POLL = 0.2
 
 Listener = Callable[[str, Suite, object], None]  # (event, suite, payload)
@@ -109,23 +112,39 @@ class _Running:
                                      start_new_session=True)  # its own group: a kill reaches workers too
         outcome.log = self.log_path
 
-    def new_records(self) -> list[TestResult]:
-        """Complete lines appended since the last call (a half-written last line waits)."""
-        if not self.part.exists():
+    def new_records(self, run_id: str) -> list[TestResult]:
+        """Complete lines appended since the last call (a half-written last line waits), each
+        validated here: the suite's plugin writes them without pydantic."""
+        try:
+            with self.part.open("rb") as fh:
+                fh.seek(self.offset)
+                data = fh.read()
+        except FileNotFoundError:
             return []
-        with self.part.open("rb") as fh:
-            fh.seek(self.offset)
-            data = fh.read()
         end = data.rfind(b"\n") + 1
         self.offset += end
         records = []
-        for line in data[:end].decode("utf-8").splitlines():
+        for line in data[:end].decode("utf-8", errors="replace").splitlines():
             if line.strip():
-                record = parse_record(json.loads(line))
+                record = self._parse(line, run_id)
                 if isinstance(record, TestResult):
                     self.reported.add(record.test_id)
                     records.append(record)
         return records
+
+    def _parse(self, line: str, run_id: str) -> RunStart | TestResult | RunFinish:
+        """One line of the suite's part file; a line that is not a valid record becomes an error
+        record for its test (or the suite), never a crash of the harness or a silent loss."""
+        data: object = None
+        try:
+            data = json.loads(line)
+            return parse_record(data)  # type: ignore[arg-type]  # not a dict: a ValidationError
+        except ValueError as exc:  # not JSON, or pydantic's ValidationError (a ValueError too)
+            test_id = data.get("test_id") if isinstance(data, dict) else None
+            name = str(test_id)[:MAX_NAME] if test_id else f"{self.suite.path.name}::<suite>"
+            return TestResult(id=new_id(), run_id=run_id, suite=self.suite.name, test_id=name, status=Status.ERROR,
+                              started_at=utcnow(), message=f"the suite wrote an invalid record: {exc}"[:2000],
+                              output=line[:MAX_TEXT])
 
     def collected(self) -> list[str]:
         if not self.collected_file.exists():
@@ -181,16 +200,26 @@ class Runner:
             writer.write(run_start)
             pending = list(suites)
             running: dict[str, _Running] = {}
+            exits = _Exits()
             try:
                 while pending or running:
-                    self._start_some(pending, running, outcomes, workdir, log_dir, run_id, detections_file)
+                    for job in self._start_some(pending, running, outcomes, workdir, log_dir, run_id,
+                                                detections_file):
+                        exits.watch(job.proc.pid)
+                    finished = False
                     for name in list(running):
                         if self._poll(running[name], writer, run_id):
-                            running.pop(name).close()
+                            job = running.pop(name)
+                            exits.forget(job.proc.pid)
+                            job.close()
                             self._end_orphans(ours_before | {job.proc.pid for job in running.values()})
                             self.listener("suite_finish", outcomes[name].suite, outcomes[name])
-                    time.sleep(POLL)
+                            finished = True
+                    if running and not finished:  # a finished suite may free a slot: start the next at once
+                        next_deadline = min(job.deadline for job in running.values())
+                        exits.wait(max(0.0, min(POLL, next_deadline - time.monotonic())))
             finally:
+                exits.close()
                 for job in running.values():  # interrupted (Ctrl-C): leave no orphans behind
                     job.kill()
                     job.close()
@@ -213,20 +242,23 @@ class Runner:
 
     def _start_some(self, pending: list[Suite], running: dict[str, _Running],
                     outcomes: dict[str, SuiteOutcome], workdir: Path, log_dir: Path, run_id: str,
-                    detections_file: Path) -> None:
+                    detections_file: Path) -> list[_Running]:
+        started = []
         while len(running) < self.jobs:
             busy = {job.suite.serial for job in running.values() if job.suite.serial}
             startable = next((s for s in pending if s.serial is None or s.serial not in busy), None)
             if startable is None:
-                return
+                break
             pending.remove(startable)
-            running[startable.name] = _Running(startable, outcomes[startable.name], workdir, log_dir, run_id,
-                                               detections_file, known.applicable(self.components, self.detections,
-                                                                                 startable.name), self.keep)
+            job = _Running(startable, outcomes[startable.name], workdir, log_dir, run_id, detections_file,
+                           known.applicable(self.components, self.detections, startable.name), self.keep)
+            running[startable.name] = job
+            started.append(job)
             self.listener("suite_start", startable, outcomes[startable.name])
+        return started
 
-    def _copy(self, job: _Running, writer: RecordWriter) -> None:
-        for record in job.new_records():
+    def _copy(self, job: _Running, writer: RecordWriter, run_id: str) -> None:
+        for record in job.new_records(run_id):
             writer.write(record)
             job.outcome.counts[record.status] += 1
             if record.status is Status.SKIPPED and record.message not in job.outcome.messages:
@@ -235,19 +267,19 @@ class Runner:
 
     def _poll(self, job: _Running, writer: RecordWriter, run_id: str) -> bool:
         """Copy new records; return True once the suite has finished (or was killed)."""
-        self._copy(job, writer)
+        self._copy(job, writer, run_id)
         returncode = job.proc.poll()
         if returncode is None and time.monotonic() < job.deadline:
             return False
         if returncode is None:
             job.outcome.timed_out = True
             job.kill()
-            self._copy(job, writer)
+            self._copy(job, writer, run_id)
             comps = ", ".join(r for r in job.suite.requires if r in self.components) or "default"
             self._error_unreported(job, writer, run_id, f"suite {job.suite.name} killed after "
                                    f"{job.outcome.timeout:.0f} s (suite_timeout from the manifest: {comps})")
         else:
-            self._copy(job, writer)
+            self._copy(job, writer, run_id)
             job.outcome.returncode = returncode
             unreported = [t for t in job.collected() if t not in job.reported]
             if returncode not in (0, 1) or not job.reported or unreported:
@@ -268,6 +300,40 @@ class Runner:
             job.outcome.counts[Status.ERROR] += 1
             self.listener("test", job.suite, record)
         job.outcome.messages.append(why)
+
+
+class _Exits:
+    """Wakes the runner the moment a suite's process ends: a pidfd per process (Linux 5.3 and later),
+    readable once it has exited. Where there is none, waiting is sleeping the timeout out."""
+
+    def __init__(self) -> None:
+        self._selector = selectors.DefaultSelector()
+        self._fds: dict[int, int] = {}
+
+    def watch(self, pid: int) -> None:
+        try:
+            fd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            return
+        self._fds[pid] = fd
+        self._selector.register(fd, selectors.EVENT_READ)
+
+    def forget(self, pid: int) -> None:
+        fd = self._fds.pop(pid, None)
+        if fd is not None:
+            self._selector.unregister(fd)
+            os.close(fd)
+
+    def wait(self, timeout: float) -> None:
+        if self._fds:
+            self._selector.select(timeout)
+        else:
+            time.sleep(timeout)
+
+    def close(self) -> None:
+        for pid in list(self._fds):
+            self.forget(pid)
+        self._selector.close()
 
 
 _PYTEST_EXIT = {0: "ok", 1: "tests failed", 2: "interrupted", 3: "internal error", 4: "usage error",

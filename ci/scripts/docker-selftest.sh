@@ -4,7 +4,8 @@
 # command (the harness's smoke and pair suites must end as the image's `sdk-test list --json`
 # expects; Flux and Swift/T are not in this target, so their suites and the pairs must skip with
 # reasons), check that the tag tells the truth (tests/docker, marked `docker`), record image sizes
-# per target (and the payload: venv and MPI packages) in $SDK_DOCKER_STATE/sizes.json, and stop
+# per target, the base image and the payload (bench/image_payload.py) in
+# $SDK_DOCKER_STATE/sizes.json, print the image against its floor (bench/image_size.py), and stop
 # the daemon if it started one.
 #
 # Env: SDK_DOCKER_STATE (default /var/tmp/exaworks-docker), SDK_EXTRA_CA (default: the host's CA
@@ -111,29 +112,33 @@ for target in "${SIZE_TARGETS[@]}"; do
     [[ "$target" == python-stack ]] && t="$TAG"
     args+=("$target" "$t" "$(docker image inspect --format '{{.Size}}' "$t")" "${SECS[$target]}")
 done
-# The payload the image exists to carry, measured inside it: the venv /opt/sdk (the Python stack
-# and harness) and the installed size of the OS's MPI packages.
-payload="$(docker run --rm "$TAG" python3 -c '
-import re, shutil, subprocess
-from pathlib import Path
-venv = sum(p.lstat().st_size for p in Path("/opt/sdk").rglob("*") if p.is_file() and not p.is_symlink())
-mpi = re.compile(r"mpich|openmpi|pmix|prrte|hwloc|libfabric|ucx")
-if shutil.which("dpkg-query"):
-    rows = subprocess.run(["dpkg-query", "-W", "-f=${Installed-Size} ${Package}\n"], capture_output=True, text=True).stdout
-    scale = 1024
-else:
-    rows = subprocess.run(["rpm", "-qa", "--qf", "%{SIZE} %{NAME}\n"], capture_output=True, text=True).stdout
-    scale = 1
-sizes = [line.split() for line in rows.splitlines() if len(line.split()) == 2]
-print(venv, sum(int(n) * scale for n, name in sizes if n.isdigit() and mpi.search(name)))
-')"
-.venv/bin/python - "$STATE/sizes.json" "$OS-$MPI-$PY" $payload "${args[@]}" <<'PY'
+# The floor the image is measured against (bench/image_size.py): the base image (a minbase
+# debootstrap, as debian:bookworm-slim is) plus the payload, measured inside the image by
+# bench/image_payload.py: the venv /opt/sdk and the OS packages it and the MPI launcher need
+# at run time. Debian family only (the script reads dpkg's database).
+base_var="SDK_BASE_IMAGE_$OS"
+base_ref="${SDK_BASE_IMAGE:-${!base_var}}"
+floor="$results/floor.json"
+if docker run --rm "$TAG" sh -c 'command -v dpkg-query' >/dev/null; then
+    docker run -i --rm "$TAG" python3 - < bench/image_payload.py > "$results/payload.json"
+    docker run --rm "$base_ref" dpkg-query -W -f '${Package}\n' > "$results/base-packages.txt"
+    .venv/bin/python - "$base_ref" "$(docker image inspect --format '{{.Size}}' "$base_ref")" \
+        "$results/payload.json" "$results/base-packages.txt" > "$floor" <<'PY'
+import json, pathlib, sys
+ref, size, payload, packages = sys.argv[1], int(sys.argv[2]), pathlib.Path(sys.argv[3]), pathlib.Path(sys.argv[4])
+print(json.dumps({"base_image": {"ref": ref, "bytes": size, "packages": packages.read_text().split()},
+                  "payload": json.loads(payload.read_text())}))
+PY
+else
+    echo '{}' > "$floor"
+fi
+.venv/bin/python - "$STATE/sizes.json" "$OS-$MPI-$PY" "$floor" "${args[@]}" <<'PY'
 import json, sys, time
-path, combo, venv_bytes, mpi_bytes, rest = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5:]
+path, combo, floor, rest = sys.argv[1], sys.argv[2], json.load(open(sys.argv[3])), sys.argv[4:]
 targets = {rest[i]: {"tag": rest[i + 1], "bytes": int(rest[i + 2]), "build_seconds": int(rest[i + 3])}
            for i in range(0, len(rest), 4)}
-targets["python-stack"].update(site_packages_bytes=venv_bytes, mpi_bytes=mpi_bytes)
-run = {"combination": combo, "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "targets": targets}
+run = {"combination": combo, "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "targets": targets,
+       **floor}
 # Top level: this run (what bench/image_size.py reads). "combinations" keeps the latest run of
 # every combination measured here, so selftests of several (SDK_SELFTEST_MPI=openmpi) add up.
 try:
@@ -146,7 +151,7 @@ with open(path, "w") as f:
     json.dump({**run, "combinations": combinations}, f, indent=2, sort_keys=True)
 for name, t in targets.items():
     print(f"  {name:<14} {t['bytes'] / 1e6:8.0f} MB  (build {t['build_seconds']}s)  {t['tag']}")
-print(f"  payload: venv /opt/sdk {venv_bytes / 1e6:.0f} MB, MPI packages {mpi_bytes / 1e6:.0f} MB")
 print(f"  written to {path}")
 PY
+.venv/bin/python -m bench.image_size --sizes "$STATE/sizes.json" --brief
 say "ok"

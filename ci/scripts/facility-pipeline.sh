@@ -27,19 +27,9 @@ VENV="$ROOT/.venv"
 if [ $# -gt 0 ]; then FACILITIES=("$@"); else FACILITIES=(llnl anl); fi
 SELECT=${SDK_TEST_SELECT-psij maestro}
 
-T0=$SECONDS
-step() { printf '\n\033[1m==> [%3ss] %s\033[0m\n' "$((SECONDS - T0))" "$*"; }
-fail() { printf '\033[31mfacility-pipeline: %s\033[0m\n' "$*" >&2; exit 1; }
-
-for tool in rsync git node npm curl; do command -v "$tool" >/dev/null || fail "$tool is missing (make setup installs it)"; done
-[ -x "$VENV/bin/sdk-test" ] || fail "$VENV is missing: run 'make setup' first"
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/exaworks-facility-pipeline.XXXXXX")
-DASHBOARD_PID=""
 # shellcheck source=ci/scripts/lib/dashboard.sh
 source "$ROOT/ci/scripts/lib/dashboard.sh"
-trap 'finish_with_dashboard facility-pipeline "$WORK"' EXIT
-trap 'exit 130' INT TERM
+begin_pipeline facility-pipeline rsync git node npm curl
 
 step "1/6 gitlab-ci-local"
 GCL=$(bash ci/scripts/pipeline/gitlab-ci-local.sh --path)

@@ -26,19 +26,9 @@ SELECT=${SDK_TEST_SELECT-psij parsl flux}
 EXPECT_PASSED=${SDK_EXPECT_PASSED-}
 EXPECT_SKIPPED=${SDK_EXPECT_SKIPPED-}
 
-T0=$SECONDS
-step() { printf '\n\033[1m==> [%3ss] %s\033[0m\n' "$((SECONDS - T0))" "$*"; }
-fail() { printf '\033[31mlocal-pipeline: %s\033[0m\n' "$*" >&2; exit 1; }
-
-for tool in rsync git node npm; do command -v "$tool" >/dev/null || fail "$tool is missing (make setup installs it)"; done
-[ -x "$VENV/bin/python" ] || fail "$VENV is missing: run 'make setup' (ci/scripts/python-env.sh) first"
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/exaworks-local-pipeline.XXXXXX")
-DASHBOARD_PID=""
 # shellcheck source=ci/scripts/lib/dashboard.sh
 source "$ROOT/ci/scripts/lib/dashboard.sh"
-trap 'finish_with_dashboard local-pipeline "$WORK"' EXIT
-trap 'exit 130' INT TERM
+begin_pipeline local-pipeline rsync git node npm
 
 step "1/5 gitlab-ci-local"
 GCL=$(bash ci/scripts/pipeline/gitlab-ci-local.sh --path)

@@ -9,20 +9,22 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
+from exaworks_sdk.manifest import cache
 from exaworks_sdk.manifest.errors import ManifestError, Problem
 from exaworks_sdk.manifest.model import Component, Manifest, Release
-from exaworks_sdk.manifest.pins import pin_problems
 from exaworks_sdk.manifest.sites import Facility
 from exaworks_sdk.manifest.suites import SUITES_FILE, SuiteRegistry, SuiteSpec
 
 RELEASE_FILE = "sdk.yaml"
 _POLICY_HEADING = re.compile(r"^#{2,4}\s+([MR][0-9]+)[\s:.—-]+(.+?)\s*$")
 M = TypeVar("M", bound=BaseModel)
+
+if TYPE_CHECKING:  # PyYAML itself is imported when a file is read: a cached manifest needs none of it
+    import yaml
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -38,6 +40,8 @@ def find_root(start: Path | None = None) -> Path:
 
 def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     """Follow a pydantic error location through the YAML node tree to a 1-based line."""
+    import yaml
+
     line = node.start_mark.line + 1 if node is not None else None
     for key in loc:
         if isinstance(node, yaml.MappingNode):
@@ -52,10 +56,20 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
-def _read_yaml(path: Path, problems: list[Problem]) -> tuple[Any, yaml.Node | None]:
+def _loader() -> type[yaml.SafeLoader]:
+    """libyaml's parser where PyYAML was built with it (about ten times faster than the pure-Python one)."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _read_yaml(path: Path, problems: list[Problem]) -> tuple[Any, str | None]:
+    """The file's data and its text; the text is composed into nodes only to place a problem."""
+    import yaml
+
     try:
         text = path.read_text(encoding="utf-8")
-        return yaml.safe_load(text), yaml.compose(text, Loader=yaml.SafeLoader)
+        return yaml.load(text, Loader=_loader()), text  # a safe loader, C or Python
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
@@ -65,28 +79,26 @@ def _read_yaml(path: Path, problems: list[Problem]) -> tuple[Any, yaml.Node | No
     return None, None
 
 
-def _validate_node(model: type[M], path: Path, problems: list[Problem]) -> tuple[M | None, yaml.Node | None]:
-    """The validated model and the YAML node tree it came from (for the lines of later problems)."""
+def _validate(model: type[M], path: Path, problems: list[Problem]) -> M | None:
+    import yaml
+
     known = len(problems)
-    data, node = _read_yaml(path, problems)
-    if data is None and node is None:
+    data, text = _read_yaml(path, problems)
+    if data is None and (text is None or yaml.compose(text, Loader=_loader()) is None):
         if len(problems) == known:  # read fine, but holds nothing: never accept it silently
             problems.append(Problem(path, "", "the file is empty: fill in the fields, or delete the file", 1))
-        return None, None
+        return None
     if not isinstance(data, dict):
         problems.append(Problem(path, "", f"expected a mapping at the top level, got {type(data).__name__}", 1))
-        return None, node
+        return None
     try:
-        return model.model_validate(data), node
+        return model.model_validate(data)
     except ValidationError as exc:
+        node = yaml.compose(text or "", Loader=_loader())
         for err in exc.errors():
             loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-after")))
             problems.append(problem_at(path, node, loc, err["msg"].removeprefix("Value error, ")))
-        return None, node
-
-
-def _validate(model: type[M], path: Path, problems: list[Problem]) -> M | None:
-    return _validate_node(model, path, problems)[0]
+        return None
 
 
 def problem_at(path: Path, node: yaml.Node | None, loc: tuple[Any, ...], message: str) -> Problem:
@@ -95,9 +107,12 @@ def problem_at(path: Path, node: yaml.Node | None, loc: tuple[Any, ...], message
 
 
 def problem_in(path: Path, loc: tuple[Any, ...], message: str) -> Problem:
-    """A problem found after loading (e.g. against a package index): the file is read again for the line."""
+    """A problem found after loading (e.g. against a package index, or a pin written twice): the file
+    is read again for the line. Only files with problems are composed into node trees."""
+    import yaml
+
     try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=_loader())
     except (OSError, yaml.YAMLError):
         node = None
     return problem_at(path, node, loc, message)
@@ -151,30 +166,43 @@ def _cross_check(components: dict[str, Component], files: dict[str, Path], inval
             problems.append(Problem(path, "policies", f"no compliance entry for {pid} ({policies[pid]})"))
 
 
-def _suite_problems(registry: SuiteRegistry | None, node: yaml.Node | None, path: Path,
-                    components: dict[str, Component], invalid: set[str], files: dict[str, Path],
-                    nodes: dict[str, yaml.Node | None], problems: list[Problem]) -> dict[str, SuiteSpec]:
+def _suite_problems(registry: SuiteRegistry | None, path: Path, components: dict[str, Component],
+                    invalid: set[str], files: dict[str, Path], problems: list[Problem]) -> dict[str, SuiteSpec]:
     """The suites by name; each component a suite requires must exist, and each known
     incompatibility must name a suite."""
     suites = {s.name: s for s in registry.suites} if registry is not None else {}
     for i, suite in enumerate(registry.suites if registry is not None else []):
         for j, name in enumerate(suite.requires):
             if name not in components and name not in invalid:
-                problems.append(problem_at(path, node, ("suites", i, "requires", j),
+                problems.append(problem_in(path, ("suites", i, "requires", j),
                                            f"suite {suite.name!r} requires {name!r}, which is not a component"))
     if registry is None:
         return suites
     for comp in components.values():
         for i, known in enumerate(comp.known_incompatibilities):
             if known.suite not in suites:
-                problems.append(problem_at(files[comp.name], nodes[comp.name], ("known_incompatibilities", i, "suite"),
+                problems.append(problem_in(files[comp.name], ("known_incompatibilities", i, "suite"),
                                            f"no suite named {known.suite!r} in components/{SUITES_FILE}"))
     return suites
 
 
-def load_manifest(root: Path | None = None) -> Manifest:
-    """Load and cross-check the whole manifest, raising every problem at once."""
+def load_manifest(root: Path | None = None, *, cache_dir: Path | None = None) -> Manifest:
+    """Load and cross-check the whole manifest, raising every problem at once.
+
+    With ``cache_dir``, a manifest this code validated before from the same files is read back
+    from there instead (``exaworks_sdk/manifest/cache.py``; the harness's start-up uses it)."""
     root = find_root() if root is None else Path(root)
+    if cache_dir is None:
+        return _load(root)
+    wanted = cache.key(root, code=sorted(Path(__file__).parent.glob("*.py")))  # the rules: model, pins, loader
+    manifest = cache.read(cache_dir, root, wanted)
+    if manifest is None:
+        manifest = _load(root)
+        cache.write(cache_dir, root, wanted, manifest)
+    return manifest
+
+
+def _load(root: Path) -> Manifest:
     comp_dir = root / "components"
     problems: list[Problem] = []
     release = _validate(Release, comp_dir / RELEASE_FILE, problems)
@@ -185,12 +213,11 @@ def load_manifest(root: Path | None = None) -> Manifest:
 
     components: dict[str, Component] = {}
     files: dict[str, Path] = {}
-    nodes: dict[str, yaml.Node | None] = {}
     invalid: set[str] = set()
     for path in sorted(comp_dir.glob("*.yaml")):
         if path.name in (RELEASE_FILE, SUITES_FILE):
             continue
-        comp, node = _validate_node(Component, path, problems)
+        comp = _validate(Component, path, problems)
         if comp is None:
             invalid.add(path.stem)  # already reported; do not cascade into its dependents
             continue
@@ -199,14 +226,14 @@ def load_manifest(root: Path | None = None) -> Manifest:
             continue
         components[comp.name] = comp
         files[comp.name] = path
-        nodes[comp.name] = node
 
     _cross_check(components, files, invalid, policies, problems)
-    registry, registry_node = _validate_node(SuiteRegistry, comp_dir / SUITES_FILE, problems)
-    suites = _suite_problems(registry, registry_node, comp_dir / SUITES_FILE, components, invalid, files, nodes,
-                             problems)
+    registry = _validate(SuiteRegistry, comp_dir / SUITES_FILE, problems)
+    suites = _suite_problems(registry, comp_dir / SUITES_FILE, components, invalid, files, problems)
+    from exaworks_sdk.manifest.pins import pin_problems  # packaging: only when the files are validated
+
     for name, loc, message in pin_problems(components):
-        problems.append(problem_at(files[name], nodes[name], loc, message))
+        problems.append(problem_in(files[name], loc, message))
     order = _dependency_order(components, files, problems)
     if problems or release is None:
         raise ManifestError(problems)

@@ -12,11 +12,6 @@ import itertools
 import re
 from typing import Annotated, Literal
 
-from packaging.requirements import Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion
-from packaging.version import Version as PackagingVersion
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, PrivateAttr, field_validator, model_validator
 
 from exaworks_sdk.manifest.base import Reason, Slug, Strict
@@ -60,11 +55,16 @@ class PipChannel(Strict):
 
     def pins(self) -> dict[str, str]:
         """Canonical distribution name → pinned version, companions included."""
+        from packaging.requirements import Requirement
+        from packaging.utils import canonicalize_name
+
         main: dict[str, str] = {canonicalize_name(Requirement(self.package).name): self.version or ""}
         return main | {canonicalize_name(Requirement(n).name): v for n, v in self.companions.items()}
 
     def distributions(self) -> list[str]:
         """The distribution names the requirements pin, as written (extras and versions dropped)."""
+        from packaging.requirements import Requirement
+
         return [Requirement(n).name for n in (self.package, *self.companions)]
 
     def states_version(self) -> bool:
@@ -172,6 +172,8 @@ class KnownIncompatibility(Strict):
     @field_validator("versions")
     @classmethod
     def _specifier(cls, value: str) -> str:
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
         try:
             SpecifierSet(value)
         except InvalidSpecifier:
@@ -193,6 +195,10 @@ class KnownIncompatibility(Strict):
         """Whether a detected version falls in the range; an unknown version never does."""
         if version is None:
             return False
+        from packaging.specifiers import SpecifierSet
+        from packaging.version import InvalidVersion
+        from packaging.version import Version as PackagingVersion
+
         try:
             return SpecifierSet(self.versions).contains(PackagingVersion(version), prereleases=True)
         except InvalidVersion:
@@ -265,8 +271,19 @@ class OSImage(Strict):
     family: Literal["debian", "rpm"]
     image: str = Field(description="Base image reference; 'name@sha256:… # tag' when the digest is known")
     python: dict[str, str] = Field(description="Python version → the OS package that provides it")
-    mpi_packages: dict[Slug, list[str]] = Field(description="MPI flavour → OS packages (runtime + headers)")
+    mpi_packages: dict[Slug, list[str]] = Field(
+        description="MPI flavour → the OS packages it needs at run time (libraries and launcher); shipped")
+    mpi_dev_packages: dict[Slug, list[str]] = Field(
+        description="MPI flavour → the OS packages for building against it (headers, compiler wrappers, and the "
+                    "compilers they pull in); build stages only")
     mpi_bin: dict[Slug, str] = Field(default_factory=dict, description="MPI flavour → bin dir, if not on PATH")
+
+    @model_validator(mode="after")
+    def _dev_for_every_flavour(self) -> OSImage:
+        if self.mpi_dev_packages.keys() != self.mpi_packages.keys():
+            raise ValueError(f"mpi_packages and mpi_dev_packages must name the same MPI flavours: "
+                             f"{sorted(self.mpi_packages)} and {sorted(self.mpi_dev_packages)}")
+        return self
 
 
 class ImageMatrix(Strict):
@@ -323,7 +340,7 @@ class Release(Strict):
 class Manifest(BaseModel):
     """The loaded, cross-checked manifest. Components are in dependency order."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     release: Release
     components: dict[str, Component]

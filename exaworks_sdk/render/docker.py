@@ -45,7 +45,10 @@ class Family:
 FAMILIES = {
     "debian": Family(
         install="apt-get update && apt-get install -y --no-install-recommends {packages}",
-        clean="rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log",
+        # /var/cache/apt/archives too: a base image without the official images' apt "docker-clean"
+        # setting (docker/build.sh's debootstrap fallback before it had one) keeps every .deb there.
+        clean="rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log /var/lib/dpkg/*-old"
+              " /var/cache/debconf/*-old",
         os_packages=("ca-certificates",),
         python_packages=("{py}", "{py}-venv"),
         python_dev="{py}-dev",
@@ -220,7 +223,7 @@ def image_ir(manifest: Manifest, os_id: str) -> dict[str, Any]:
         "os_packages": list(family.os_packages) + base_packages,
         "pythons": {py: {"packages": [p.format(py=pkg) for p in family.python_packages],
                          "dev": family.python_dev.format(py=pkg)} for py, pkg in pythons.items()},
-        "mpis": {m: {"packages": pkgs, "env": mpi_env[m]} for m, pkgs in mpis.items()},
+        "mpis": {m: {"packages": pkgs, "dev": spec.mpi_dev_packages[m], "env": mpi_env[m]} for m, pkgs in mpis.items()},
         "build_tools": list(family.build_tools),
         "own_stage_wheels": _own_stage_wheels(manifest),
         "not_in_image": _not_in_image(manifest),

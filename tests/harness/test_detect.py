@@ -3,11 +3,13 @@ from __future__ import annotations
 import os
 import stat
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from test_harness import detect as detect_module
 from test_harness.detect import detect, detect_all, missing_reason
 
 
@@ -107,3 +109,41 @@ def test_other_pip_environment_is_detected_in_its_own_venv(make_component: Any, 
     blocked = make_component("nope", **{"import": "sdk_no_such_module"})
     blocked = blocked.model_copy(update={"pip": blocked.pip.model_copy(update={"environment": "other-env"})})
     assert "cannot import `sdk_no_such_module` in pip environment 'other-env'" in detect(blocked).reason
+
+
+def test_the_map_of_every_distribution_is_read_only_when_the_named_one_is_missing(
+        make_component: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading every installed distribution's top-level imports costs a fifth of a second; the
+    manifest names the distribution, so that is asked first."""
+    def scan_everything() -> None:
+        raise AssertionError("read the map of every installed distribution")
+
+    monkeypatch.setattr(detect_module, "_top_level_distributions", scan_everything)
+    found = detect(make_component("pydantic", **{"import": "pydantic", "distribution": "pydantic"}))
+    assert found.found and found.version and found.version[0].isdigit()
+
+
+def test_detections_run_side_by_side(make_component: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Version commands and other environments' interpreters are waited for together, not in turn."""
+    for name in ("slow-a", "slow-b", "slow-c"):
+        tool = tmp_path / name
+        tool.write_text("#!/bin/sh\nsleep 3\necho 'version 1.2.3'\n")
+        tool.chmod(tool.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    comps = {n: make_component(n, executable=n, version_command=[n]) for n in ("slow-a", "slow-b", "slow-c")}
+    started = time.monotonic()
+    found = detect_all(comps)
+    assert [d.version for d in found.values()] == ["1.2.3"] * 3 and list(found) == list(comps)
+    assert time.monotonic() - started < 8, "the three 3-second version commands ran one after another"
+
+
+def test_in_another_environment_found_means_found_by_the_import_system(
+        make_component: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """As in the harness's own environment: the module is found, not imported. An installed module
+    that fails to import is found, so its suite fails rather than being skipped."""
+    (tmp_path / "sdk_breaks_on_import.py").write_text("raise ImportError('broken install')\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    monkeypatch.setenv("SDK_VENV_OTHER_ENV", sys.prefix)
+    comp = make_component("broken", **{"import": "sdk_breaks_on_import", "distribution": "pydantic"})
+    comp = comp.model_copy(update={"pip": comp.pip.model_copy(update={"environment": "other-env"})})
+    assert detect(comp).found

@@ -13,6 +13,7 @@ import pytest
 
 from exaworks_sdk.manifest import Component
 from exaworks_sdk.records import RunStart, TestResult, new_id, read_records, utcnow
+from test_harness import reaper
 from test_harness.detect import detect_all
 from test_harness.runner import Runner, RunResult
 from test_harness.suite import Suite
@@ -112,3 +113,12 @@ def test_sdk_test_run_leaves_no_process_behind(probe: str, tmp_path: Path) -> No
     statuses = {r.suite: r.status.value for r in read_records(records) if isinstance(r, TestResult)}
     assert statuses == {"leaky": "passed", "leaky-hangs": "error"}, statuses
     assert _marked(probe) == [], "`sdk-test run` left processes running"
+
+
+def test_a_kept_child_keeps_its_exit_status() -> None:
+    """Ending what a finished suite left must not reap a suite that is still the runner's: its
+    Popen would read exit status 0 instead of its own."""
+    proc = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)  # a zombie now, its status not yet collected
+    assert reaper.end_descendants(keep=frozenset({proc.pid})) == []
+    assert proc.wait(timeout=30) == 3

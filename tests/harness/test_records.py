@@ -7,7 +7,8 @@ from pathlib import Path
 
 from junitparser import JUnitXml
 
-from exaworks_sdk.records import RunStart, Status, TestResult, new_id, parse_record, read_records, utcnow
+from exaworks_sdk import record_file
+from exaworks_sdk.records import Phase, RunStart, Status, TestResult, new_id, parse_record, read_records, utcnow
 from test_harness.detect import detect_all
 from test_harness.junit import write_junit
 from test_harness.runner import Runner
@@ -49,3 +50,17 @@ def test_junit_matches_records(components: dict, fixture_suites: dict, tmp_path:
     assert xml.failures == sum(r.status is Status.FAILED for r in results)
     assert xml.skipped == sum(r.status is Status.SKIPPED for r in results)
     assert {s.name for s in xml} == {"ok", "fails", "needs-tool"}
+
+
+def test_the_plain_test_result_is_what_the_model_builds() -> None:
+    """A suite's plugin writes test results without pydantic (exaworks_sdk.record_file); the
+    harness validates each line. Both spellings of one record must agree."""
+    started = utcnow()
+    fields = {"run_id": "run-0001", "suite": "psij", "test_id": "test_psij.py::test_x[2]", "status": Status.FAILED,
+              "duration": 1.5, "started_at": started, "message": "boom", "output": "trace",
+              "phases": {"setup": record_file.phase(Status.PASSED, 0.1),
+                         "call": record_file.phase(Status.FAILED, 1.4, "boom")}}
+    plain = record_file.test_result(id="a1b2c3d4e5", **fields)
+    model = TestResult(id="a1b2c3d4e5", **{**fields, "phases": {k: Phase(**v) for k, v in fields["phases"].items()}})
+    assert parse_record(json.loads(json.dumps(plain))) == model
+    assert json.loads(json.dumps(plain)) == model.to_dict()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -10,7 +12,8 @@ import pytest
 
 from exaworks_sdk.records import RunFinish, RunStart, Status, TestResult, new_id, read_records, utcnow
 from test_harness.detect import detect_all
-from test_harness.runner import Runner, RunResult, suite_timeout
+from test_harness.runner import Runner, RunResult, _Exits, suite_timeout
+from tests.harness.conftest import fixture_suite
 
 
 def _run(components: dict, suites: list, tmp_path: Path, **kwargs: object) -> tuple[RunResult, list]:
@@ -114,3 +117,30 @@ def test_a_suite_that_cannot_import_is_an_error(components: dict, fixture_suites
     statuses = [r.status for r in records if isinstance(r, TestResult)]
     assert statuses and set(statuses) == {Status.ERROR}
     assert result.exit_code == 1
+
+
+def test_lines_a_suite_wrote_that_are_not_records_become_errors(components: dict, tmp_path: Path) -> None:
+    """The plugin writes its lines without pydantic; the runner validates each one, and a bad one is
+    an error of that test (or of the suite), never a crash of the run or a silent loss."""
+    result, records = _run(components, [fixture_suite("bad", "suite_bad_record.py", ("pyjson",))], tmp_path)
+    tests = _by_test(records)
+    assert tests["test_writes_bad_lines"].status is Status.PASSED
+    assert tests["ghost"].status is Status.ERROR
+    assert tests["ghost"].message.startswith("the suite wrote an invalid record")
+    assert tests["<suite>"].status is Status.ERROR and "not json at all" in tests["<suite>"].output
+    assert isinstance(records[-1], RunFinish) and result.exit_code == 1
+
+
+def test_a_suite_that_ends_wakes_the_runner_at_once() -> None:
+    """No polling delay between one suite's end and the next one's start."""
+    exits = _Exits()
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.5)"])
+    try:
+        exits.watch(proc.pid)
+        started = time.monotonic()
+        exits.wait(60)
+        waited = time.monotonic() - started
+        assert proc.wait(timeout=60) == 0
+        assert waited < 30, "woken by the timeout, not by the exit"
+    finally:
+        exits.close()

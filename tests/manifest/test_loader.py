@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from exaworks_sdk.manifest import ManifestError, load_manifest, load_sites
 from exaworks_sdk.manifest.loader import parse_policies
@@ -118,3 +119,12 @@ def test_an_empty_site_file_is_an_error(sdk_tree: Path) -> None:
     with pytest.raises(ManifestError) as info:
         load_sites(sdk_tree)
     assert "acme.yaml" in str(info.value.problems[0]) and "the file is empty" in str(info.value.problems[0])
+
+
+def test_a_valid_manifest_is_parsed_once(repo_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The YAML node tree only places a problem on its line; a valid file is not composed as well."""
+    def compose(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a valid manifest file was parsed twice")
+
+    monkeypatch.setattr(yaml, "compose", compose)
+    assert load_manifest(repo_root).components

@@ -48,9 +48,10 @@ def test_detection_needs_an_import_or_executable() -> None:
 def _matrix(**overrides: object) -> ImageMatrix:
     data = {
         "os": {
-            "deb": {"family": "debian", "image": "d", "python": {"3.11": "python3"}, "mpi_packages": {"mpich": ["m"]}},
+            "deb": {"family": "debian", "image": "d", "python": {"3.11": "python3"}, "mpi_packages": {"mpich": ["m"]},
+                    "mpi_dev_packages": {"mpich": ["m-dev"]}},
             "rpm": {"family": "rpm", "image": "r", "python": {"3.11": "p311", "3.12": "p312"},
-                    "mpi_packages": {"mpich": ["m"]}},
+                    "mpi_packages": {"mpich": ["m"]}, "mpi_dev_packages": {"mpich": ["m-devel"]}},
         },
         "mpi": ["mpich", "openmpi"],
         "python": ["3.11", "3.12"],
@@ -71,6 +72,14 @@ def test_matrix_drops_pythons_the_os_lacks_and_applies_glob_exclusions() -> None
 def test_matrix_default_must_be_built() -> None:
     with pytest.raises(ValidationError, match="not one of the built combinations"):
         _matrix(default={"os": "deb", "mpi": "mpich", "python": "3.12"})
+
+
+def test_every_mpi_flavour_has_its_build_packages_apart() -> None:
+    """Run-time packages are shipped; -dev packages, which pull in the compilers, are for build stages."""
+    os_images = _matrix().model_dump()["os"]
+    os_images["deb"]["mpi_dev_packages"] = {}
+    with pytest.raises(ValidationError, match="must name the same MPI flavours"):
+        _matrix(os=os_images)
 
 
 def _known(**overrides: object) -> KnownIncompatibility:

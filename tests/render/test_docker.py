@@ -92,6 +92,29 @@ def test_mpi_and_python_packages_come_from_the_matrix(repo_root: Path, manifest:
         assert f"python{py} -m venv /opt/sdk" in _text(stages[f"python-{py}"])
 
 
+def test_mpi_dev_packages_and_compilers_stay_in_build_stages(repo_root: Path, manifest: Manifest, os_id: str) -> None:
+    """The -dev packages pull in gcc, g++ and gfortran: build-base installs the chosen MPI's, and no
+    shipped stage installs any."""
+    stages = _stages(_parse(repo_root / f"docker/Dockerfile.{os_id}"))
+    spec = manifest.release.images.os[os_id]
+    build = _text(stages["build-base"])
+    shipped = ("os", "base", "python-env", "python-stack", "sdk", *[s for s in stages if s.startswith(("python-", "mpi-"))])
+    for mpi, dev in spec.mpi_dev_packages.items():
+        assert f'{mpi}) mpi_dev="{" ".join(dev)}"' in build, mpi
+        for target in shipped:
+            assert not set(dev) & set(_text(stages[target]).split()), (target, dev)
+    assert "$mpi_dev" in build
+
+
+def test_shipped_layers_leave_no_downloads_or_test_suites(repo_root: Path, manifest: Manifest, os_id: str) -> None:
+    stages = _stages(_parse(repo_root / f"docker/Dockerfile.{os_id}"))
+    if manifest.release.images.os[os_id].family == "debian":
+        for instr in stages["os"]:
+            if instr["instruction"] == "RUN":
+                assert "/var/cache/apt/*" in instr["value"] and "/var/lib/dpkg/*-old" in instr["value"]
+    assert "-name tests -path '*/site-packages/*' -exec rm -rf {} +" in _text(stages["python-env"])
+
+
 def test_openmpi_images_may_run_as_root(repo_root: Path, os_id: str) -> None:
     stages = _stages(_parse(repo_root / f"docker/Dockerfile.{os_id}"))
     env = [i["value"] for i in stages["mpi-openmpi"] if i["instruction"] == "ENV"]

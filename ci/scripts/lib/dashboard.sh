@@ -6,6 +6,7 @@
 #   serve_local_dashboard STATE_DIR [PORT]        the same without a site or token
 #   dashboard_admin_env STATE_DIR                 exports what `sdk-dashboard` needs to act on it
 #   stop_local_dashboard                          stops it (safe to call twice, and from a trap)
+#   begin_pipeline NAME TOOL...                   the pipeline scripts' common start, below
 #
 # The site's facility, machine, scheduler and reporting interval come from ci/sites/ (sites sync).
 # Expects ROOT (the checkout) and VENV (its virtualenv) to be set.
@@ -68,4 +69,21 @@ finish_with_dashboard() {
   fi
   if [ "${SDK_KEEP_WORK:-0}" = 1 ]; then echo "$name: kept $work"; else rm -rf "$work"; fi
   exit "$status"
+}
+
+# begin_pipeline NAME TOOL...: what the pipeline scripts do first. Defines `step` (a timed
+# heading) and `fail` (a red message, exit 1), checks that each TOOL and the venv are there,
+# makes the work directory WORK, and on exit stops the dashboard and removes WORK.
+begin_pipeline() {
+  PIPELINE_NAME=$1; shift
+  T0=$SECONDS
+  step() { printf '\n\033[1m==> [%3ss] %s\033[0m\n' "$((SECONDS - T0))" "$*"; }
+  fail() { printf '\033[31m%s: %s\033[0m\n' "$PIPELINE_NAME" "$*" >&2; exit 1; }
+  local tool
+  for tool in "$@"; do command -v "$tool" >/dev/null || fail "$tool is missing (make setup installs it)"; done
+  [ -x "$VENV/bin/sdk-test" ] || fail "$VENV is missing: run 'make setup' first"
+  WORK=$(mktemp -d "${TMPDIR:-/tmp}/exaworks-$PIPELINE_NAME.XXXXXX")
+  DASHBOARD_PID=""
+  trap 'finish_with_dashboard "$PIPELINE_NAME" "$WORK"' EXIT
+  trap 'exit 130' INT TERM
 }
