@@ -8,6 +8,8 @@ other workers wait; it is left with the ledger and run lookups and the bulk stat
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from pydantic import ValidationError
@@ -57,7 +59,7 @@ def split_body(text: str, content_type: str) -> list[Any]:
 def parse_batch(items: list[Any]) -> list[Parsed]:
     """Validate every record, collecting all problems before failing; then hash each one and
     build its row."""
-    records: list[AnyRecord] = []
+    valid: list[tuple[AnyRecord, datetime | None]] = []  # with its started_at in UTC
     problems: list[dict[str, Any]] = []
     latest = latest_allowed()
     for index, item in enumerate(items):
@@ -68,12 +70,12 @@ def parse_batch(items: list[Any]) -> list[Parsed]:
             # No check_value here: split_body's parse_json already checked every string of the
             # raw document, and a record holds nothing else (a second walk cost ~15 % of an upload).
             record = parse_record(item)
-            for name in ("started_at", "finished_at"):
-                check_timestamp(getattr(record, name, None), f"record {index}: {name}", latest)
+            started = check_timestamp(getattr(record, "started_at", None), f"record {index}: started_at", latest)
+            check_timestamp(getattr(record, "finished_at", None), f"record {index}: finished_at", latest)
             exit_code = getattr(record, "exit_code", None)
             if exit_code is not None and not -(2**31) <= exit_code < 2**31:
                 raise BadInput(f"record {index}: exit_code out of range")
-            records.append(record)
+            valid.append((record, started))
         except ValidationError as exc:
             for error in exc.errors(include_url=False, include_input=False, include_context=False):
                 problems.append({"record": index, "loc": list(error["loc"]), "msg": error["msg"]})
@@ -86,23 +88,20 @@ def parse_batch(items: list[Any]) -> list[Parsed]:
             code="invalid_records",
             details=problems[:200],
         )
-    return [Parsed(record, content_hash(record.to_line()), test_row(record, latest) if isinstance(record, TestResult)
-                   else None) for record in records]
+    return [_parsed(record, started) for record, started in valid]
 
 
-def test_row(record: TestResult, latest: Any = None) -> dict[str, Any]:
-    return {
-        **TEST_DEFAULTS,
-        "record_id": record.id,
-        "suite": record.suite,
-        "test_id": record.test_id,
-        "status": record.status.value,
-        "duration": record.duration,
-        "started_at": check_timestamp(record.started_at, "started_at", latest),
-        "message": record.message,
-        "output": record.output,
-        "phases": {name: phase.model_dump(mode="json") for name, phase in record.phases.items()},
-    }
+def _parsed(record: AnyRecord, started: datetime | None) -> Parsed:
+    """One dump of the record gives both its content hash and its row's phases."""
+    data = record.to_dict()
+    digest = content_hash(json.dumps(data, sort_keys=True))  # record.to_line(), without dumping twice
+    if not isinstance(record, TestResult):
+        return Parsed(record, digest, None)
+    return Parsed(record, digest, {
+        **TEST_DEFAULTS, "record_id": record.id, "suite": record.suite, "test_id": record.test_id,
+        "status": record.status.value, "duration": record.duration, "started_at": started,
+        "message": record.message, "output": record.output, "phases": data["phases"],
+    })
 
 
 def store_batch(db: Session, site: Site, parsed: list[Parsed]) -> BatchResult:
