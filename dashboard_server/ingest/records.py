@@ -70,11 +70,14 @@ def parse_batch(items: list[Any]) -> list[Parsed]:
             # No check_value here: split_body's parse_json already checked every string of the
             # raw document, and a record holds nothing else (a second walk cost ~15 % of an upload).
             record = parse_record(item)
-            started = check_timestamp(getattr(record, "started_at", None), f"record {index}: started_at", latest)
-            check_timestamp(getattr(record, "finished_at", None), f"record {index}: finished_at", latest)
-            exit_code = getattr(record, "exit_code", None)
-            if exit_code is not None and not -(2**31) <= exit_code < 2**31:
-                raise BadInput(f"record {index}: exit_code out of range")
+            # by type, not getattr(): a missing attribute goes through pydantic's slow __getattr__
+            if isinstance(record, RunFinish):
+                started = None
+                check_timestamp(record.finished_at, f"record {index}: finished_at", latest)
+                if record.exit_code is not None and not -(2**31) <= record.exit_code < 2**31:
+                    raise BadInput(f"record {index}: exit_code out of range")
+            else:
+                started = check_timestamp(record.started_at, f"record {index}: started_at", latest)
             valid.append((record, started))
         except ValidationError as exc:
             for error in exc.errors(include_url=False, include_input=False, include_context=False):

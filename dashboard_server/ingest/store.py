@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, bindparam, func, insert, select, update
@@ -69,13 +70,6 @@ class BatchResult:
 def table(model: type[Base]) -> Table:
     """A model's Core table, for bulk statements (``__table__`` is typed as a plain FromClause)."""
     return cast(Table, model.__table__)
-
-
-def _insert(db: Session, table: Any) -> Any:
-    """INSERT with ON CONFLICT support (both dialects spell it the same)."""
-    dialect = db.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(table)
 
 
 class Writer:
@@ -257,24 +251,37 @@ class Writer:
     def _bump(self, cells: list[tuple[Run, str, dict[str, int]]]) -> None:
         """Counters and latest pointers of every touched (run, suite): three statements in all,
         in sorted order so concurrent writers take row locks in the same order."""
-        suite_runs, latest_results = table(SuiteRun), table(LatestResult)
+        new_cells, counters, latest = _bump_statements(self.db.get_bind().dialect.name)
         self.db.execute(
-            _insert(self.db, suite_runs).on_conflict_do_nothing(),
+            new_cells,
             [{"run_id": run.id, "site_id": run.site_id, "variant": run.variant, "suite": suite,
               "started_at": run.started_at, **dict.fromkeys(COUNTERS, 0)} for run, suite, _ in cells],
         )
         self.db.execute(
-            update(suite_runs)
-            .where(suite_runs.c.run_id == bindparam("b_run"), suite_runs.c.suite == bindparam("b_suite"))
-            .values({name: suite_runs.c[name] + bindparam(f"b_{name}") for name in COUNTERS}),
+            counters,
             [{"b_run": run.id, "b_suite": suite, **{f"b_{name}": n for name, n in delta.items()}}
              for run, suite, delta in cells],
         )
-        latest = _insert(self.db, latest_results)
-        latest = latest.on_conflict_do_update(
-            index_elements=["site_id", "variant", "suite"],
-            set_={"run_id": latest.excluded.run_id, "started_at": latest.excluded.started_at},
-            where=latest_results.c.started_at <= latest.excluded.started_at,
-        )
         self.db.execute(latest, [{"site_id": run.site_id, "variant": run.variant, "suite": suite,
                                   "run_id": run.id, "started_at": run.started_at} for run, suite, _ in cells])
+
+
+@lru_cache(maxsize=2)
+def _bump_statements(dialect: str) -> tuple[Any, Any, Any]:
+    """``Writer._bump``'s three statements, built once per dialect (statements are immutable;
+    building them cost about a millisecond a batch)."""
+    module = postgresql if dialect == "postgresql" else sqlite
+    suite_runs, latest_results = table(SuiteRun), table(LatestResult)
+    new_cells = module.insert(suite_runs).on_conflict_do_nothing()
+    counters = (
+        update(suite_runs)
+        .where(suite_runs.c.run_id == bindparam("b_run"), suite_runs.c.suite == bindparam("b_suite"))
+        .values({name: suite_runs.c[name] + bindparam(f"b_{name}") for name in COUNTERS})
+    )
+    latest = module.insert(latest_results)
+    latest = latest.on_conflict_do_update(
+        index_elements=["site_id", "variant", "suite"],
+        set_={"run_id": latest.excluded.run_id, "started_at": latest.excluded.started_at},
+        where=latest_results.c.started_at <= latest.excluded.started_at,
+    )
+    return new_cells, counters, latest
