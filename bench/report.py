@@ -32,6 +32,17 @@ def _targets(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                      _verdict(ing["records_per_s"], 2000, True) if db == "sqlite" else "—"))
         rows.append((f"Ingest ({db}), ratio to baseline", f"{ing['ratio']:.2f}", "≥ 0.7", _verdict(ing["ratio"], 0.7, True)))
     for db in ("sqlite", "postgresql"):
+        sf = r.get(f"summary_floor_{db}")
+        if not sf:
+            continue
+        if "error" in sf:
+            rows.append((f"Summary floor ({db})", sf["error"][:120], "", "failed"))
+            continue
+        for page, target in sf["targets"].items():
+            rows.append((f"Page `{page}` ({db}) / floor, {sf['cells']} cells, {sf['stored']['results']:,} results",
+                         f"{sf['ratio'][page]:.2f}× ({sf['median_ms'][page]:.1f} / {sf['median_ms']['floor']:.1f} ms)",
+                         f"≤ {target}×", _verdict(sf["ratio"][page], target, False)))
+    for db in ("sqlite", "postgresql"):
         pg = r.get(f"pages_{db}")
         if not pg:
             continue

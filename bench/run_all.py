@@ -7,7 +7,8 @@
 Writes ``bench/results/latest.json`` and ``bench/results/latest.md`` and refreshes the table
 in ``docs/benchmarks.md`` between its ``bench:begin``/``bench:end`` markers. The steps are,
 in order: the loader check (``bench.verify``), ingest (``bench.ingest``), page latency
-(``bench.pages``, which also reports the loader's rate), the shared views under one site's
+(``bench.pages``, which also reports the loader's rate), the summary against its floor
+(``bench.summary_floor``), the shared views under one site's
 flood of failing suites (``bench.flood``), a bulk JUnit report (``bench.junit_bulk``), harness
 start-up and overhead on the quick suites and on every suite runnable here
 (``bench.harness_overhead``; the latter takes about 25 minutes) and image size against its
@@ -25,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import flood, harness_overhead, image_size, ingest, junit_bulk, pages, verify
+from . import flood, harness_overhead, image_size, ingest, junit_bulk, pages, summary_floor, verify
 from .common import ROOT, busiest_processes, loadavg, machine
 from .report import markdown, update_docs
 
@@ -76,6 +77,12 @@ def run(full: bool, postgres: str | None, workdir: Path | None) -> dict[str, Any
     if postgres:
         _step("pages_postgresql", results, pages.run, scales, repeats, postgres, workdir and workdir / "postgresql",
               bool(workdir))
+    floor_results = summary_floor.FULL_RESULTS if full else summary_floor.SMALL_RESULTS
+    _step("summary_floor_sqlite", results, summary_floor.run, floor_results, repeats, None,
+          workdir and workdir / "sqlite", bool(workdir))
+    if postgres:
+        _step("summary_floor_postgresql", results, summary_floor.run, floor_results, repeats, postgres,
+              workdir and workdir / "postgresql", bool(workdir))
     suites, cases = (10_000, 100_000) if full else (2_000, 20_000)
     _step("flood_sqlite", results, flood.run, suites, 30_000 if full else 3_000, repeats)
     _step("junit_bulk_sqlite", results, junit_bulk.run, cases)

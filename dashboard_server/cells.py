@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Select, select, true
@@ -27,6 +28,13 @@ Cell = tuple[int, str, str]  # (site id, variant, suite)
 
 def _counts(row: Any) -> dict[str, int]:
     return {name: int(getattr(row, name) or 0) for name in COUNTERS}
+
+
+@lru_cache(maxsize=4096)
+def _point(finished: bool, *counts: int) -> Shown:
+    """A sparkline point's status. A summary reads cells × 20 points, and they repeat a few
+    (finished, counters) combinations, so the status rule runs once per combination."""
+    return rule.in_run(dict(zip(COUNTERS, counts, strict=True)), finished)
 
 
 def _where(query: Select[Any], site_ids: list[int], suites: Collection[str] | None) -> Select[Any]:
@@ -61,9 +69,10 @@ def _histories(db: Session, site_ids: list[int], suites: Collection[str] | None,
     query = _where(query.join(Run, Run.id == SuiteRun.run_id), site_ids, suites).order_by(
         SuiteRun.site_id, SuiteRun.variant, SuiteRun.suite, SuiteRun.started_at, SuiteRun.id)
     out: dict[Cell, list[Shown]] = defaultdict(list)
-    # plain tuples and no datetimes: this loop runs cells × length times
-    for site_id, variant, suite, finished, *counts in db.execute(query).tuples():
-        out[(site_id, variant, suite)].append(rule.in_run(dict(zip(COUNTERS, counts, strict=True)), finished))
+    # plain tuples, no datetimes, and the Core connection (no ORM result layer): this loop runs
+    # cells × length times
+    for site_id, variant, suite, finished, *counts in db.connection().execute(query).all():
+        out[(site_id, variant, suite)].append(_point(finished, *counts))
     return out
 
 

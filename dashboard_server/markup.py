@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from flask import Flask
 from markupsafe import Markup, escape
@@ -76,6 +77,13 @@ def _span(chunk: str, classes: set[str]) -> str:
 
 def sparkline(statuses: list[str], width: int = 4, gap: int = 1, height: int = 14) -> Markup:
     """Bars, oldest first: a failure is full height, a pass is short, others are mid-height."""
+    return _sparkline(tuple(statuses), width, gap, height)
+
+
+@lru_cache(maxsize=4096)
+def _sparkline(statuses: tuple[str, ...], width: int, gap: int, height: int) -> Markup:
+    """The summary draws hundreds of sparklines and most repeat (twenty passes): each distinct
+    one is built once."""
     n = max(len(statuses), 1)
     total = n * (width + gap)
     bars = []

@@ -55,17 +55,23 @@ def failure_streak(db: Session, site_id: int, variant: str, suite: str,
                    until: datetime | None = None) -> Streak | None:
     """The streak a cell is in at ``until`` (default: now), or None when it was not failing."""
     cell = _cell(site_id, variant, suite) + ((SuiteRun.started_at <= until,) if until else ())
-    last_passing = db.scalars(
-        select(SuiteRun).where(*cell, _passing())
-        .order_by(SuiteRun.started_at.desc(), SuiteRun.id.desc()).limit(1)
-    ).first()
-    query = select(SuiteRun).where(*cell, _failing())
-    if last_passing is not None:
-        query = query.where(SuiteRun.started_at > last_passing.started_at)
-    first_failing = db.scalars(query.order_by(SuiteRun.started_at, SuiteRun.id).limit(1)).first()
+    first_failing, last_passing = _lookups(db, cell, SuiteRun)
     if first_failing is None:
         return None
-    return Streak(first_failing=first_failing, last_passing=last_passing)
+    return Streak(first_failing=first_failing[0], last_passing=last_passing[0] if last_passing else None)
+
+
+def _lookups(db: Session, cell: tuple[Any, ...], *columns: Any) -> tuple[Any, Any]:
+    """The first failing and the last passing ``suite_runs`` row of a streak (``columns`` of
+    each, or None): two indexed lookups."""
+    last_passing = db.execute(
+        select(*columns, SuiteRun.started_at.label("since")).where(*cell, _passing())
+        .order_by(SuiteRun.started_at.desc(), SuiteRun.id.desc()).limit(1)
+    ).first()
+    query = select(*columns).where(*cell, _failing())
+    if last_passing is not None:
+        query = query.where(SuiteRun.started_at > last_passing.since)
+    return db.execute(query.order_by(SuiteRun.started_at, SuiteRun.id).limit(1)).first(), last_passing
 
 
 Cell = tuple[int, str, str]  # (site id, variant, suite)
@@ -92,12 +98,14 @@ def refresh_streaks(db: Session, cells: Iterable[Cell]) -> None:
         ).tuples()
         for site_id, variant, suite, finished, *counts in rows:
             status = rule.in_run(dict(zip(COUNTERS, counts, strict=True)), finished)
-            streak = failure_streak(db, site_id, variant, suite) if rule.is_failing(status) else None
+            # failure_streak's lookups, reading two columns instead of loading SuiteRun objects
+            first, last = (_lookups(db, _cell(site_id, variant, suite), SuiteRun.started_at, SuiteRun.run_id)
+                           if rule.is_failing(status) else (None, None))
             values.append({
                 "b_site": site_id, "b_variant": variant, "b_suite": suite,
-                "failing_since": streak.first_failing.started_at if streak else None,
-                "first_failing_run_id": streak.first_failing.run_id if streak else None,
-                "last_passing_run_id": streak.last_passing.run_id if streak and streak.last_passing else None,
+                "failing_since": first.started_at if first else None,
+                "first_failing_run_id": first.run_id if first else None,
+                "last_passing_run_id": last.run_id if first and last else None,
             })
     if values:
         table = cast(Table, LatestResult.__table__)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,6 +22,9 @@ MAX_INT_DIGITS = 20
 # A clock may run ahead by this much; later timestamps would stay "latest" for ever (config
 # FUTURE_SLACK_HOURS overrides it for the running app).
 FUTURE_SLACK = timedelta(days=1)
+# In JSON text a NUL or a lone surrogate can only arrive as an escape (a raw control character
+# is not valid JSON, and decoded UTF-8 holds no surrogates); without one, no string needs a look.
+_RISKY_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 
 
 def decode_utf8(body: bytes) -> str:
@@ -60,8 +64,31 @@ def parse_json(text: str, what: str = "body") -> Any:
             f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
             code="invalid_json",
         ) from None
-    check_value(value, what)
+    if "\x00" in text or _RISKY_ESCAPE.search(text) or not _encodes(text):
+        check_value(value, what)
+    else:
+        check_depth(value, what)
     return value
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def check_depth(value: Any, where: str = "body") -> None:
+    """``check_value`` for a value whose strings are known clean: only containers are walked,
+    so a batch of records costs a few thousand steps, not one per string with its path."""
+    stack: list[tuple[Any, int]] = [(value, 0)] if isinstance(value, (dict, list)) else []
+    while stack:
+        item, depth = stack.pop()
+        subs = item.values() if isinstance(item, dict) else item
+        if depth > MAX_DEPTH or (depth == MAX_DEPTH and subs):  # any child is one level too deep
+            raise BadInput(f"{where} is nested deeper than {MAX_DEPTH} levels", code="too_deep")
+        stack.extend((sub, depth + 1) for sub in subs if isinstance(sub, (dict, list)))
 
 
 def _check_str(value: str, where: str) -> None:
@@ -109,10 +136,16 @@ def future_slack() -> timedelta:
     return FUTURE_SLACK
 
 
-def check_timestamp(value: datetime | None, where: str) -> datetime | None:
+def latest_allowed() -> datetime:
+    """The latest timestamp ``check_timestamp`` accepts now; a batch reads it once."""
+    return datetime.now(UTC) + future_slack()
+
+
+def check_timestamp(value: datetime | None, where: str, latest: datetime | None = None) -> datetime | None:
     """Normalise to UTC and keep timestamps within a sane range: none before 1970 and none
     further in the future than the configured slack (a run dated 2999 would otherwise stay the
-    latest result of its suite for ever and hide every real one)."""
+    latest result of its suite for ever and hide every real one). ``latest`` is
+    ``latest_allowed()`` when the caller checks many timestamps."""
     if value is None:
         return None
     if value.tzinfo is None:
@@ -127,10 +160,9 @@ def check_timestamp(value: datetime | None, where: str) -> datetime | None:
             status=422,
             code="invalid_timestamp",
         )
-    slack = future_slack()
-    if value > datetime.now(UTC) + slack:
+    if value > (latest or latest_allowed()):
         raise BadInput(
-            f"{where}: timestamp {value.isoformat()} is more than {slack} in the future",
+            f"{where}: timestamp {value.isoformat()} is more than {future_slack()} in the future",
             status=422,
             code="invalid_timestamp",
         )

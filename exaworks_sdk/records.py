@@ -53,7 +53,9 @@ class _Record(BaseModel):
     run_id: Annotated[str, Field(min_length=8, max_length=LIMITS["run_id"], pattern=RUN_ID_PATTERN)] = Field(
         description="Client-made id of the run; the same in every record of one run.")
 
-    @field_validator("*", mode="after")
+    # Only the timestamp fields: a validator on "*" ran in Python for every field of every
+    # record, a third of the dashboard's validation time for a batch.
+    @field_validator("started_at", "finished_at", mode="after", check_fields=False)
     @classmethod
     def _aware(cls, value: Any) -> Any:
         if isinstance(value, datetime) and value.tzinfo is None:

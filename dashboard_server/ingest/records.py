@@ -1,8 +1,16 @@
-"""Our own record format (``exaworks_sdk.records``): parse a batch, then store it."""
+"""Our own record format (``exaworks_sdk.records``): parse a batch, then store it.
+
+``parse_batch`` does all the work that needs no database, before the write transaction opens:
+validation, the canonical JSON and content hash of every record, and each test result's row.
+On SQLite one transaction writes at a time, so whatever runs inside ``store_batch`` makes the
+other workers wait; it is left with the ledger and run lookups and the bulk statements.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -11,11 +19,20 @@ from exaworks_sdk.records import RunFinish, RunStart, TestResult, parse_record
 
 from ..exceptions import AuthError, BadInput
 from ..models import Site
-from ..validation import check_timestamp, parse_json
-from .store import BatchResult, Writer, content_hash
+from ..validation import check_timestamp, latest_allowed, parse_json
+from .store import TEST_DEFAULTS, BatchResult, Writer, content_hash
 
 MAX_RECORDS = 100_000
 AnyRecord = RunStart | TestResult | RunFinish
+
+
+class Parsed(NamedTuple):
+    """A valid record, the sha256 of its canonical JSON (the ledger's content hash), and for a
+    test result its ``test_results`` row without ``run_id``."""
+
+    record: AnyRecord
+    digest: str
+    row: dict[str, Any] | None
 
 
 def split_body(text: str, content_type: str) -> list[Any]:
@@ -39,10 +56,12 @@ def split_body(text: str, content_type: str) -> list[Any]:
     return items
 
 
-def parse_batch(items: list[Any]) -> list[AnyRecord]:
-    """Validate every record, collecting all problems before failing."""
-    records: list[AnyRecord] = []
+def parse_batch(items: list[Any]) -> list[Parsed]:
+    """Validate every record, collecting all problems before failing; then hash each one and
+    build its row."""
+    valid: list[tuple[AnyRecord, datetime | None]] = []  # with its started_at in UTC
     problems: list[dict[str, Any]] = []
+    latest = latest_allowed()
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             problems.append({"record": index, "loc": [], "msg": "a record must be a JSON object"})
@@ -51,12 +70,15 @@ def parse_batch(items: list[Any]) -> list[AnyRecord]:
             # No check_value here: split_body's parse_json already checked every string of the
             # raw document, and a record holds nothing else (a second walk cost ~15 % of an upload).
             record = parse_record(item)
-            for name in ("started_at", "finished_at"):
-                check_timestamp(getattr(record, name, None), f"record {index}: {name}")
-            exit_code = getattr(record, "exit_code", None)
-            if exit_code is not None and not -(2**31) <= exit_code < 2**31:
-                raise BadInput(f"record {index}: exit_code out of range")
-            records.append(record)
+            # by type, not getattr(): a missing attribute goes through pydantic's slow __getattr__
+            if isinstance(record, RunFinish):
+                started = None
+                check_timestamp(record.finished_at, f"record {index}: finished_at", latest)
+                if record.exit_code is not None and not -(2**31) <= record.exit_code < 2**31:
+                    raise BadInput(f"record {index}: exit_code out of range")
+            else:
+                started = check_timestamp(record.started_at, f"record {index}: started_at", latest)
+            valid.append((record, started))
         except ValidationError as exc:
             for error in exc.errors(include_url=False, include_input=False, include_context=False):
                 problems.append({"record": index, "loc": list(error["loc"]), "msg": error["msg"]})
@@ -69,17 +91,33 @@ def parse_batch(items: list[Any]) -> list[AnyRecord]:
             code="invalid_records",
             details=problems[:200],
         )
-    return records
+    return [_parsed(record, started) for record, started in valid]
 
 
-def store_batch(db: Session, site: Site, records: list[AnyRecord]) -> BatchResult:
-    for record in records:
-        if isinstance(record, RunStart) and record.site != site.name:
-            raise AuthError(403, f"this token writes for site {site.name!r}, not {record.site!r}")
+def _parsed(record: AnyRecord, started: datetime | None) -> Parsed:
+    """One dump of the record gives both its content hash and its row's phases."""
+    data = record.to_dict()
+    digest = content_hash(json.dumps(data, sort_keys=True))  # record.to_line(), without dumping twice
+    if not isinstance(record, TestResult):
+        return Parsed(record, digest, None)
+    return Parsed(record, digest, {
+        **TEST_DEFAULTS, "record_id": record.id, "suite": record.suite, "test_id": record.test_id,
+        "status": record.status.value, "duration": record.duration, "started_at": started,
+        "message": record.message, "output": record.output, "phases": data["phases"],
+    })
+
+
+def store_batch(db: Session, site: Site, parsed: list[Parsed]) -> BatchResult:
+    """Inside the write transaction: the ledger and the runs of the whole batch are read in a
+    few queries, then each record is applied in order (a record may only refer to a run whose
+    run_start came before it or is stored)."""
+    for item in parsed:
+        if isinstance(item.record, RunStart) and item.record.site != site.name:
+            raise AuthError(403, f"this token writes for site {site.name!r}, not {item.record.site!r}")
     writer = Writer(db, site)
-    writer.prefetch(record.id for record in records)
-    for record in records:
-        digest = content_hash(record.to_line())
+    writer.prefetch(item.record.id for item in parsed)
+    writer.preload_runs(item.record.run_id for item in parsed)
+    for record, digest, row in parsed:
         if writer.is_duplicate(record.id, digest):
             run = writer.find_run(record.run_id)
             if run is not None:
@@ -96,9 +134,10 @@ def store_batch(db: Session, site: Site, records: list[AnyRecord]) -> BatchResul
                     status=422,
                     code="unknown_run",
                 )
-            if isinstance(record, TestResult):
-                _test(writer, run, record)
+            if row is not None:
+                writer.add_test_row(run, row)
             else:
+                assert isinstance(record, RunFinish)
                 _finish(writer, run, record)
         writer.remember(record.id, record.type, digest, run)
     return writer.close()
@@ -117,8 +156,9 @@ def _start(writer: Writer, record: RunStart) -> Any:
     )
     run = writer.find_run(record.run_id)
     if run is None:
-        run = writer.create_run(record.run_id, started_at=record.started_at, **fields)
-    elif run.start_record_id not in (None, record.id):
+        return writer.create_run(record.run_id, flush=False, started_at=record.started_at,
+                                 environment=dict(record.environment), components=dict(record.components), **fields)
+    if run.start_record_id not in (None, record.id):
         raise BadInput(
             f"run {record.run_id!r} already has run_start {run.start_record_id!r}",
             status=409,
@@ -131,21 +171,6 @@ def _start(writer: Writer, record: RunStart) -> Any:
     run.environment = dict(record.environment)
     run.components = dict(record.components)
     return run
-
-
-def _test(writer: Writer, run: Any, record: TestResult) -> None:
-    writer.add_test(
-        run,
-        record.id,
-        suite=record.suite,
-        test_id=record.test_id,
-        status=record.status.value,
-        duration=record.duration,
-        started_at=check_timestamp(record.started_at, "started_at"),
-        message=record.message,
-        output=record.output,
-        phases={name: phase.model_dump(mode="json") for name, phase in record.phases.items()},
-    )
 
 
 def _finish(writer: Writer, run: Any, record: RunFinish) -> None:

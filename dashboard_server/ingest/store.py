@@ -5,8 +5,10 @@ from the ledger, collects rows, and at the end inserts them, applies counter del
 ``UPDATE ... SET n = n + :d`` statements and moves the ``latest_results`` pointers forward.
 
 The cost per batch is a handful of statements, not a few per record: ``prefetch`` reads the
-ledger for a whole batch at once, and test rows, ledger rows and the per-(run, suite) updates
-go out as one ``executemany`` each (see ``bench/ingest.py`` for the figures).
+ledger for a whole batch at once, ``preload_runs`` its runs, and new runs, test rows, ledger rows
+and the per-(run, suite) updates go out as one statement or ``executemany`` each (see
+``bench/ingest.py`` for the figures). Rows are kept with their ``Run`` object and get its
+primary key at ``close``, so runs created by a batch are inserted by one flush, not one each.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, bindparam, func, insert, select, update
@@ -71,13 +74,6 @@ def table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
 
-def _insert(db: Session, table: Any) -> Any:
-    """INSERT with ON CONFLICT support (both dialects spell it the same)."""
-    dialect = db.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(table)
-
-
 class Writer:
     def __init__(self, db: Session, site: Site) -> None:
         self.db = db
@@ -85,13 +81,14 @@ class Writer:
         self.result = BatchResult()
         self._runs: dict[RunKey, Run | None] = {}
         self._seen: dict[str, str] = {}
+        # Keyed by id(run): a run created by this batch has no primary key before close().
         self._deltas: dict[tuple[int, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
         self._touched: dict[int, Run] = {}
         self._now = utcnow()
         self._ledger: dict[str, str | None] = {}  # prefetched: id -> this site's hash, or absent
-        self._test_rows: list[dict[str, Any]] = []
-        self._ledger_rows: list[dict[str, Any]] = []
-        self._suites: dict[int, set[str]] = defaultdict(set)  # run -> suites this batch adds tests to
+        self._test_rows: list[tuple[Run, dict[str, Any]]] = []  # run_id filled in at close()
+        self._ledger_rows: list[tuple[Run, dict[str, Any]]] = []
+        self._suites: dict[int, set[str]] = defaultdict(set)  # id(run) -> suites this batch adds tests to
         self.max_suites_per_run = int(configured("MAX_SUITES_PER_RUN"))
         self.max_suites_per_site = int(configured("MAX_SUITES_PER_SITE"))
 
@@ -128,14 +125,12 @@ class Writer:
         return True
 
     def remember(self, record_id: str, kind: str, digest: str, run: Run) -> None:
-        self._ledger_rows.append(
-            {"record_id": record_id, "site_id": self.site.id, "run_id": run.id, "kind": kind,
-             "content_hash": digest, "received_at": self._now}
-        )
+        self._ledger_rows.append((run, {"record_id": record_id, "site_id": self.site.id, "kind": kind,
+                                        "content_hash": digest, "received_at": self._now}))
         self._seen[record_id] = digest
         self.result.accepted += 1
         self.result.touch(run)
-        self._touched[run.id] = run
+        self._touched[id(run)] = run
 
     # -- runs -------------------------------------------------------------------------
     def find_run(self, run_id: str, key_branch: str = "", key_variant: str = "") -> Run | None:
@@ -149,14 +144,27 @@ class Writer:
             )
         return self._runs[key]
 
-    def create_run(self, run_id: str, **fields: Any) -> Run:
+    def preload_runs(self, run_ids: Iterable[str]) -> None:
+        """Look up the records/JUnit runs (empty branch and variant key) of a whole batch in a
+        few queries; ``find_run`` answers from them, None included."""
+        ids = [i for i in dict.fromkeys(run_ids) if RunKey(i, "", "") not in self._runs]
+        for start in range(0, len(ids), PREFETCH_CHUNK):
+            chunk = ids[start:start + PREFETCH_CHUNK]
+            self._runs.update((RunKey(i, "", ""), None) for i in chunk)
+            for run in self.db.scalars(select(Run).where(Run.site_id == self.site.id, Run.run_id.in_(chunk),
+                                                         Run.key_branch == "", Run.key_variant == "")):
+                self._runs[RunKey(run.run_id, "", "")] = run
+
+    def create_run(self, run_id: str, flush: bool = True, **fields: Any) -> Run:
         """A new run named (this site, run id, ``key_branch``, ``key_variant``); both default to
         ``""``, which names records and JUnit runs; ``key_variant=None`` is a legacy run whose
-        variant is not known yet."""
-        fields = {"key_branch": "", "key_variant": "", **fields}
-        run = Run(site_id=self.site.id, run_id=run_id, environment={}, components={}, **fields)
+        variant is not known yet. ``flush=False`` leaves the insert to ``close`` (the run has no
+        ``id`` until then)."""
+        fields = {"key_branch": "", "key_variant": "", "environment": {}, "components": {}, **fields}
+        run = Run(site_id=self.site.id, run_id=run_id, **fields)
         self.db.add(run)
-        self.db.flush()
+        if flush:
+            self.db.flush()
         if run.key_variant is not None:
             self._runs[RunKey(run_id, run.key_branch, run.key_variant)] = run
         return run
@@ -180,27 +188,32 @@ class Writer:
 
     # -- tests ------------------------------------------------------------------------
     def add_test(self, run: Run, record_id: str, **fields: Any) -> None:
-        row = {**TEST_DEFAULTS, "run_id": run.id, "record_id": record_id, **fields}
+        self.add_test_row(run, {**TEST_DEFAULTS, "record_id": record_id, **fields, "status": Status(fields["status"]).value})
+
+    def add_test_row(self, run: Run, row: dict[str, Any]) -> None:
+        """``row`` is a whole ``test_results`` row but its ``run_id`` and ``fingerprint`` (see
+        ``records.test_row``); a failing test's fingerprint is computed here (failures are few)."""
         row["fingerprint"] = (fingerprint(row["message"] or "", row["output"] or "")
                               if rule.is_failing(row["status"]) else None)
-        self._test_rows.append(row)
-        self._deltas[(run.id, fields["suite"])][Status(fields["status"]).value] += 1
-        self._touched[run.id] = run
-        suites = self._suites[run.id]
-        if fields["suite"] not in suites:
-            suites.add(fields["suite"])
+        self._test_rows.append((run, row))
+        self._deltas[(id(run), row["suite"])][row["status"]] += 1
+        self._touched[id(run)] = run
+        suites = self._suites[id(run)]
+        if row["suite"] not in suites:
+            suites.add(row["suite"])
             if len(suites) > self.max_suites_per_run:
                 raise too_many_suites(f"run {run.run_id!r} has more than {self.max_suites_per_run} suites",
                                       "MAX_SUITES_PER_RUN")
 
     # -- end of batch -----------------------------------------------------------------
     def close(self) -> BatchResult:
-        self.db.flush()
+        self.db.flush()  # new runs get their ids here
         if self._test_rows:
-            self.db.execute(insert(table(TestResultRow)), self._test_rows)
+            self.db.execute(insert(table(TestResultRow)), [{**row, "run_id": run.id} for run, row in self._test_rows])
         if self._ledger_rows:
-            self.db.execute(insert(table(SeenRecord)), self._ledger_rows)
-        cells = [(self._touched[run_id], suite, delta) for (run_id, suite), delta in sorted(self._deltas.items())]
+            self.db.execute(insert(table(SeenRecord)), [{**row, "run_id": run.id} for run, row in self._ledger_rows])
+        cells = sorted(((self._touched[key], suite, delta) for (key, suite), delta in self._deltas.items()),
+                       key=lambda cell: (cell[0].id, cell[1]))
         if cells:
             suites = sorted({suite for _, suite, _ in cells})
             known = set(self.db.scalars(select(LatestResult.suite).distinct().where(
@@ -223,13 +236,14 @@ class Writer:
         """A run holds at most MAX_SUITES_PER_RUN suites and a site MAX_SUITES_PER_SITE distinct
         ones, counted after this batch's rows are in (the transaction is still open, so a
         refusal stores nothing): one site cannot widen every shared view without bound."""
+        runs = {self._touched[key].id: self._touched[key] for key in self._suites}
         per_run = self.db.execute(
-            select(SuiteRun.run_id, func.count()).where(SuiteRun.run_id.in_(list(self._suites)))
+            select(SuiteRun.run_id, func.count()).where(SuiteRun.run_id.in_(list(runs)))
             .group_by(SuiteRun.run_id)
         ).all()
         for run_id, n in per_run:
             if n > self.max_suites_per_run:
-                raise too_many_suites(f"run {self._touched[run_id].run_id!r} would hold {n} suites, more than "
+                raise too_many_suites(f"run {runs[run_id].run_id!r} would hold {n} suites, more than "
                                       f"{self.max_suites_per_run}", "MAX_SUITES_PER_RUN")
         if not adds_suites:  # a site over a lowered cap can still report the suites it has
             return
@@ -242,24 +256,37 @@ class Writer:
     def _bump(self, cells: list[tuple[Run, str, dict[str, int]]]) -> None:
         """Counters and latest pointers of every touched (run, suite): three statements in all,
         in sorted order so concurrent writers take row locks in the same order."""
-        suite_runs, latest_results = table(SuiteRun), table(LatestResult)
+        new_cells, counters, latest = _bump_statements(self.db.get_bind().dialect.name)
         self.db.execute(
-            _insert(self.db, suite_runs).on_conflict_do_nothing(),
+            new_cells,
             [{"run_id": run.id, "site_id": run.site_id, "variant": run.variant, "suite": suite,
               "started_at": run.started_at, **dict.fromkeys(COUNTERS, 0)} for run, suite, _ in cells],
         )
         self.db.execute(
-            update(suite_runs)
-            .where(suite_runs.c.run_id == bindparam("b_run"), suite_runs.c.suite == bindparam("b_suite"))
-            .values({name: suite_runs.c[name] + bindparam(f"b_{name}") for name in COUNTERS}),
+            counters,
             [{"b_run": run.id, "b_suite": suite, **{f"b_{name}": n for name, n in delta.items()}}
              for run, suite, delta in cells],
         )
-        latest = _insert(self.db, latest_results)
-        latest = latest.on_conflict_do_update(
-            index_elements=["site_id", "variant", "suite"],
-            set_={"run_id": latest.excluded.run_id, "started_at": latest.excluded.started_at},
-            where=latest_results.c.started_at <= latest.excluded.started_at,
-        )
         self.db.execute(latest, [{"site_id": run.site_id, "variant": run.variant, "suite": suite,
                                   "run_id": run.id, "started_at": run.started_at} for run, suite, _ in cells])
+
+
+@lru_cache(maxsize=2)
+def _bump_statements(dialect: str) -> tuple[Any, Any, Any]:
+    """``Writer._bump``'s three statements, built once per dialect (statements are immutable;
+    building them cost about a millisecond a batch)."""
+    module = postgresql if dialect == "postgresql" else sqlite
+    suite_runs, latest_results = table(SuiteRun), table(LatestResult)
+    new_cells = module.insert(suite_runs).on_conflict_do_nothing()
+    counters = (
+        update(suite_runs)
+        .where(suite_runs.c.run_id == bindparam("b_run"), suite_runs.c.suite == bindparam("b_suite"))
+        .values({name: suite_runs.c[name] + bindparam(f"b_{name}") for name in COUNTERS})
+    )
+    latest = module.insert(latest_results)
+    latest = latest.on_conflict_do_update(
+        index_elements=["site_id", "variant", "suite"],
+        set_={"run_id": latest.excluded.run_id, "started_at": latest.excluded.started_at},
+        where=latest_results.c.started_at <= latest.excluded.started_at,
+    )
+    return new_cells, counters, latest

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # bench/ is a top-level directory, not an installed package
     sys.path.insert(0, str(ROOT))
 
-from bench import flood, harness_overhead, image_size, ingest, junit_bulk, pages, report, verify  # noqa: E402
+from bench import flood, harness_overhead, image_size, ingest, junit_bulk, pages, report, summary_floor, verify  # noqa: E402
 from bench.generate import count_results, load, open_database  # noqa: E402
 from bench.synth import Matrix, Spec, days_for  # noqa: E402
 
@@ -47,6 +47,16 @@ def test_pages_benchmark_runs(tmp_path):
     assert set(out["pages"]) >= {"summary", "summary.json", "site", "run", "test_history", "test_history.json"}
     assert all(row["ratio"] > 0 for row in out["pages"].values())
     assert "summary" in pages.table(out)
+
+
+@pytest.mark.slow
+def test_summary_floor_benchmark_runs(tmp_path):
+    out = summary_floor.run(results=3_000, repeats=1, workdir=tmp_path)
+    assert out["cells"] > 0 and out["median_ms"]["floor"] > 0
+    assert set(out["ratio"]) == {"summary", "summary.json"} and all(r > 0 for r in out["ratio"].values())
+    table = report.markdown({"command": "c", "date": "d", "loadavg_start": [0, 0, 0], "summary_floor_sqlite": out,
+                             "machine": {"cpu": "cpu", "cores": 2, "ram_gb": 4.0, "python": "3.11", "os": "Linux"}})
+    assert "Page `summary.json` (sqlite) / floor" in table
 
 
 @pytest.mark.slow
