@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from exaworks_sdk import status as rule
-from exaworks_sdk.status import COUNTERS, Shown
+from exaworks_sdk.status import COUNTERS
 from exaworks_sdk.versions import normalize_version
 
 from .exceptions import BadInput, NotFound
@@ -32,7 +32,6 @@ from .schemas import CompatOut, CompatSuite, SiteVerdict, VersionSet
 MAX_ROWS = 20_000
 DEFAULT_DAYS, MAX_DAYS = 90, 3650
 FORMATS = ("pip", "spack")
-GOOD = frozenset({Shown.PASSED, Shown.KNOWN, Shown.FIXED})  # what a release accepts as green
 Key = tuple[str | None, ...]
 
 
@@ -96,7 +95,7 @@ def _suite(info: SuiteInfo, rows: list[Any]) -> CompatSuite:
         pip, spack = constraints(versions)
         out.append(VersionSet(
             versions=versions, pinned_in=pinned_in(versions), sites=verdicts,
-            known_good=any(v.status in GOOD for v in verdicts) and not any(rule.is_failing(v.status) for v in verdicts),
+            known_good=any(v.status in rule.PROVEN for v in verdicts) and not any(rule.is_failing(v.status) for v in verdicts),
             last_run_at=max(v.started_at for v in verdicts), pip_constraints=pip, spack_constraints=spack))
     out.sort(key=lambda s: s.last_run_at, reverse=True)
     return CompatSuite(suite=info.name, level=info.level, pair=info.pair, components=list(info.requires), sets=out)
@@ -130,7 +129,7 @@ def known_good_text(out: CompatOut, form: str) -> str:
         pip, spack = constraints(fresh)
         chosen = pip if form == "pip" else spack
         if chosen:
-            sites = ", ".join(sorted({v.site for v in good.sites if v.status in GOOD}))
+            sites = ", ".join(sorted({v.site for v in good.sites if v.status in rule.PROVEN}))
             lines += [f"# {suite.suite}: passed at {sites}", *chosen]
             taken |= set(fresh)
     if form == "pip":

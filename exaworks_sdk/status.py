@@ -60,6 +60,13 @@ RANK: dict[str, int] = {
     Shown.ERROR: 7,
 }
 FAILING = frozenset({Status.FAILED, Status.ERROR})
+# A suite whose newest verdict is one of these proves its versions work together: the
+# compatibility matrix exports them as known good. "known" does not: its tests failed, as the
+# manifest predicts.
+PROVEN = frozenset({Shown.PASSED, Shown.FIXED})
+# What a release check accepts as green: proven, or failing only as the manifest records it
+# for exactly these pins (the release ships with that known incompatibility).
+ACCEPTED = PROVEN | {Shown.KNOWN}
 # The per-status counters a suite in a run keeps (one per test outcome, in this order).
 COUNTERS: tuple[str, ...] = tuple(s.value for s in Status)
 LABELS: dict[str, str] = {Shown.FIXED: "fixed?"}

@@ -24,10 +24,10 @@ import requests
 
 from exaworks_sdk.manifest import Facility, Manifest
 from exaworks_sdk.manifest.expected import ExpectedCell, expected_cells, pins
+from exaworks_sdk.status import ACCEPTED
 from exaworks_sdk.versions import same_version
 
 GREEN, RED, MISMATCH, STALE, MISSING, EXCLUDED = "green", "red", "pin mismatch", "stale", "missing", "excluded"
-GOOD = frozenset({"passed", "known", "fixed"})
 
 
 @dataclass
@@ -111,7 +111,7 @@ def check_cell(cell: ExpectedCell, manifest: Manifest, seen: list[tuple[dict[str
     matching = [(v, d) for v, d in seen if all(same_version(v.get(c), pin) for c, pin in wanted.items())]
     if matching:
         versions, verdict = max(matching, key=lambda m: m[1]["started_at"])
-        good = verdict["status"] in GOOD
+        good = verdict["status"] in ACCEPTED
         out.state = GREEN if good else RED
         out.detail = verdict["status"]
     elif seen:

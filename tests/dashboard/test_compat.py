@@ -116,3 +116,19 @@ def test_the_page_shows_the_sets(client: FlaskClient, history: dict[str, Any]) -
 def test_bad_input_is_a_4xx(client: FlaskClient, url: str, code: int) -> None:
     response = client.get(url)
     assert response.status_code == code, response.get_data(as_text=True)
+
+
+def test_a_set_that_fails_only_as_predicted_is_not_known_good(app: Flask, client: FlaskClient) -> None:
+    """rp-flux with RP 1.90.0 on real Flux: both tests fail as its known incompatibility predicts
+    ("known"). The matrix shows that verdict; it never exports the set as proven."""
+    tokens = facility_tokens(app, "llnl")
+    run_at(client, tokens["llnl-dane"], "llnl-dane", "spack", hours_ago=2, components=SPACK_PINNED,
+           suites={"rp-flux": {"test_tasks_are_flux_jobs": "known", "test_pilot_on_flux": "known"},
+                   "parsl-flux": {"test_executor": "passed"}})
+    (suite,) = client.get("/api/v1/compat?suite=rp-flux").get_json()["suites"]
+    (only,) = suite["sets"]
+    assert [(v["site"], v["status"]) for v in only["sites"]] == [("llnl-dane", "known")]
+    assert not only["known_good"]
+    lines = client.get("/api/v1/compat/known-good.txt?format=pip").get_data(as_text=True).splitlines()
+    assert not any(line.startswith("# rp-flux") for line in lines)
+    assert any(line.startswith("# parsl-flux: passed at llnl-dane") for line in lines)
