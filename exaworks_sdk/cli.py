@@ -123,8 +123,10 @@ def release() -> None:
               help="A cell's run must be this recent.")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the result as a JSON attestation here.")
+@click.option("--facility", "only", multiple=True, metavar="NAME",
+              help="Only this facility's cells (repeatable; default: every facility of ci/sites/).")
 @click.pass_obj
-def release_check(root: str | None, dashboard: str, days: int, json_file: Path | None) -> None:
+def release_check(root: str | None, dashboard: str, days: int, json_file: Path | None, only: tuple[str, ...]) -> None:
     """Every machine × variant × suite the registry requires: green with exactly the pins?
     Exits 1 unless every required cell is green."""
     import json
@@ -133,6 +135,12 @@ def release_check(root: str | None, dashboard: str, days: int, json_file: Path |
 
     path = _root(root)
     manifest, sites = load_manifest(path), load_sites(path)
+    unknown = sorted(set(only) - set(sites))
+    if unknown:
+        raise click.BadParameter(f"no facility {', '.join(map(repr, unknown))} in ci/sites/ "
+                                 f"(known: {', '.join(sorted(sites))})", param_hint="--facility")
+    if only:
+        sites = {name: facility for name, facility in sites.items() if name in only}
     try:
         matrix, summary = fetch(dashboard, days)
     except (OSError, RuntimeError, ValueError) as exc:  # requests' errors are OSErrors

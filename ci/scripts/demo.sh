@@ -23,11 +23,11 @@ source "$ROOT/ci/scripts/lib/dashboard.sh"
 trap stop_local_dashboard EXIT
 trap 'exit 130' INT TERM
 
-step "1/4 dashboard on SQLite ($STATE/dashboard.sqlite)"
+step "1/5 dashboard on SQLite ($STATE/dashboard.sqlite)"
 start_local_dashboard "$STATE" "$SITE" "$PORT"
 echo "serving $DASHBOARD_URL (pid $DASHBOARD_PID)"
 
-step "2/4 the suites (sdk-test run ${SDK_DEMO_SELECT:-})"
+step "2/5 the suites (sdk-test run ${SDK_DEMO_SELECT:-})"
 # What this machine can run, and the outcome each suite should end with (passed, known or
 # skipped with its reason), from the harness's own detection: a machine with Flux runs the Flux
 # suites. The list is written before the run and checked against the dashboard after it.
@@ -39,16 +39,23 @@ run_status=0
   || run_status=$?
 record=$(ls -t "$STATE"/results/*.jsonl | head -n 1)
 
-step "3/4 upload $(basename "$record")"
+step "3/5 upload $(basename "$record")"
 SDK_DASHBOARD_URL=$DASHBOARD_URL SDK_DASHBOARD_TOKEN=$DASHBOARD_TOKEN SDK_SPOOL_DIR="$STATE/spool" \
   "$VENV/bin/sdk-test" upload "$record"
 
-step "4/4 the run on the dashboard"
+step "4/5 the run on the dashboard"
 if [ -z "${SDK_DEMO_SELECT:-}" ]; then
   "$VENV/bin/python" ci/scripts/pipeline/check_run.py "$DASHBOARD_URL" "$SITE" "$(basename "$record" .jsonl)" \
     --expect "$STATE/suites.json"
 fi
 [ "$run_status" -eq 0 ] || echo "sdk-test run exited $run_status: see the run page for the failures"
+
+step "5/5 compatibility and release readiness of the local site"
+echo "compatibility matrix: $DASHBOARD_URL/compat/ (JSON: $DASHBOARD_URL/api/v1/compat)"
+# Every cell ci/sites/local.yaml requires, against the manifest's pins. The demo runs one variant
+# (pip) on this machine, so the container variant's cells stay missing: "Not ready" is expected.
+"$VENV/bin/sdk" release check --dashboard "$DASHBOARD_URL" --facility local --days 1 \
+  --json "$STATE/release-local.json" || echo "(the local site is not release-ready; $STATE/release-local.json has the cells)"
 
 if [ "${SDK_DEMO_EXIT:-0}" = 1 ]; then
   exit "$run_status"

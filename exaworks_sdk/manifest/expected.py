@@ -32,7 +32,13 @@ VARIANTS = ("spack", "pip", "container")
 
 
 def variant_pin(component: Component, variant: str) -> str | None:
-    """The version ``variant`` installs ``component`` at, as the manifest states it; None: not pinned."""
+    """The version ``variant`` installs ``component`` at, as the harness will detect and upload it
+    (the manifest's pin, or what its version command prints for that pin); None: not pinned."""
+    pin = _stated_pin(component, variant)
+    return component.detect.reports.get(pin, pin) if pin is not None else None
+
+
+def _stated_pin(component: Component, variant: str) -> str | None:
     if component.providers:
         return None  # a virtual component (MPI): the site's provider, not a pin
     if variant == "spack":

@@ -139,6 +139,9 @@ class Detect(Strict):
                           "search path `flux env` reports; for components that only add modules to Flux")
     version_command: list[str] | None = None
     version_pattern: str = r"(\d+(?:\.\d+)+)"
+    reports: dict[Version, Version] = Field(
+        default_factory=dict, description="What the version command prints for a pinned version that it does not "
+                                          "print as itself, e.g. Swift/T 1.6.8's `swift-t -v` prints STC's 1.0.6")
 
     @model_validator(mode="after")
     def _some_way(self) -> Detect:

@@ -119,6 +119,14 @@ def test_local_dashboard(served_demo: tuple[str, Path], tmp_path: Path) -> None:
     url, log = served_demo
     demo_output = log.read_text()
     assert re.search(r"11\s+accepted, 0 already there", demo_output), demo_output[-5000:]  # rich may wrap
+    assert f"compatibility matrix: {url}/compat/" in demo_output
+    # the local site's release check: psij and maestro of the pip variant reported, and they are
+    # green ("known" is accepted); the container variant never reported
+    assert re.search(r"green +local-linux pip +maestro", demo_output)
+    assert re.search(r"green +local-linux pip +psij +known", demo_output)
+    assert re.search(r"missing +local-linux container", demo_output)
+    assert re.search(r"\d+ required cells: 2 green, 0 red, 0 pin mismatch, 0 stale, \d+ missing; \d+ excluded\. Not ready\.",
+                     demo_output)
     proc = _run(["bash", str(CODE / "query_dashboard.sh"), url], tmp_path, _env(tmp_path / "home"), timeout=60)
     assert proc.returncode == 0, proc.stdout
     lines = proc.stdout.splitlines()

@@ -36,3 +36,13 @@ def test_pins_per_variant(repo_root: Path) -> None:
     assert "parsl" in pip_pins and "parsl" in spack_pins
     assert "mpi" not in pip_pins and "mpi" not in spack_pins  # a virtual: the site's provider
     assert "flux-core" not in pip_pins  # no PyPI channel: the machine's own
+
+
+def test_a_pin_is_compared_as_its_version_command_prints_it(repo_root: Path) -> None:
+    """Swift/T's `swift-t -v` prints STC's version (1.0.6 for the 1.6.8 release, seen with a real
+    build); the image's pin is compared as that, and Spack's, which pins stc itself, as it is."""
+    manifest = load_manifest(repo_root)
+    assert manifest.components["swift-t"].version == "1.6.8"
+    assert pins(manifest, "container")["swift-t"] == "1.0.6"
+    assert pins(manifest, "spack")["swift-t"] == "0.9.0"
+    assert pins(manifest, "container")["parsl"] == manifest.components["parsl"].pip.version  # as it is

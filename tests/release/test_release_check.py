@@ -125,3 +125,11 @@ def test_the_dashboard_must_answer(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "exaworks_sdk.cli", "release", "check", "--dashboard",
                            "http://127.0.0.1:9"], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert done.returncode == 1 and "cannot read the dashboard" in done.stderr
+
+
+def test_an_unknown_facility_is_named_with_the_known_ones() -> None:
+    done = subprocess.run([sys.executable, "-m", "exaworks_sdk.cli", "release", "check", "--dashboard",
+                           "http://127.0.0.1:9", "--facility", "llnl", "--facility", "nowhere"],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 2
+    assert "no facility 'nowhere' in ci/sites/ (known: anl, llnl, local, nersc, ornl, uo)" in done.stderr
