@@ -39,25 +39,26 @@ FULL_SCALES = (3_000, 300_000, 3_000_000)
 def database_urls(scales: tuple[int, ...], tmp: Path, postgres: str | None, reuse: bool = False) -> dict[int, str]:
     if not postgres:
         return {scale: f"sqlite:///{tmp / f'pages-{scale}.sqlite'}" for scale in scales}
+    return {scale: postgres_database(postgres, f"bench_pages_{scale}", reuse) for scale in scales}
+
+
+def postgres_database(postgres: str, name: str, reuse: bool) -> str:
+    """The URL of database ``name`` on that server: created, or dropped and created again unless ``reuse``."""
     base = make_url(postgres)
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    urls = {}
     with admin.connect() as conn:
-        for scale in scales:
-            name = f"bench_pages_{scale}"
-            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
-            if exists and not reuse:
-                conn.execute(text(f'DROP DATABASE "{name}"'))
-            if not exists or not reuse:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-            urls[scale] = base.set(database=name).render_as_string(hide_password=False)
+        exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if exists and not reuse:
+            conn.execute(text(f'DROP DATABASE "{name}"'))
+        if not exists or not reuse:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    return urls
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
-def fill(url: str, scale: int, reuse: bool = False) -> dict[str, Any]:
-    """Load ``scale`` results into an emptied database (or keep what a previous run left)."""
-    spec = days_for(SPEC, scale)
+def fill(url: str, scale: int, reuse: bool = False, sites: Spec = SPEC) -> dict[str, Any]:
+    """Load ``scale`` results of ``sites`` into an emptied database (or keep what a previous run left)."""
+    spec = days_for(sites, scale)
     if reuse:
         engine = open_database(url)
         results = count_results(engine)

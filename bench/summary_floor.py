@@ -21,12 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from .common import gunicorn, loadavg, median, p95
-from .generate import count_results, load, open_database
-from .synth import Matrix, Spec, days_for
+from .pages import fill, postgres_database
+from .synth import Matrix, Spec
 
 SPEC = Spec(sites=30, suites=16, runs_per_day=2, seed=17)
 SMALL_RESULTS, FULL_RESULTS = 200_000, 1_000_000
@@ -37,31 +36,7 @@ TARGETS = {"summary.json": 2.0, "summary": 2.5}  # median over the floor's media
 def database_url(tmp: Path, postgres: str | None, reuse: bool) -> str:
     if not postgres:
         return f"sqlite:///{tmp / 'summary-floor.sqlite'}"
-    base = make_url(postgres)
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = 'bench_summary_floor'"))
-        if exists and not reuse:
-            conn.execute(text('DROP DATABASE "bench_summary_floor"'))
-        if not exists or not reuse:
-            conn.execute(text('CREATE DATABASE "bench_summary_floor"'))
-    admin.dispose()
-    return base.set(database="bench_summary_floor").render_as_string(hide_password=False)
-
-
-def fill(url: str, results: int, reuse: bool) -> dict[str, Any]:
-    spec = days_for(SPEC, results)
-    if reuse:
-        engine = open_database(url)
-        stored = count_results(engine)
-        engine.dispose()
-        if abs(stored - results) <= 0.1 * results:
-            return {"results": stored, "days": spec.days, "reused": True}
-    engine = open_database(url, reset=True)
-    stats = load(engine, Matrix.build(spec))
-    stored = count_results(engine)
-    engine.dispose()
-    return {"results": stored, "days": spec.days, "seconds": round(stats.seconds, 1)}
+    return postgres_database(postgres, "bench_summary_floor", reuse)
 
 
 def _cells(page: str, body: bytes) -> int:
@@ -96,7 +71,7 @@ def run(results: int = SMALL_RESULTS, repeats: int = 20, postgres: str | None = 
     with ExitStack() as stack:
         tmp = workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-summary-floor-")))
         url = database_url(tmp, postgres, reuse)
-        filled = fill(url, results, reuse)
+        filled = fill(url, results, reuse, SPEC)
         print(f"  summary floor: {filled['results']:,} results", flush=True)
         real = stack.enter_context(gunicorn("dashboard_server:create_app()", {"SDK_DASHBOARD_DATABASE_URL": url},
                                             tmp / "summary-dashboard.log", workers=1))
