@@ -13,6 +13,7 @@ import os
 import socket
 import sys
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ from test_harness.config import Config, load_config
 from test_harness.detect import Detection, detect_all
 from test_harness.environment import capture, component_versions, install_variant
 from test_harness.errors import ConfigError, HarnessError, NothingToDo, UploadDeferred, UploadRejected
+from test_harness.installed import spack_versions
+from test_harness.installed import start as start_installed
 from test_harness.registry import default_suites, select
 from test_harness.runner import Runner, suite_timeout
 from test_harness.suite import Suite
@@ -63,14 +66,18 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
     ctx.obj = Context(config_path)
 
 
-def _here(config: Config, detections: Mapping[str, Detection]) -> dict[str, Any]:
-    """Where this run happens: the ``RunStart`` fields that describe the machine, each captured once."""
+def _here(config: Config, manifest: Manifest, detections: Mapping[str, Detection],
+          installed: Future[dict[str, Any]]) -> dict[str, Any]:
+    """Where this run happens: the ``RunStart`` fields that describe the machine, each captured
+    once. ``installed`` (``test_harness.installed.start``) was started before the detections."""
+    lockfile = installed.result()
+    spack_pins = {name: c.spack.package for name, c in manifest.components.items() if c.spack}
     return {
         "site": config.site or socket.gethostname(),
         "variant": config.variant or install_variant(),
         "hostname": socket.getfqdn(),
-        "components": component_versions(detections),
-        "environment": capture(detections),
+        "components": spack_versions(component_versions(detections), lockfile.get("spack", {}), spack_pins),
+        "environment": {**capture(detections), "installed": lockfile},
     }
 
 
@@ -122,13 +129,14 @@ def run(ctx: Context, names: Sequence[str], tags: Sequence[str], exclude_tags: S
         raise ConfigError("--upload needs the dashboard address: set SDK_DASHBOARD_URL or dashboard_url")
     manifest = ctx.manifest()
     suites = select(default_suites(manifest), names=names, tags=tags, keyword=keyword, exclude_tags=exclude_tags)
+    lockfile = start_installed()
     detections = detect_all(manifest.components)
     run_id = new_id()
     records = config.results_dir / f"{run_id}.jsonl"
     start = RunStart(
         id=new_id(), run_id=run_id, sdk_version=manifest.release.version, started_at=utcnow(),
         pipeline_id=os.environ.get("CI_PIPELINE_ID"), branch=os.environ.get("CI_COMMIT_REF_NAME"),
-        commit=os.environ.get("CI_COMMIT_SHA"), **_here(config, detections),
+        commit=os.environ.get("CI_COMMIT_SHA"), **_here(config, manifest, detections, lockfile),
     )
     click.echo(f"run {run_id}: {len(suites)} suite(s), {config.jobs} at a time → {records}")
     runner = Runner(manifest.components, detections, jobs=config.jobs, timeout_factor=config.timeout_factor,
@@ -203,7 +211,8 @@ def upload_cmd(ctx: Context, files: Sequence[Path], include_spool: bool | None, 
 def env_cmd(ctx: Context, as_json: bool) -> None:
     """Print the captured environment: host, OS, components, variant, schedulers, MPI, CI."""
     from test_harness import console as out
-    here = _here(ctx.config(), detect_all(ctx.manifest().components))
+    lockfile = start_installed()
+    here = _here(ctx.config(), ctx.manifest(), detect_all(ctx.manifest().components), lockfile)
     out.environment({**{k: v for k, v in here.items() if k != "environment"}, **here["environment"]}, as_json)
 
 

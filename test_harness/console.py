@@ -101,6 +101,15 @@ def upload_report(outcomes: Sequence[FileOutcome]) -> None:
                               f"  not marked as sent; kept at {outcome.spooled_at}")
 
 
+def _brief(value: Any) -> str:
+    """A nested value in one table line: a mapping (a pip freeze) as its size."""
+    if value is None:
+        return "—"
+    if isinstance(value, dict):
+        return f"{len(value)} entries (--json lists them)"
+    return str(value)
+
+
 def environment(data: Mapping[str, Any], as_json: bool) -> None:
     if as_json:
         console.print_json(json.dumps(data))
@@ -110,7 +119,7 @@ def environment(data: Mapping[str, Any], as_json: bool) -> None:
     table.add_column("value", overflow="fold")
     for key, value in data.items():
         if isinstance(value, dict):
-            value = "\n".join(f"{k}: {v if v is not None else '—'}" for k, v in value.items()) or "—"
+            value = "\n".join(f"{k}: {_brief(v)}" for k, v in value.items()) or "—"
         elif isinstance(value, list):
             value = ", ".join(map(str, value)) or "—"
         table.add_row(key, str(value if value is not None else "—"))
