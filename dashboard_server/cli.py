@@ -35,6 +35,7 @@ legacy_cli = AdminGroup("legacy-keys", help="Opaque keys of old runners (POST /r
 records_cli = AdminGroup("records", help="Load result records without going through HTTP.")
 retention_cli = AdminGroup("retention", help="Drop old logs, keep statuses.")
 runs_cli = AdminGroup("runs", help="Delete runs (a poisoned or mistaken upload).")
+releases_cli = AdminGroup("releases", help="Release attestations (written by `sdk release check --json`).")
 
 
 def _engine() -> Engine:
@@ -277,6 +278,40 @@ def runs_delete(site: str, number: int | None, run_id: str | None, since: dateti
                f"{len(selection.cells)} summary cell(s) recomputed")
 
 
+@releases_cli.command("record")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="Replace the release's attestation if it has one.")
+def releases_record(path: Path, replace: bool) -> None:
+    """Store the attestation at PATH, once every run it cites agrees with this dashboard; it is
+    then shown at /releases/<version>."""
+    import json
+
+    from . import releases
+    from .exceptions import BadInput
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        row = dbmod.write(lambda s: releases.record(s, data, replace))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{path}: not JSON: {exc}") from None
+    except BadInput as exc:
+        lines = [f"{path}: {exc.message}", *(f"  {p}" for p in (exc.details or []))]
+        raise click.ClickException("\n".join(lines)) from None
+    state = "ready" if row.ready else "not ready"
+    click.echo(f"recorded release {row.version} ({state}, checked {row.checked_at:%Y-%m-%d %H:%M} UTC): "
+               f"{(current_app.config['DASHBOARD_URL'] or '').rstrip('/')}/releases/{row.version}")
+
+
+@releases_cli.command("list")
+def releases_list() -> None:
+    from . import releases
+
+    with current_app.extensions["sdk_dashboard"]["sessionmaker"]() as session:
+        briefs = releases.releases(session).releases
+    for brief in briefs:
+        click.echo(f"{brief.version}\t{'ready' if brief.ready else 'not ready'}\t{brief.checked_at:%Y-%m-%d %H:%M}")
+
+
 @click.command("digest")
 @click.option("--send/--no-send", default=True, show_default=True,
               help="Send it to the configured webhook and email (SDK_DASHBOARD_DIGEST_*); nothing is configured "
@@ -299,6 +334,6 @@ def digest_command(send: bool, create: bool) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for group in (db_cli, sites_cli, tokens_cli, legacy_cli, records_cli, retention_cli, runs_cli):
+    for group in (db_cli, sites_cli, tokens_cli, legacy_cli, records_cli, retention_cli, runs_cli, releases_cli):
         app.cli.add_command(group)
     app.cli.add_command(digest_command)

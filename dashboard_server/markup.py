@@ -101,10 +101,11 @@ def _sparkline(statuses: tuple[str, ...], width: int, gap: int, height: int) -> 
     )
 
 
-def badge(label: str, status: str) -> str:
-    """A shields-style SVG badge; text widths are estimated (no font metrics on the server)."""
+def badge(label: str, status: str, text: str | None = None) -> str:
+    """A shields-style SVG badge in the status's colour, saying ``text`` (default: the status);
+    text widths are estimated (no font metrics on the server)."""
     colour = STATUS_COLOURS.get(status, STATUS_COLOURS["unknown"])
-    shown = status_label(status)
+    shown = text if text is not None else status_label(status)
     lw, sw = 7 * len(label) + 12, 7 * len(shown) + 12
     label_e, status_e = escape(label), escape(shown)
     return (

@@ -251,6 +251,22 @@ class Digest(Base):
     body: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class Release(Base):
+    """A release attestation (``exaworks_sdk.release.attestation``), checked against this
+    dashboard's runs when it was recorded (``releases.py``). ``runs`` maps each cited client run
+    id to this dashboard's run number."""
+
+    __tablename__ = "releases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[str] = mapped_column(String(64), unique=True)
+    ready: Mapped[bool] = mapped_column(Boolean)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attestation: Mapped[dict[str, Any]] = mapped_column(JSON)
+    runs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
 class SeenRecord(Base):
     """Idempotency ledger: a record id, the site that sent it and a hash of its normalised
     content. Keyed by (site, record id): two sites never contend for an id."""

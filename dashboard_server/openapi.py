@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from exaworks_sdk.records import RUN_ID_PATTERN
+from exaworks_sdk.release.attestation import VERSION_PATTERN
 
 from . import schemas as s
 from .endpoints import WRITE_ENDPOINTS
@@ -131,6 +132,10 @@ def _paths() -> dict[str, Any]:
                                  [_param("days", "query", {"type": "integer", "minimum": 1, "maximum": 365}, False)]),
         "/api/v1/digest": _get("The newest failure digest: new, persistent and fixed failures since the one "
                                "before", _ref(s.DigestOut)),
+        "/api/v1/releases": _get("Recorded release attestations, newest first", _ref(s.ReleaseList)),
+        "/api/v1/releases/{version}": _get(
+            "One release's attestation: every required cell's state, the runs it cites and their lockfiles",
+            _ref(s.ReleaseOut), [_param("version", schema={"type": "string", "pattern": VERSION_PATTERN})]),
         "/api/v1/openapi.json": _get("This document", {"type": "object"}),
     }
 
@@ -139,6 +144,7 @@ def build_document() -> dict[str, Any]:
     models: list[type[BaseModel]] = [
         s.RecordBatch, s.LegacyUpload, s.UploadResponse, s.ErrorResponse, s.Health, s.SummaryOut,
         s.SiteOut, s.SiteDetail, s.RunPage, s.RunDetail, s.TestHistory, s.CompatOut, s.FailuresOut, s.DigestOut,
+        s.ReleaseList, s.ReleaseOut,
     ]
     _, definitions = models_json_schema([(m, "validation") for m in models], ref_template=REF)
     return {

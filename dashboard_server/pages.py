@@ -6,9 +6,10 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
+from exaworks_sdk.release.attestation import STATES
 from exaworks_sdk.status import Shown, worst
 
-from . import compat, db, digest, failures, queries
+from . import compat, db, digest, failures, queries, releases
 from .cells import site_statuses, suite_statuses
 from .exceptions import BadInput, NotFound
 from .markup import badge
@@ -22,10 +23,12 @@ badges_bp = Blueprint("badges", __name__, url_prefix="/badges")
 compat_bp = Blueprint("compat", __name__, url_prefix="/compat")
 failures_bp = Blueprint("failures", __name__, url_prefix="/failures")
 digest_bp = Blueprint("digest", __name__, url_prefix="/digest")
+releases_bp = Blueprint("releases", __name__, url_prefix="/releases")
 
 
 def page_blueprints() -> list[Blueprint]:
-    return [summary_bp, sites_bp, runs_bp, tests_bp, badges_bp, compat_bp, failures_bp, digest_bp]
+    return [summary_bp, sites_bp, runs_bp, tests_bp, badges_bp, compat_bp, failures_bp, digest_bp,
+            releases_bp]
 
 
 @summary_bp.get("/")
@@ -81,6 +84,20 @@ def newest() -> str:
                            base=current_app.config["DASHBOARD_URL"])
 
 
+@releases_bp.get("/")
+def list_releases() -> str:
+    return render_template("releases/index.html", out=releases.releases(db.session()))
+
+
+@releases_bp.get("/<version>")
+def show_release(version: str) -> str:
+    out = releases.release(db.session(), version)
+    groups: dict[str, list[Any]] = {state: [] for state in STATES}
+    for cell in out.cells:
+        groups[cell.state].append(cell)
+    return render_template("releases/show.html", r=out, groups=[(s, c) for s, c in groups.items() if c])
+
+
 def _svg(text: str) -> Response:
     response = Response(text, mimetype="image/svg+xml")
     response.headers["Cache-Control"] = "max-age=300"
@@ -102,6 +119,16 @@ def site_badge(site: str) -> Response:
 def suite_badge(suite: str) -> Response:
     """The worst latest status of one suite across sites (reads only that suite's cells)."""
     return _svg(badge(suite, worst(suite_statuses(db.session(), suite))))
+
+
+@badges_bp.get("/releases/<version>.svg")
+def release_badge(version: str) -> Response:
+    """Ready (green) or not ready (red) as the release's recorded attestation says; grey when
+    it has none."""
+    ready = releases.ready_of(db.session(), version)
+    status, text = ((Shown.UNKNOWN, "no attestation") if ready is None else
+                    (Shown.PASSED, "ready") if ready else (Shown.FAILED, "not ready"))
+    return _svg(badge(f"release {version}", status, text))
 
 
 @summary_bp.get("/favicon.ico")

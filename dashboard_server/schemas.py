@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from exaworks_sdk.records import Record
+from exaworks_sdk.release.attestation import AttestedCell, AttestedRun
 from exaworks_sdk.status import Shown, Status
 
 
@@ -333,3 +334,30 @@ class DigestOut(_Out):
     new: list[DigestItem] = Field(description="failing now, not in the previous digest")
     persistent: list[DigestItem] = Field(description="failing now and in the previous digest")
     fixed: list[DigestItem] = Field(description="in the previous digest, not failing now")
+
+
+class ReleaseCell(AttestedCell):
+    """An attested cell, with the number of its run on this dashboard (/runs/<local_run>)."""
+
+    local_run: int | None = Field(None, description="this dashboard's number of the cited run")
+
+
+class ReleaseBrief(_Out):
+    version: str
+    release: str
+    ready: bool
+    checked_at: datetime = Field(description="when `sdk release check` read the dashboard")
+    recorded_at: datetime = Field(description="when this dashboard accepted the attestation")
+    manifest_digest: str
+    counts: dict[str, int] = Field(description="cells per state: green, red, pin mismatch, stale, missing, excluded")
+
+
+class ReleaseList(_Out):
+    releases: list[ReleaseBrief] = Field(description="newest first")
+
+
+class ReleaseOut(ReleaseBrief):
+    dashboard: str = Field(description="the dashboard the check read")
+    days: int = Field(description="a cell's run had to be this recent")
+    cells: list[ReleaseCell]
+    runs: dict[str, AttestedRun] = Field(description="each cited run by client run id, with its lockfile")

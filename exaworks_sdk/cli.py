@@ -128,10 +128,12 @@ def release() -> None:
 @click.pass_obj
 def release_check(root: str | None, dashboard: str, days: int, json_file: Path | None, only: tuple[str, ...]) -> None:
     """Every machine × variant × suite the registry requires: green with exactly the pins?
-    Exits 1 unless every required cell is green."""
+    Exits 1 unless every required cell is green. A dashboard that requires a login is read with
+    the password in $SDK_DASHBOARD_PASSWORD."""
     import json
+    import os
 
-    from exaworks_sdk.release.check import check, fetch, table
+    from exaworks_sdk.release.check import Dashboard, check, fetch, lockfiles, table
 
     path = _root(root)
     manifest, sites = load_manifest(path), load_sites(path)
@@ -141,11 +143,14 @@ def release_check(root: str | None, dashboard: str, days: int, json_file: Path |
                                  f"(known: {', '.join(sorted(sites))})", param_hint="--facility")
     if only:
         sites = {name: facility for name, facility in sites.items() if name in only}
+    reader = Dashboard(dashboard, os.environ.get("SDK_DASHBOARD_PASSWORD") or None)
     try:
-        matrix, summary = fetch(dashboard, days)
+        matrix, summary = fetch(reader, days)
+        report = check(path, manifest, sites, dashboard, days, matrix, summary)
+        if json_file is not None:
+            report.runs = lockfiles(reader, report.cells)
     except (OSError, RuntimeError, ValueError) as exc:  # requests' errors are OSErrors
         raise click.ClickException(f"cannot read the dashboard: {exc}") from exc
-    report = check(path, manifest, sites, dashboard, days, matrix, summary)
     for line in table(report):
         click.echo(line)
     if json_file is not None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Response, current_app, request
 
-from .. import compat, db, digest, failures, queries
+from .. import compat, db, digest, failures, queries, releases
 from ..exceptions import BadInput, NotFound
 from ..migrate import current_revision
 from ..params import page_arg, per_page
@@ -105,3 +105,13 @@ def failure_groups() -> Any:
 @api_bp.get("/api/v1/digest")
 def latest_digest() -> Any:
     return digest.latest(db.session()).model_dump(mode="json")
+
+
+@api_bp.get("/api/v1/releases")
+def release_list() -> Any:
+    return releases.releases(db.session()).model_dump(mode="json")
+
+
+@api_bp.get("/api/v1/releases/<version>")
+def release_attestation(version: str) -> Any:
+    return releases.release(db.session(), version).model_dump(mode="json")

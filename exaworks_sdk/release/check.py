@@ -3,13 +3,12 @@ registry, ``manifest.expected``) needs a run of the last N days whose recorded v
 suite's components are exactly the variant's pins (``normalize_version`` form), and that run
 passed.
 
-States, worst last: ``green`` (passed, or only known failures), ``red`` (the newest matching run
-did not pass), ``pin mismatch`` (runs in the window, none with the pins), ``stale`` (the cell
-reported, but not in the window), ``missing`` (the cell never reported). Excluded cells
-(``cannot_run`` in ``ci/sites/``) are listed with their reason and not required.
+The states and the JSON attestation's format are ``attestation.py``'s.
 
-The dashboard is read over HTTP (``/api/v1/compat`` and ``/api/v1/summary``), so this module
-needs no database and imports nothing of the dashboard.
+The dashboard is read over HTTP (``/api/v1/compat`` and ``/api/v1/summary``, then each cited
+run for the lockfile its harness recorded: ``test_harness.installed``), so this module needs no
+database and imports nothing of the dashboard. A dashboard that requires a login is read with
+the password of ``$SDK_DASHBOARD_PASSWORD``.
 """
 
 from __future__ import annotations
@@ -24,10 +23,9 @@ import requests
 
 from exaworks_sdk.manifest import Facility, Manifest
 from exaworks_sdk.manifest.expected import ExpectedCell, expected_cells, pins
+from exaworks_sdk.release.attestation import EXCLUDED, GREEN, MISMATCH, MISSING, PASSING, RED, STALE, STATES, Attestation
 from exaworks_sdk.status import ACCEPTED
 from exaworks_sdk.versions import same_version
-
-GREEN, RED, MISMATCH, STALE, MISSING, EXCLUDED = "green", "red", "pin mismatch", "stale", "missing", "excluded"
 
 
 @dataclass
@@ -48,20 +46,24 @@ class CellCheck:
 @dataclass
 class Report:
     release: str
+    version: str
     manifest_digest: str
     dashboard: str
     days: int
     checked_at: str
     cells: list[CellCheck]
+    runs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def ready(self) -> bool:
-        return all(c.state in (GREEN, EXCLUDED) for c in self.cells)
+        return all(c.state in PASSING for c in self.cells)
 
     def to_json(self) -> dict[str, Any]:
-        return {"release": self.release, "manifest_digest": self.manifest_digest, "dashboard": self.dashboard,
-                "days": self.days, "checked_at": self.checked_at, "ready": self.ready,
-                "cells": [asdict(c) for c in self.cells]}
+        """The attestation (``attestation.Attestation``; validated, so both sides read one format)."""
+        data = {"release": self.release, "version": self.version, "manifest_digest": self.manifest_digest,
+                "dashboard": self.dashboard, "days": self.days, "checked_at": self.checked_at, "ready": self.ready,
+                "cells": [asdict(c) for c in self.cells], "runs": self.runs}
+        return Attestation.model_validate(data).model_dump(mode="json")
 
 
 def manifest_digest(root: Path) -> str:
@@ -72,16 +74,45 @@ def manifest_digest(root: Path) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def fetch(url: str, days: int, timeout: float = 60) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The dashboard's matrix of the last ``days`` days and its summary (for stale cells)."""
-    base = url.rstrip("/")
-    out = []
-    for path, params in (("/api/v1/compat", {"days": days}), ("/api/v1/summary", {})):
-        response = requests.get(base + path, params=params, timeout=timeout)
+class Dashboard:
+    """GETs of JSON from one dashboard, logged in when a password is given."""
+
+    def __init__(self, url: str, password: str | None = None, timeout: float = 60) -> None:
+        self.base, self.timeout = url.rstrip("/"), timeout
+        self.http = requests.Session()
+        if password:
+            self.http.auth = ("sdk", password)  # the dashboard checks the password, any user name
+
+    def get(self, path: str, **params: Any) -> Any:
+        response = self.http.get(self.base + path, params=params, timeout=self.timeout)
+        if response.status_code == 401:
+            hint = "the password was refused" if self.http.auth else "set SDK_DASHBOARD_PASSWORD"
+            raise RuntimeError(f"{self.base}{path}: the dashboard requires a login ({hint})")
         if response.status_code != 200:
-            raise RuntimeError(f"{base}{path}: HTTP {response.status_code}: {response.text[:300]}")
-        out.append(response.json())
-    return out[0], out[1]
+            raise RuntimeError(f"{self.base}{path}: HTTP {response.status_code}: {response.text[:300]}")
+        return response.json()
+
+
+def fetch(dashboard: Dashboard, days: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The dashboard's matrix of the last ``days`` days and its summary (for stale cells)."""
+    return dashboard.get("/api/v1/compat", days=days), dashboard.get("/api/v1/summary")
+
+
+def lockfiles(dashboard: Dashboard, cells: list[CellCheck]) -> dict[str, dict[str, Any]]:
+    """Each cited run (by run id): where and when it ran, its component versions, and what its
+    harness recorded as installed (``environment.installed``: pip freeze, ``spack find``, image
+    tag); ``installed`` is null for runs of older clients, which record none."""
+    out: dict[str, dict[str, Any]] = {}
+    for cell in cells:
+        if cell.run is None or cell.run_id in out:
+            continue
+        run = dashboard.get(f"/api/v1/runs/{cell.run}")
+        out[str(cell.run_id)] = {
+            "run": cell.run, "site": run["site"], "variant": run["variant"], "started_at": run["started_at"],
+            "status": run["status"], "components": run["components"],
+            "installed": (run.get("environment") or {}).get("installed"),
+        }
+    return out
 
 
 def _verdicts(matrix: dict[str, Any]) -> dict[tuple[str, str, str], list[tuple[dict[str, Any], dict[str, Any]]]]:
@@ -137,13 +168,14 @@ def check(root: Path, manifest: Manifest, facilities: dict[str, Facility], dashb
     cells = [check_cell(cell, manifest, verdicts.get((cell.site, cell.variant, cell.suite), []),
                         latest.get((cell.site, cell.variant, cell.suite)), base, days)
              for cell in expected_cells(manifest, facilities)]
-    return Report(release=f"{manifest.release.name} {manifest.release.version}", manifest_digest=manifest_digest(root),
-                  dashboard=base, days=days, checked_at=datetime.now(UTC).isoformat(timespec="seconds"), cells=cells)
+    return Report(release=f"{manifest.release.name} {manifest.release.version}", version=manifest.release.version,
+                  manifest_digest=manifest_digest(root), dashboard=base, days=days,
+                  checked_at=datetime.now(UTC).isoformat(timespec="seconds"), cells=cells)
 
 
 def table(report: Report) -> list[str]:
     """The report as lines: required cells that are not green first, then the green, then exclusions."""
-    order = {MISSING: 0, RED: 1, MISMATCH: 2, STALE: 3, GREEN: 4, EXCLUDED: 5}
+    order = {state: n for n, state in enumerate(STATES)}
     rows = sorted(report.cells, key=lambda c: (order[c.state], c.site, c.variant, c.suite))
     width = max((len(f"{c.site} {c.variant}") for c in rows), default=10)
     suite_width = max((len(c.suite) for c in rows), default=10)

@@ -58,9 +58,27 @@ def report(server: Server, site: str, variant: str, *, hours_ago: float = 20, fa
               for c in CELLS if (c.site, c.variant) == (site, variant) and c.required}
     records = make_run(site, variant=variant, suites=suites, started_at=now() - timedelta(hours=hours_ago))
     records[0]["components"] = detected(variant, **override)
+    records[0]["environment"]["installed"] = lockfile(variant, records[0]["components"])
     response = requests.post(f"{server.url}/api/v1/records", json={"records": records}, timeout=60,
                              headers={"Authorization": f"Bearer {server.tokens[site]}"})  # type: ignore[attr-defined]
     assert response.status_code == 200, response.text
+
+
+def lockfile(variant: str, components: dict[str, str | None]) -> dict[str, Any]:
+    """What the harness records as installed (``test_harness.installed``): the pip freeze, and in
+    a Spack environment ``spack find`` (Spack package names)."""
+    installed: dict[str, Any] = {"pip": {"requests": "2.32.3", "parsl": components.get("parsl") or "2026.10.26"}}
+    if variant == "spack":
+        installed["spack"] = {"flux-core": "0.81.0", "py-parsl": "2026.10.26", "python": "3.11.7"}
+    if variant == "container":
+        installed["image"] = {"tag": "exaworks/sdk:2026.11-bookworm-mpich-py3.11"}
+    return installed
+
+
+def record(server: Server, path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", "from dashboard_server.admin import main; main()", "releases",
+                           "record", str(path), *extra], env=server.env, capture_output=True, text=True, timeout=60,
+                          cwd=ROOT)
 
 
 def release_check(server: Server, out: Path) -> tuple[int, str, dict[str, Any]]:
@@ -119,6 +137,62 @@ def test_a_release_check_fails_then_passes(server: Server, tmp_path: Path) -> No
     tioga = next(c for c in second["cells"] if (c["site"], c["variant"], c["suite"]) == ("llnl-tioga", "spack",
                                                                                           "parsl-flux"))
     assert tioga["run"] != red["run"] and tioga["versions"]["flux-core"] == "0.81.0"
+    cited = second["runs"][tioga["run_id"]]
+    assert cited["installed"]["spack"]["flux-core"] == "0.81.0" and cited["site"] == "llnl-tioga"
+    assert {run["run"] for run in second["runs"].values()} == {c["run"] for c in second["cells"] if c["run"]}
+
+    # The dashboard records the attestations, checks them against its runs, and shows them.
+    version = second["version"]
+    recorded = record(server, tmp_path / "first.json")
+    assert recorded.returncode == 0 and f"recorded release {version} (not ready" in recorded.stdout, recorded.stderr
+    badge = requests.get(f"{server.url}/badges/releases/{version}.svg", timeout=30).text
+    assert ">not ready<" in badge
+    again = record(server, tmp_path / "second.json")
+    assert again.returncode == 1 and "already has an attestation" in again.stderr and "--replace" in again.stderr
+    assert record(server, tmp_path / "second.json", "--replace").returncode == 0
+    assert ">ready<" in requests.get(f"{server.url}/badges/releases/{version}.svg", timeout=30).text
+    shown = requests.get(f"{server.url}/api/v1/releases/{version}", timeout=30).json()
+    assert shown["ready"] and shown["counts"]["green"] == sum(c["state"] == "green" for c in second["cells"])
+    here = next(c for c in shown["cells"] if c["run_id"] == tioga["run_id"])
+    assert here["local_run"] == tioga["run"] and shown["runs"][tioga["run_id"]]["installed"] == cited["installed"]
+    page = requests.get(f"{server.url}/releases/{version}", timeout=30).text
+    assert f'href="/runs/{tioga["run"]}"' in page and "flux-core==0.81.0" in page and "Excluded (" in page
+    listed = requests.get(f"{server.url}/api/v1/releases", timeout=30).json()["releases"]
+    assert [r["version"] for r in listed] == [version] and listed[0]["ready"]
+
+
+def test_a_forged_attestation_is_refused_with_every_reason(server: Server, tmp_path: Path) -> None:
+    for site, variant in PAIRS:
+        report(server, site, variant, failing="parsl-flux" if (site, variant) == ("llnl-tioga", "spack") else None)
+    code, _, honest = release_check(server, tmp_path / "honest.json")
+    assert code == 1 and not honest["ready"]
+    forged = json.loads(json.dumps(honest))
+    red = next(c for c in forged["cells"] if c["state"] == "red")
+    red["state"] = "green"  # claims the failing cell passed
+    green = next(c for c in forged["cells"] if c["state"] == "green" and c["suite"] == "psij")
+    green["versions"]["psij-python"] = "0.1.0"  # claims another version ran
+    other = next(c for c in forged["cells"] if c["state"] == "green" and c is not green)
+    other["run_id"] = "not-a-run-here"
+    stale = next(c for c in forged["cells"] if c["state"] == "green" and c is not green and c is not other)
+    stale["state"] = "stale"
+    forged["ready"] = True  # though a cell is stale
+    path = tmp_path / "forged.json"
+    path.write_text(json.dumps(forged))
+    done = record(server, path)
+    assert done.returncode == 1
+    err = done.stderr
+    assert "disagrees with this dashboard" in err
+    assert f"the cell says green, run {red['run_id']} has parsl-flux failed" in err
+    assert "the cell says psij-python 0.1.0" in err
+    assert "run not-a-run-here of" in err and "is not on this dashboard" in err
+    assert "'ready' is true, but the cells say false" in err
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps({**honest, "manifest_digest": "md5:1", "cells": "none"}))
+    done = record(server, broken)
+    assert done.returncode == 1 and "not a release attestation" in done.stderr and "manifest_digest" in done.stderr
+    assert requests.get(f"{server.url}/api/v1/releases", timeout=30).json() == {"releases": []}
+    assert requests.get(f"{server.url}/releases/{honest['version']}", timeout=30).status_code == 404
+    assert ">no attestation<" in requests.get(f"{server.url}/badges/releases/{honest['version']}.svg", timeout=30).text
 
 
 def test_the_dashboard_must_answer(tmp_path: Path) -> None:
