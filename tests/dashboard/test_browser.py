@@ -159,3 +159,73 @@ def test_compatibility_and_failures_pages(live_server, page):
     assert groups.count() >= 1
     assert "parsl::test_htex_mpi" in page.locator("main").inner_text()
     page.screenshot(path=str(SCREENSHOTS / "failures.png"), full_page=True)
+
+
+def _attest(app) -> str:
+    """Record an attestation of the seeded runs, as `sdk release check --json` writes one: the
+    local psij cell green, the Dane parsl cell red, Perlmutter's stale, one exclusion."""
+    from sqlalchemy import select
+
+    from dashboard_server import releases
+    from dashboard_server.models import Run, SuiteRun
+    from test_harness.installed import pip_freeze
+
+    def newest(session, site: str, suite: str):
+        return session.execute(select(Run).join(Site).join(SuiteRun, SuiteRun.run_id == Run.id)
+                               .where(Site.name == site, SuiteRun.suite == suite)
+                               .order_by(Run.started_at.desc()).limit(1)).scalar_one()
+
+    def work(session):
+        local, dane = newest(session, "local-linux", "psij"), newest(session, "llnl-dane", "parsl")
+        cell = {"facility": "", "detail": "", "url": None}
+        cells = [
+            {**cell, "site": "local-linux", "facility": "local", "variant": "pip", "suite": "psij", "state": "green",
+             "detail": "passed", "run": local.id, "run_id": local.run_id, "started_at": local.started_at.isoformat(),
+             "versions": {"psij-python": "0.9.11"}},
+            {**cell, "site": "llnl-dane", "facility": "llnl", "variant": "spack", "suite": "parsl", "state": "red",
+             "detail": "failed", "run": dane.id, "run_id": dane.run_id, "started_at": dane.started_at.isoformat(),
+             "versions": {"parsl": "2026.10.26"}},
+            {**cell, "site": "nersc-perlmutter", "facility": "nersc", "variant": "pip", "suite": "psij",
+             "state": "stale", "detail": "last reported 3 days ago, more than 1 days ago"},
+            {**cell, "site": "llnl-dane", "facility": "llnl", "variant": "pip", "suite": "flux", "state": "excluded",
+             "detail": "Flux and Swift/T have no PyPI channel: the pip variant cannot provide them"},
+        ]
+        runs = {r.run_id: {"run": r.id, "site": site, "variant": variant, "started_at": r.started_at.isoformat(),
+                           "status": "passed" if r is local else "failed", "components": r.components,
+                           "installed": {"pip": pip_freeze()} if r is local else None}
+                for r, site, variant in ((local, "local-linux", "pip"), (dane, "llnl-dane", "spack"))}
+        data = {"release": "exaworks-sdk 2026.11", "version": "2026.11", "manifest_digest": "sha256:" + "ab" * 32,
+                "dashboard": "http://127.0.0.1:8000", "days": 1, "checked_at": now().isoformat(), "ready": False,
+                "cells": cells, "runs": runs}
+        return releases.record(session, data).version
+
+    return write(app, work)
+
+
+def test_release_page(tmp_path, page):
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'release.sqlite'}", "TESTING": True})
+    seed(app)
+    version = _attest(app)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page.goto(f"http://127.0.0.1:{server.server_port}/")
+        page.locator("header nav a", has_text="Releases").click()
+        page.wait_for_url("**/releases/")
+        page.locator("table.releases a", has_text="exaworks-sdk 2026.11").click()
+        page.wait_for_url(f"**/releases/{version}")
+        badge = page.locator("h1 img.release-badge")
+        assert badge.evaluate("img => img.naturalWidth") > 0  # the SVG badge loaded
+        headings = page.locator("main h2").all_inner_texts()
+        assert headings[:3] == ["Red (1)", "Stale (1)", "Green (1)"] and "Excluded (1)" in headings
+        red = page.locator("table.release-cells tr.state-red")
+        assert "llnl-dane" in red.inner_text() and red.locator("a").count() == 1
+        lockfile = page.locator("details.lockfile", has_text="local-linux")
+        lockfile.locator("summary").click()
+        assert "pydantic==" in lockfile.inner_text()
+        assert "no lockfile" in page.locator("details.lockfile", has_text="llnl-dane").inner_text()
+        page.screenshot(path=str(SCREENSHOTS / "release.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1400  # the freeze wraps in columns
+    finally:
+        server.shutdown()
+        app.extensions["sdk_dashboard"]["engine"].dispose()

@@ -207,3 +207,27 @@ def test_an_unknown_facility_is_named_with_the_known_ones() -> None:
                           capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert done.returncode == 2
     assert "no facility 'nowhere' in ci/sites/ (known: anl, llnl, local, nersc, ornl, uo)" in done.stderr
+
+
+def test_a_dashboard_behind_a_login_is_read_with_the_password(db_url: str, tmp_path: Path) -> None:
+    server = Server(db_url, tmp_path, workers=1)
+    server.env.update(SDK_DASHBOARD_REQUIRE_LOGIN="1", SDK_DASHBOARD_VIEWER_PASSWORD="viewer-secret")
+    admin(server.env, "db", "upgrade", "--create")
+    server.start()
+    try:
+        def check(password: str | None) -> subprocess.CompletedProcess[str]:
+            env = {k: v for k, v in server.env.items() if k != "SDK_DASHBOARD_PASSWORD"}
+            if password is not None:
+                env["SDK_DASHBOARD_PASSWORD"] = password
+            return subprocess.run([sys.executable, "-m", "exaworks_sdk.cli", "release", "check", "--dashboard",
+                                   server.url, "--facility", "local"], env=env, capture_output=True, text=True,
+                                  timeout=120, cwd=ROOT)
+
+        anonymous = check(None)
+        assert anonymous.returncode == 1
+        assert "requires a login (set SDK_DASHBOARD_PASSWORD)" in anonymous.stderr
+        assert "the password was refused" in check("wrong").stderr
+        allowed = check("viewer-secret")
+        assert allowed.returncode == 1 and "Not ready." in allowed.stdout and "missing" in allowed.stdout
+    finally:
+        server.stop()
