@@ -12,7 +12,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from dashboard_server.openapi import build_document
-from tests.support.dashboard import make_run, upload
+from tests.support.dashboard import make_run, upload, write
 
 
 def _validator(doc, schema):
@@ -71,6 +71,31 @@ def test_responses_match_the_document(client, token):
         schema = spec["content"]["application/json"]["schema"]
         errors = list(_validator(doc, schema).iter_errors(response.json))
         assert not errors, (path, errors[:3])
+
+
+def test_release_responses_match_the_document(app, client, token):
+    from dashboard_server import releases
+
+    records = make_run(tests={"t": "passed"})
+    upload(client, token, records)
+    run = client.get("/api/v1/sites/local-linux/runs").json["runs"][0]
+    cell = {"site": "local-linux", "facility": "local", "variant": "pip", "suite": "psij", "state": "green",
+            "run": run["id"], "run_id": records[0]["run_id"], "versions": {"psij-python": "0.9.11"}}
+    attestation = {"release": "exaworks-sdk 2026.11", "version": "2026.11", "manifest_digest": "sha256:" + "0" * 64,
+                   "dashboard": "http://127.0.0.1", "days": 7, "checked_at": "2026-12-02T12:00:00+00:00",
+                   "ready": True, "cells": [cell],
+                   "runs": {records[0]["run_id"]: {"run": run["id"], "site": "local-linux", "variant": "pip",
+                                                   "started_at": run["started_at"], "status": "passed",
+                                                   "installed": {"pip": {"parsl": "2026.10.26"}}}}}
+    write(app, lambda session: releases.record(session, attestation))
+    doc = client.get("/api/v1/openapi.json").json
+    for path, template, code in [("/api/v1/releases", "/api/v1/releases", 200),
+                                 ("/api/v1/releases/2026.11", "/api/v1/releases/{version}", 200),
+                                 ("/api/v1/releases/2099.1", "/api/v1/releases/{version}", 404)]:
+        response = client.get(path)
+        assert response.status_code == code, response.json
+        schema = doc["paths"][template]["get"]["responses"][str(code)]["content"]["application/json"]["schema"]
+        assert not list(_validator(doc, schema).iter_errors(response.json)), path
 
 
 @pytest.mark.slow
