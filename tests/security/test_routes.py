@@ -19,7 +19,7 @@ UPLOADS = {"api.upload_records", "api.upload_junit", "api.legacy_result"}
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 TEMPLATES = Path(create_app.__code__.co_filename).parent / "templates"
 SAMPLE = {"site": "local-linux", "run": "1", "run_id": "abcdefgh", "suite": "psij", "test_id": "t",
-          "filename": "style.css"}
+          "filename": "style.css", "version": "2026.11"}
 
 
 def sample_url(rule: Rule) -> str:
@@ -40,7 +40,7 @@ def test_no_admin_route_exists(app):
     for rule in rules(app):
         assert not re.search(r"admin|token|key|retention|migrat|delete", rule.rule, re.I), rule.rule
     commands = set(app.cli.commands)
-    assert {"sites", "tokens", "legacy-keys", "retention", "db"} <= commands
+    assert {"sites", "tokens", "legacy-keys", "retention", "db", "releases"} <= commands
 
 
 @pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
