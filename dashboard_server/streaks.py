@@ -8,6 +8,7 @@ lookups on ``suite_runs`` (ix_suite_runs_cell), whatever the stored history.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -78,6 +79,32 @@ Cell = tuple[int, str, str]  # (site id, variant, suite)
 CHUNK = 300
 
 
+@functools.cache
+def _streak_statements() -> tuple[Any, Any, Any]:
+    """``_lookups`` for ``refresh_streaks`` as three statements built once, with the cell (and the
+    last pass's time) as bound parameters: built per cell they cost more to construct and key
+    for the statement cache than to run."""
+    cell = (SuiteRun.site_id == bindparam("b_site"), SuiteRun.variant == bindparam("b_variant"),
+            SuiteRun.suite == bindparam("b_suite"))
+    columns = (SuiteRun.started_at, SuiteRun.run_id)
+    last_passing = (select(*columns).where(*cell, _passing())
+                    .order_by(SuiteRun.started_at.desc(), SuiteRun.id.desc()).limit(1))
+    first_failing = select(*columns).where(*cell, _failing()).order_by(SuiteRun.started_at, SuiteRun.id).limit(1)
+    first_after = (select(*columns).where(*cell, _failing(), SuiteRun.started_at > bindparam("b_since"))
+                   .order_by(SuiteRun.started_at, SuiteRun.id).limit(1))
+    return last_passing, first_failing, first_after
+
+
+def _cell_lookups(db: Session, site_id: int, variant: str, suite: str) -> tuple[Any, Any]:
+    """``_lookups(db, _cell(site_id, variant, suite), SuiteRun.started_at, SuiteRun.run_id)``."""
+    last_passing, first_failing, first_after = _streak_statements()
+    params: dict[str, Any] = {"b_site": site_id, "b_variant": variant, "b_suite": suite}
+    last = db.execute(last_passing, params).first()
+    if last is None:
+        return db.execute(first_failing, params).first(), None
+    return db.execute(first_after, {**params, "b_since": last.started_at}).first(), last
+
+
 def refresh_streaks(db: Session, cells: Iterable[Cell]) -> None:
     """Store the current failure streak of each cell in its ``latest_results`` row.
 
@@ -99,8 +126,7 @@ def refresh_streaks(db: Session, cells: Iterable[Cell]) -> None:
         for site_id, variant, suite, finished, *counts in rows:
             status = rule.in_run(dict(zip(COUNTERS, counts, strict=True)), finished)
             # failure_streak's lookups, reading two columns instead of loading SuiteRun objects
-            first, last = (_lookups(db, _cell(site_id, variant, suite), SuiteRun.started_at, SuiteRun.run_id)
-                           if rule.is_failing(status) else (None, None))
+            first, last = _cell_lookups(db, site_id, variant, suite) if rule.is_failing(status) else (None, None)
             values.append({
                 "b_site": site_id, "b_variant": variant, "b_suite": suite,
                 "failing_since": first.started_at if first else None,
