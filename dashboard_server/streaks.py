@@ -99,10 +99,11 @@ def _cell_lookups(db: Session, site_id: int, variant: str, suite: str) -> tuple[
     """``_lookups(db, _cell(site_id, variant, suite), SuiteRun.started_at, SuiteRun.run_id)``."""
     last_passing, first_failing, first_after = _streak_statements()
     params: dict[str, Any] = {"b_site": site_id, "b_variant": variant, "b_suite": suite}
-    last = db.execute(last_passing, params).first()
+    conn = db.connection()  # Core rows: the ORM's execute costs more than these indexed reads
+    last = conn.execute(last_passing, params).first()
     if last is None:
-        return db.execute(first_failing, params).first(), None
-    return db.execute(first_after, {**params, "b_since": last.started_at}).first(), last
+        return conn.execute(first_failing, params).first(), None
+    return conn.execute(first_after, {**params, "b_since": last.started_at}).first(), last
 
 
 def refresh_streaks(db: Session, cells: Iterable[Cell]) -> None:

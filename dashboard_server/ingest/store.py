@@ -74,6 +74,41 @@ def table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
 
+class BulkInsert(NamedTuple):
+    """An ``INSERT`` of given columns in the driver's own SQL, with each column's bind processor
+    (None when the driver takes the value as it is): rows given as tuples in column order go to
+    the driver's ``executemany`` without SQLAlchemy's per-row parameter handling, which cost more
+    than the driver itself for the ledger and test rows of a batch."""
+
+    sql: str
+    columns: tuple[str, ...]
+    positional: bool
+    processors: tuple[Any, ...]
+
+    def processor(self, column: str) -> Any:
+        return self.processors[self.columns.index(column)]
+
+    def execute(self, db: Session, rows: list[tuple[Any, ...]]) -> None:
+        params: list[Any] = rows if self.positional else [dict(zip(self.columns, row, strict=True)) for row in rows]
+        db.connection().exec_driver_sql(self.sql, params)
+
+
+@lru_cache(maxsize=16)
+def bulk_insert(dialect: Any, model: type[Base], columns: tuple[str, ...]) -> BulkInsert:
+    target = table(model)
+    compiled = insert(target).compile(dialect=dialect, column_keys=list(columns), for_executemany=True)
+    order = tuple(compiled.positiontup or ()) if dialect.positional else tuple(compiled.binds)
+    if (dialect.positional and order != columns) or set(order) != set(columns):
+        raise AssertionError(f"{model.__name__}: every column must be given, in order ({order} != {columns})")
+    processors = tuple(target.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns)
+    return BulkInsert(compiled.string, columns, dialect.positional, processors)
+
+
+TEST_COLUMNS = ("run_id", "record_id", "suite", "test_id", "status", "duration", "started_at", "message",
+                "output", "phases", "fingerprint")
+LEDGER_COLUMNS = ("site_id", "record_id", "run_id", "kind", "content_hash", "received_at")
+
+
 class Writer:
     def __init__(self, db: Session, site: Site) -> None:
         self.db = db
@@ -87,7 +122,7 @@ class Writer:
         self._now = utcnow()
         self._ledger: dict[str, str | None] = {}  # prefetched: id -> this site's hash, or absent
         self._test_rows: list[tuple[Run, dict[str, Any]]] = []  # run_id filled in at close()
-        self._ledger_rows: list[tuple[Run, dict[str, Any]]] = []
+        self._ledger_rows: list[tuple[Run, str, str, str]] = []  # (run, record id, kind, hash)
         self._suites: dict[int, set[str]] = defaultdict(set)  # id(run) -> suites this batch adds tests to
         self.max_suites_per_run = int(configured("MAX_SUITES_PER_RUN"))
         self.max_suites_per_site = int(configured("MAX_SUITES_PER_SITE"))
@@ -125,8 +160,7 @@ class Writer:
         return True
 
     def remember(self, record_id: str, kind: str, digest: str, run: Run) -> None:
-        self._ledger_rows.append((run, {"record_id": record_id, "site_id": self.site.id, "kind": kind,
-                                        "content_hash": digest, "received_at": self._now}))
+        self._ledger_rows.append((run, record_id, kind, digest))
         self._seen[record_id] = digest
         self.result.accepted += 1
         self.result.touch(run)
@@ -208,10 +242,22 @@ class Writer:
     # -- end of batch -----------------------------------------------------------------
     def close(self) -> BatchResult:
         self.db.flush()  # new runs get their ids here
+        dialect = self.db.get_bind().dialect
         if self._test_rows:
-            self.db.execute(insert(table(TestResultRow)), [{**row, "run_id": run.id} for run, row in self._test_rows])
+            tests = bulk_insert(dialect, TestResultRow, TEST_COLUMNS)
+            started, phases = tests.processor("started_at"), tests.processor("phases")
+            tests.execute(self.db, [
+                (run.id, row["record_id"], row["suite"], row["test_id"], row["status"], row["duration"],
+                 started(row["started_at"]) if started else row["started_at"], row["message"], row["output"],
+                 phases(row["phases"]) if phases else row["phases"], row["fingerprint"])
+                for run, row in self._test_rows])
         if self._ledger_rows:
-            self.db.execute(insert(table(SeenRecord)), [{**row, "run_id": run.id} for run, row in self._ledger_rows])
+            ledger = bulk_insert(dialect, SeenRecord, LEDGER_COLUMNS)
+            received = ledger.processor("received_at")
+            now = received(self._now) if received else self._now
+            site_id = self.site.id
+            ledger.execute(self.db, [(site_id, record_id, run.id, kind, digest, now)
+                                     for run, record_id, kind, digest in self._ledger_rows])
         cells = sorted(((self._touched[key], suite, delta) for (key, suite), delta in self._deltas.items()),
                        key=lambda cell: (cell[0].id, cell[1]))
         if cells:
