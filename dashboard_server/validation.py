@@ -57,10 +57,27 @@ def _float(text: str) -> float:
 
 
 # An integer literal of 19 digits or more may be outside the 64-bit range, where orjson would
-# give a float; such a text goes through json.loads (a translation and a substring search cost
-# a tenth of a regular expression's scan).
+# give a float; a text that may hold one goes through json.loads (a translation and substring
+# searches cost a tenth of a regular expression's scan).
 _DIGITS_TO_ZERO = str.maketrans("123456789", "000000000")
 _LONG_RUN = "0" * 19
+
+
+def _may_hold_long_number(text: str) -> bool:
+    """True unless every run of 19 or more digits is inside a string: right after a quote or a
+    letter, which no number in valid JSON follows, but for an exponent's ``e`` after a digit or
+    a point (record ids are hexadecimal, so such runs are common there)."""
+    digits = text.translate(_DIGITS_TO_ZERO)
+    start = digits.find(_LONG_RUN)
+    while start != -1:
+        before = digits[start - 1] if start else ""
+        if not (before == '"' or (before.isalpha() and (before not in "eE" or digits[start - 2] not in "0."))):
+            return True
+        end = start + len(_LONG_RUN)
+        while end < len(digits) and digits[end] == "0":
+            end += 1
+        start = digits.find(_LONG_RUN, end)
+    return False
 
 
 def _fast_loads(text: str) -> Any:
@@ -68,7 +85,7 @@ def _fast_loads(text: str) -> Any:
     it cannot tell: orjson refuses what the hooks refuse (non-finite numbers, deep nesting) and
     reads integers of up to 18 digits as ints, so a text without a 19-digit run parses to the
     same value; anything it refuses goes through ``json.loads`` for the same message."""
-    if _LONG_RUN in text.translate(_DIGITS_TO_ZERO):
+    if _may_hold_long_number(text):
         return _SLOW
     try:
         return orjson.loads(text)

@@ -69,3 +69,18 @@ def test_random_numbers_read_alike() -> None:
     text = "[" + ", ".join(numbers) + "]"
     assert validation._fast_loads(text) is not validation._SLOW
     assert outcome(validation.parse_json, text) == outcome(slow, text)
+
+
+@pytest.mark.parametrize("text", [
+    '{"id": "1f0589022634423598910f374b4436e"}', '{"id": "ab1234567890123456789012"}',
+    '{"id": "5e1234567890123456789012"}', '{"x": "a", "n": 1234567890123456789012}',
+    '[1e1234567890123456789012]', '[1.1234567890123456789012]', '[-1234567890123456789012]',
+    '{"a":\n 12345678901234567890}', '["x",12345678901234567890]', '[12345678901234567890]',
+    '12345678901234567890', '[1E-0000000000000000001]', '[0.5e+1234567890123456789]',
+])
+def test_long_digit_runs(text: str) -> None:
+    """Runs of 19 digits or more: in an id they stay on the fast path; as a number they are read
+    by json.loads, whose hooks keep big integers exact or refuse them."""
+    assert outcome(validation.parse_json, text) == outcome(slow, text)
+    in_string = text.startswith('{"id"') and not text.startswith('{"id": "5e')
+    assert (validation._fast_loads(text) is not validation._SLOW) == in_string
