@@ -114,16 +114,12 @@ def refresh_streaks(db: Session, cells: Iterable[Cell]) -> None:
     A cell whose latest result is not failing costs nothing beyond one read of the batch's
     cells; a failing one costs the two indexed lookups of ``failure_streak``."""
     wanted = sorted(set(cells))
+    latest, store = _refresh_statements()
+    db.flush()  # the reads below go through the Core connection, which does not autoflush
+    conn = db.connection()
     values: list[dict[str, Any]] = []
     for start in range(0, len(wanted), CHUNK):
-        chunk = wanted[start:start + CHUNK]
-        rows = db.execute(
-            select(LatestResult.site_id, LatestResult.variant, LatestResult.suite, Run.finished_at.is_not(None),
-                   *(getattr(SuiteRun, c) for c in COUNTERS))
-            .join(SuiteRun, (SuiteRun.run_id == LatestResult.run_id) & (SuiteRun.suite == LatestResult.suite))
-            .join(Run, Run.id == LatestResult.run_id)
-            .where(tuple_(LatestResult.site_id, LatestResult.variant, LatestResult.suite).in_(chunk))
-        ).tuples()
+        rows = conn.execute(latest, {"b_cells": wanted[start:start + CHUNK]}).tuples()
         for site_id, variant, suite, finished, *counts in rows:
             status = rule.in_run(dict(zip(COUNTERS, counts, strict=True)), finished)
             # failure_streak's lookups, reading two columns instead of loading SuiteRun objects
@@ -135,12 +131,24 @@ def refresh_streaks(db: Session, cells: Iterable[Cell]) -> None:
                 "last_passing_run_id": last.run_id if first and last else None,
             })
     if values:
-        table = cast(Table, LatestResult.__table__)
-        db.execute(
-            update(table).where(table.c.site_id == bindparam("b_site"), table.c.variant == bindparam("b_variant"),
-                                table.c.suite == bindparam("b_suite")),
-            values,
-        )
+        conn.execute(store, values)
+
+
+@functools.cache
+def _refresh_statements() -> tuple[Any, Any]:
+    """``refresh_streaks``' read of the cells' latest counters and its update, built once."""
+    latest = (
+        select(LatestResult.site_id, LatestResult.variant, LatestResult.suite, Run.finished_at.is_not(None),
+               *(getattr(SuiteRun, c) for c in COUNTERS))
+        .join(SuiteRun, (SuiteRun.run_id == LatestResult.run_id) & (SuiteRun.suite == LatestResult.suite))
+        .join(Run, Run.id == LatestResult.run_id)
+        .where(tuple_(LatestResult.site_id, LatestResult.variant, LatestResult.suite)
+               .in_(bindparam("b_cells", expanding=True)))
+    )
+    table = cast(Table, LatestResult.__table__)
+    store = update(table).where(table.c.site_id == bindparam("b_site"), table.c.variant == bindparam("b_variant"),
+                                table.c.suite == bindparam("b_suite"))
+    return latest, store
 
 
 def what_changed(before: Run, after: Run) -> dict[str, tuple[Any, Any]]:

@@ -32,7 +32,7 @@ from exaworks_sdk.status import COUNTERS, Status
 from ..exceptions import BadInput
 from ..folding import refresh_folded
 from ..limits import configured
-from ..models import Base, LatestResult, Run, SeenRecord, Site, SuiteRun, TestResultRow, utcnow
+from ..models import Base, LatestResult, Run, SeenRecord, Site, SuiteRun, TestResultRow, UTCDateTime, utcnow
 from ..streaks import refresh_streaks
 
 TEST_DEFAULTS: dict[str, Any] = {"duration": 0.0, "started_at": None, "message": "", "output": "", "phases": {}}
@@ -135,10 +135,7 @@ class Writer:
         for start in range(0, len(ids), PREFETCH_CHUNK):
             chunk = ids[start:start + PREFETCH_CHUNK]
             self._ledger.update(dict.fromkeys(chunk))
-            rows = self.db.execute(
-                select(SeenRecord.record_id, SeenRecord.content_hash)
-                .where(SeenRecord.site_id == self.site.id, SeenRecord.record_id.in_(chunk))
-            )
+            rows = self.db.connection().execute(_statements().ledger, {"b_site": self.site.id, "b_ids": chunk})
             for record_id, digest in rows:
                 self._ledger[record_id] = digest
 
@@ -260,10 +257,10 @@ class Writer:
                                      for run, record_id, kind, digest in self._ledger_rows])
         cells = sorted(((self._touched[key], suite, delta) for (key, suite), delta in self._deltas.items()),
                        key=lambda cell: (cell[0].id, cell[1]))
+        statements, conn = _statements(), self.db.connection()
         if cells:
             suites = sorted({suite for _, suite, _ in cells})
-            known = set(self.db.scalars(select(LatestResult.suite).distinct().where(
-                LatestResult.site_id == self.site.id, LatestResult.suite.in_(suites))))
+            known = set(conn.scalars(statements.known_suites, {"b_site": self.site.id, "b_suites": suites}))
             self._bump(cells)
             self._check_caps(adds_suites=len(known) < len(suites))
             refresh_streaks(self.db, [(run.site_id, run.variant, suite) for run, suite, _ in cells])
@@ -273,9 +270,9 @@ class Writer:
         # or a resent one, is contact.
         now = utcnow()
         if self._test_rows:
-            self.db.execute(update(Site).where(Site.id == self.site.id).values(last_seen_at=now, last_contact_at=now))
+            conn.execute(statements.seen, {"b_site": self.site.id, "b_now": now})
         elif self._touched or self.result.duplicates:
-            self.db.execute(update(Site).where(Site.id == self.site.id).values(last_contact_at=now))
+            conn.execute(statements.contact, {"b_site": self.site.id, "b_now": now})
         return self.result
 
     def _check_caps(self, adds_suites: bool) -> None:
@@ -283,18 +280,15 @@ class Writer:
         ones, counted after this batch's rows are in (the transaction is still open, so a
         refusal stores nothing): one site cannot widen every shared view without bound."""
         runs = {self._touched[key].id: self._touched[key] for key in self._suites}
-        per_run = self.db.execute(
-            select(SuiteRun.run_id, func.count()).where(SuiteRun.run_id.in_(list(runs)))
-            .group_by(SuiteRun.run_id)
-        ).all()
+        statements, conn = _statements(), self.db.connection()
+        per_run = conn.execute(statements.suites_per_run, {"b_runs": list(runs)}).all()
         for run_id, n in per_run:
             if n > self.max_suites_per_run:
                 raise too_many_suites(f"run {runs[run_id].run_id!r} would hold {n} suites, more than "
                                       f"{self.max_suites_per_run}", "MAX_SUITES_PER_RUN")
         if not adds_suites:  # a site over a lowered cap can still report the suites it has
             return
-        n = self.db.scalar(select(func.count(func.distinct(LatestResult.suite)))
-                           .where(LatestResult.site_id == self.site.id)) or 0
+        n = conn.scalar(statements.suites_of_site, {"b_site": self.site.id}) or 0
         if n > self.max_suites_per_site:
             raise too_many_suites(f"site {self.site.name!r} would report {n} distinct suites, more than "
                                   f"{self.max_suites_per_site}", "MAX_SUITES_PER_SITE")
@@ -303,18 +297,48 @@ class Writer:
         """Counters and latest pointers of every touched (run, suite): three statements in all,
         in sorted order so concurrent writers take row locks in the same order."""
         new_cells, counters, latest = _bump_statements(self.db.get_bind().dialect.name)
-        self.db.execute(
+        conn = self.db.connection()
+        conn.execute(
             new_cells,
             [{"run_id": run.id, "site_id": run.site_id, "variant": run.variant, "suite": suite,
               "started_at": run.started_at, **dict.fromkeys(COUNTERS, 0)} for run, suite, _ in cells],
         )
-        self.db.execute(
+        conn.execute(
             counters,
             [{"b_run": run.id, "b_suite": suite, **{f"b_{name}": n for name, n in delta.items()}}
              for run, suite, delta in cells],
         )
-        self.db.execute(latest, [{"site_id": run.site_id, "variant": run.variant, "suite": suite,
+        conn.execute(latest, [{"site_id": run.site_id, "variant": run.variant, "suite": suite,
                                   "run_id": run.id, "started_at": run.started_at} for run, suite, _ in cells])
+
+
+class Statements(NamedTuple):
+    ledger: Any
+    known_suites: Any
+    suites_per_run: Any
+    suites_of_site: Any
+    seen: Any
+    contact: Any
+
+
+@lru_cache(maxsize=1)
+def _statements() -> Statements:
+    """The writer's other statements, built once with bound parameters (``expanding`` for the IN
+    lists): built per batch they cost more to construct and key for the statement cache than to
+    run. They go through the session's Core connection, the ORM adding nothing to them."""
+    site, now = bindparam("b_site"), bindparam("b_now", type_=UTCDateTime())
+    sites = table(Site)
+    return Statements(
+        ledger=select(SeenRecord.record_id, SeenRecord.content_hash)
+        .where(SeenRecord.site_id == site, SeenRecord.record_id.in_(bindparam("b_ids", expanding=True))),
+        known_suites=select(LatestResult.suite).distinct()
+        .where(LatestResult.site_id == site, LatestResult.suite.in_(bindparam("b_suites", expanding=True))),
+        suites_per_run=select(SuiteRun.run_id, func.count())
+        .where(SuiteRun.run_id.in_(bindparam("b_runs", expanding=True))).group_by(SuiteRun.run_id),
+        suites_of_site=select(func.count(func.distinct(LatestResult.suite))).where(LatestResult.site_id == site),
+        seen=update(sites).where(sites.c.id == site).values(last_seen_at=now, last_contact_at=now),
+        contact=update(sites).where(sites.c.id == site).values(last_contact_at=now),
+    )
 
 
 @lru_cache(maxsize=2)
