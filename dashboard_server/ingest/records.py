@@ -8,7 +8,6 @@ other workers wait; it is left with the ledger and run lookups and the bulk stat
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -20,7 +19,7 @@ from exaworks_sdk.records import RunFinish, RunStart, TestResult, parse_record
 from ..exceptions import AuthError, BadInput
 from ..models import Site
 from ..validation import check_timestamp, latest_allowed, parse_json
-from .store import TEST_DEFAULTS, BatchResult, Writer, content_hash
+from .store import TEST_DEFAULTS, BatchResult, Writer, legacy_record_hash, record_hash
 
 MAX_RECORDS = 100_000
 AnyRecord = RunStart | TestResult | RunFinish
@@ -97,7 +96,7 @@ def parse_batch(items: list[Any]) -> list[Parsed]:
 def _parsed(record: AnyRecord, started: datetime | None) -> Parsed:
     """One dump of the record gives both its content hash and its row's phases."""
     data = record.to_dict()
-    digest = content_hash(json.dumps(data, sort_keys=True))  # record.to_line(), without dumping twice
+    digest = record_hash(data)
     if not isinstance(record, TestResult):
         return Parsed(record, digest, None)
     return Parsed(record, digest, {
@@ -118,7 +117,7 @@ def store_batch(db: Session, site: Site, parsed: list[Parsed]) -> BatchResult:
     writer.prefetch(item.record.id for item in parsed)
     writer.preload_runs(item.record.run_id for item in parsed)
     for record, digest, row in parsed:
-        if writer.is_duplicate(record.id, digest):
+        if writer.is_duplicate(record.id, digest, lambda record=record: legacy_record_hash(record.to_dict())):
             run = writer.find_run(record.run_id)
             if run is not None:
                 writer.result.touch(run)
