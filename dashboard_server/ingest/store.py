@@ -25,6 +25,7 @@ from typing import Any, NamedTuple, cast
 import orjson
 from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from exaworks_sdk import status as rule
@@ -101,22 +102,36 @@ def table(model: type[Base]) -> Table:
 
 
 class BulkInsert(NamedTuple):
-    """An ``INSERT`` of given columns in the driver's own SQL, with each column's bind processor
-    (None when the driver takes the value as it is): rows given as tuples in column order go to
-    the driver's ``executemany`` without SQLAlchemy's per-row parameter handling, which cost more
-    than the driver itself for the ledger and test rows of a batch."""
+    """An ``INSERT`` of given columns in the driver's own terms, with each column's bind
+    processor (None when the driver takes the value as it is). Rows given as tuples in column
+    order go, on PostgreSQL, to a ``COPY … FROM STDIN`` (a fifth of psycopg's ``executemany``
+    CPU for 500 rows), elsewhere to the driver's ``executemany``, without SQLAlchemy's per-row
+    parameter handling, which cost more than the driver itself for the ledger and test rows of
+    a batch. Driver errors come out as SQLAlchemy's (a unique-key race is an IntegrityError,
+    which ``db.run_write`` retries)."""
 
     sql: str
     columns: tuple[str, ...]
     positional: bool
     processors: tuple[Any, ...]
+    copy: str | None  # PostgreSQL
 
     def processor(self, column: str) -> Any:
         return self.processors[self.columns.index(column)]
 
     def execute(self, db: Session, rows: list[tuple[Any, ...]]) -> None:
-        params: list[Any] = rows if self.positional else [dict(zip(self.columns, row, strict=True)) for row in rows]
-        db.connection().exec_driver_sql(self.sql, params)
+        conn = db.connection()
+        if self.copy is None:
+            params: list[Any] = rows if self.positional else [dict(zip(self.columns, row, strict=True)) for row in rows]
+            conn.exec_driver_sql(self.sql, params)
+            return
+        dbapi = conn.dialect.loaded_dbapi
+        try:
+            with conn.connection.dbapi_connection.cursor() as cursor, cursor.copy(self.copy) as copy:  # type: ignore[union-attr]
+                for row in rows:
+                    copy.write_row(row)
+        except dbapi.Error as exc:
+            raise DBAPIError.instance(self.copy, None, exc, dbapi.Error, dialect=conn.dialect) from exc
 
 
 @lru_cache(maxsize=16)
@@ -127,7 +142,11 @@ def bulk_insert(dialect: Any, model: type[Base], columns: tuple[str, ...]) -> Bu
     if (dialect.positional and order != columns) or set(order) != set(columns):
         raise AssertionError(f"{model.__name__}: every column must be given, in order ({order} != {columns})")
     processors = tuple(target.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns)
-    return BulkInsert(compiled.string, columns, dialect.positional, processors)
+    copy = None
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        quote = dialect.identifier_preparer.quote
+        copy = f"COPY {quote(target.name)} ({', '.join(quote(name) for name in columns)}) FROM STDIN"
+    return BulkInsert(compiled.string, columns, dialect.positional, processors, copy)
 
 
 TEST_COLUMNS = ("run_id", "record_id", "suite", "test_id", "status", "duration", "started_at", "message",
