@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple, cast
 
 import orjson
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import String, Table, any_, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -180,7 +180,8 @@ class Writer:
         for start in range(0, len(ids), PREFETCH_CHUNK):
             chunk = ids[start:start + PREFETCH_CHUNK]
             self._ledger.update(dict.fromkeys(chunk))
-            rows = self.db.connection().execute(_statements().ledger, {"b_site": self.site.id, "b_ids": chunk})
+            ledger = _statements(self.db.get_bind().dialect.name).ledger
+            rows = self.db.connection().execute(ledger, {"b_site": self.site.id, "b_ids": chunk})
             for record_id, digest in rows:
                 self._ledger[record_id] = digest
 
@@ -305,7 +306,7 @@ class Writer:
                                      for run, record_id, kind, digest in self._ledger_rows])
         cells = sorted(((self._touched[key], suite, delta) for (key, suite), delta in self._deltas.items()),
                        key=lambda cell: (cell[0].id, cell[1]))
-        statements, conn = _statements(), self.db.connection()
+        statements, conn = _statements(self.db.get_bind().dialect.name), self.db.connection()
         if cells:
             suites = sorted({suite for _, suite, _ in cells})
             known = set(conn.scalars(statements.known_suites, {"b_site": self.site.id, "b_suites": suites}))
@@ -328,7 +329,7 @@ class Writer:
         ones, counted after this batch's rows are in (the transaction is still open, so a
         refusal stores nothing): one site cannot widen every shared view without bound."""
         runs = {self._touched[key].id: self._touched[key] for key in self._suites}
-        statements, conn = _statements(), self.db.connection()
+        statements, conn = _statements(self.db.get_bind().dialect.name), self.db.connection()
         per_run = conn.execute(statements.suites_per_run, {"b_runs": list(runs)}).all()
         for run_id, n in per_run:
             if n > self.max_suites_per_run:
@@ -342,19 +343,15 @@ class Writer:
                                   f"{self.max_suites_per_site}", "MAX_SUITES_PER_SITE")
 
     def _bump(self, cells: list[tuple[Run, str, dict[str, int]]]) -> None:
-        """Counters and latest pointers of every touched (run, suite): three statements in all,
-        in sorted order so concurrent writers take row locks in the same order."""
-        new_cells, counters, latest = _bump_statements(self.db.get_bind().dialect.name)
+        """Counters and latest pointers of every touched (run, suite): two statements in all,
+        in sorted order so concurrent writers take row locks in the same order. A (run, suite)
+        row is inserted with this batch's counts, or its counts are added to (``n = n + d``)."""
+        counters, latest = _bump_statements(self.db.get_bind().dialect.name)
         conn = self.db.connection()
         conn.execute(
-            new_cells,
-            [{"run_id": run.id, "site_id": run.site_id, "variant": run.variant, "suite": suite,
-              "started_at": run.started_at, **dict.fromkeys(COUNTERS, 0)} for run, suite, _ in cells],
-        )
-        conn.execute(
             counters,
-            [{"b_run": run.id, "b_suite": suite, **{f"b_{name}": n for name, n in delta.items()}}
-             for run, suite, delta in cells],
+            [{"run_id": run.id, "site_id": run.site_id, "variant": run.variant, "suite": suite,
+              "started_at": run.started_at, **delta} for run, suite, delta in cells],
         )
         conn.execute(latest, [{"site_id": run.site_id, "variant": run.variant, "suite": suite,
                                   "run_id": run.id, "started_at": run.started_at} for run, suite, _ in cells])
@@ -369,16 +366,18 @@ class Statements(NamedTuple):
     contact: Any
 
 
-@lru_cache(maxsize=1)
-def _statements() -> Statements:
+@lru_cache(maxsize=2)
+def _statements(dialect: str) -> Statements:
     """The writer's other statements, built once with bound parameters (``expanding`` for the IN
     lists): built per batch they cost more to construct and key for the statement cache than to
-    run. They go through the session's Core connection, the ORM adding nothing to them."""
+    run. They go through the session's Core connection, the ORM adding nothing to them. On
+    PostgreSQL the ledger's ids go as one array (``= ANY``), not 500 parameters."""
     site, now = bindparam("b_site"), bindparam("b_now", type_=UTCDateTime())
     sites = table(Site)
+    ids = (SeenRecord.record_id == any_(bindparam("b_ids", type_=postgresql.ARRAY(String))) if dialect == "postgresql"
+           else SeenRecord.record_id.in_(bindparam("b_ids", expanding=True)))
     return Statements(
-        ledger=select(SeenRecord.record_id, SeenRecord.content_hash)
-        .where(SeenRecord.site_id == site, SeenRecord.record_id.in_(bindparam("b_ids", expanding=True))),
+        ledger=select(SeenRecord.record_id, SeenRecord.content_hash).where(SeenRecord.site_id == site, ids),
         known_suites=select(LatestResult.suite).distinct()
         .where(LatestResult.site_id == site, LatestResult.suite.in_(bindparam("b_suites", expanding=True))),
         suites_per_run=select(SuiteRun.run_id, func.count())
@@ -390,16 +389,15 @@ def _statements() -> Statements:
 
 
 @lru_cache(maxsize=2)
-def _bump_statements(dialect: str) -> tuple[Any, Any, Any]:
-    """``Writer._bump``'s three statements, built once per dialect (statements are immutable;
+def _bump_statements(dialect: str) -> tuple[Any, Any]:
+    """``Writer._bump``'s two statements, built once per dialect (statements are immutable;
     building them cost about a millisecond a batch)."""
     module = postgresql if dialect == "postgresql" else sqlite
     suite_runs, latest_results = table(SuiteRun), table(LatestResult)
-    new_cells = module.insert(suite_runs).on_conflict_do_nothing()
-    counters = (
-        update(suite_runs)
-        .where(suite_runs.c.run_id == bindparam("b_run"), suite_runs.c.suite == bindparam("b_suite"))
-        .values({name: suite_runs.c[name] + bindparam(f"b_{name}") for name in COUNTERS})
+    counters = module.insert(suite_runs)
+    counters = counters.on_conflict_do_update(
+        index_elements=["run_id", "suite"],
+        set_={name: suite_runs.c[name] + counters.excluded[name] for name in COUNTERS},
     )
     latest = module.insert(latest_results)
     latest = latest.on_conflict_do_update(
@@ -407,4 +405,4 @@ def _bump_statements(dialect: str) -> tuple[Any, Any, Any]:
         set_={"run_id": latest.excluded.run_id, "started_at": latest.excluded.started_at},
         where=latest_results.c.started_at <= latest.excluded.started_at,
     )
-    return new_cells, counters, latest
+    return counters, latest
