@@ -9,6 +9,7 @@ other workers wait; it is left with the ledger and run lookups and the bulk stat
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any, NamedTuple
 
 from pydantic import ValidationError
@@ -117,7 +118,7 @@ def store_batch(db: Session, site: Site, parsed: list[Parsed]) -> BatchResult:
     writer.prefetch(item.record.id for item in parsed)
     writer.preload_runs(item.record.run_id for item in parsed)
     for record, digest, row in parsed:
-        if writer.is_duplicate(record.id, digest, lambda record=record: legacy_record_hash(record.to_dict())):
+        if writer.is_duplicate(record.id, digest, partial(_legacy_hash, record)):
             run = writer.find_run(record.run_id)
             if run is not None:
                 writer.result.touch(run)
@@ -140,6 +141,10 @@ def store_batch(db: Session, site: Site, parsed: list[Parsed]) -> BatchResult:
                 _finish(writer, run, record)
         writer.remember(record.id, record.type, digest, run)
     return writer.close()
+
+
+def _legacy_hash(record: AnyRecord) -> str:
+    return legacy_record_hash(record.to_dict())
 
 
 def _start(writer: Writer, record: RunStart) -> Any:

@@ -372,7 +372,8 @@ def _statements(dialect: str) -> Statements:
     lists): built per batch they cost more to construct and key for the statement cache than to
     run. They go through the session's Core connection, the ORM adding nothing to them. On
     PostgreSQL the ledger's ids go as one array (``= ANY``), not 500 parameters."""
-    site, now = bindparam("b_site"), bindparam("b_now", type_=UTCDateTime())
+    site: Any = bindparam("b_site")
+    now = bindparam("b_now", type_=UTCDateTime())
     sites = table(Site)
     ids = (SeenRecord.record_id == any_(bindparam("b_ids", type_=postgresql.ARRAY(String))) if dialect == "postgresql"
            else SeenRecord.record_id.in_(bindparam("b_ids", expanding=True)))
