@@ -15,12 +15,14 @@ from typing import Any, NamedTuple
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from exaworks_sdk import status as rule
+from exaworks_sdk.fingerprint import fingerprint
 from exaworks_sdk.records import RunFinish, RunStart, TestResult, parse_record
 
 from ..exceptions import AuthError, BadInput
 from ..models import Site
 from ..validation import check_timestamp, latest_allowed, parse_json
-from .store import TEST_DEFAULTS, BatchResult, Writer, legacy_record_hash, record_hash
+from .store import BatchResult, Writer, legacy_record_hash, record_hash
 
 MAX_RECORDS = 100_000
 AnyRecord = RunStart | TestResult | RunFinish
@@ -100,10 +102,12 @@ def _parsed(record: AnyRecord, started: datetime | None) -> Parsed:
     digest = record_hash(data)
     if not isinstance(record, TestResult):
         return Parsed(record, digest, None)
+    status = record.status.value
     return Parsed(record, digest, {
-        **TEST_DEFAULTS, "record_id": record.id, "suite": record.suite, "test_id": record.test_id,
-        "status": record.status.value, "duration": record.duration, "started_at": started,
-        "message": record.message, "output": record.output, "phases": data["phases"],
+        "record_id": record.id, "suite": record.suite, "test_id": record.test_id, "status": status,
+        "duration": record.duration, "started_at": started, "message": record.message, "output": record.output,
+        "phases": data["phases"],
+        "fingerprint": fingerprint(record.message, record.output) if rule.is_failing(status) else None,
     })
 
 
@@ -117,6 +121,7 @@ def store_batch(db: Session, site: Site, parsed: list[Parsed]) -> BatchResult:
     writer = Writer(db, site)
     writer.prefetch(item.record.id for item in parsed)
     writer.preload_runs(item.record.run_id for item in parsed)
+    last_id, last_run = None, None  # a run's records come one after another: one lookup each
     for record, digest, row in parsed:
         if writer.is_duplicate(record.id, digest, partial(_legacy_hash, record)):
             run = writer.find_run(record.run_id)
@@ -125,8 +130,11 @@ def store_batch(db: Session, site: Site, parsed: list[Parsed]) -> BatchResult:
             continue
         if isinstance(record, RunStart):
             run = _start(writer, record)
+            last_id, last_run = record.run_id, run
         else:
-            run = writer.find_run(record.run_id)
+            if record.run_id != last_id:
+                last_id, last_run = record.run_id, writer.find_run(record.run_id)
+            run = last_run
             if run is None:
                 raise BadInput(
                     f"{record.type} {record.id!r} refers to run {record.run_id!r}, which has no "

@@ -164,6 +164,7 @@ class Writer:
         # Keyed by id(run): a run created by this batch has no primary key before close().
         self._deltas: dict[tuple[int, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
         self._touched: dict[int, Run] = {}
+        self._reported: set[int] = set()  # id(run) of the runs remember() put in the result
         self._now = utcnow()
         self._ledger: dict[str, str | None] = {}  # prefetched: id -> this site's hash, or absent
         self._test_rows: list[tuple[Run, dict[str, Any]]] = []  # run_id filled in at close()
@@ -209,8 +210,11 @@ class Writer:
         self._ledger_rows.append((run, record_id, kind, digest))
         self._seen[record_id] = digest
         self.result.accepted += 1
-        self.result.touch(run)
-        self._touched[id(run)] = run
+        key = id(run)
+        if key not in self._reported:  # BatchResult.touch scans its list
+            self._reported.add(key)
+            self.result.touch(run)
+        self._touched[key] = run
 
     # -- runs -------------------------------------------------------------------------
     def find_run(self, run_id: str, key_branch: str = "", key_variant: str = "") -> Run | None:
@@ -271,16 +275,18 @@ class Writer:
         self.add_test_row(run, {**TEST_DEFAULTS, "record_id": record_id, **fields, "status": Status(fields["status"]).value})
 
     def add_test_row(self, run: Run, row: dict[str, Any]) -> None:
-        """``row`` is a whole ``test_results`` row but its ``run_id`` and ``fingerprint`` (see
-        ``records.test_row``); a failing test's fingerprint is computed here (failures are few)."""
-        row["fingerprint"] = (fingerprint(row["message"] or "", row["output"] or "")
-                              if rule.is_failing(row["status"]) else None)
+        """``row`` is a whole ``test_results`` row but its ``run_id``; a failing test's
+        fingerprint is computed here unless the row has it (``records._parsed`` computes it
+        before the transaction)."""
+        status, suite, key = row["status"], row["suite"], id(run)
+        if "fingerprint" not in row:
+            row["fingerprint"] = fingerprint(row["message"] or "", row["output"] or "") if rule.is_failing(status) else None
         self._test_rows.append((run, row))
-        self._deltas[(id(run), row["suite"])][row["status"]] += 1
-        self._touched[id(run)] = run
-        suites = self._suites[id(run)]
-        if row["suite"] not in suites:
-            suites.add(row["suite"])
+        self._deltas[(key, suite)][status] += 1
+        self._touched[key] = run
+        suites = self._suites[key]
+        if suite not in suites:
+            suites.add(suite)
             if len(suites) > self.max_suites_per_run:
                 raise too_many_suites(f"run {run.run_id!r} has more than {self.max_suites_per_run} suites",
                                       "MAX_SUITES_PER_RUN")
