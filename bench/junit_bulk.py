@@ -88,6 +88,7 @@ def run(cases: int = 100_000, postgres: str | None = None) -> dict[str, Any]:
                                "loadavg_start": loadavg()}
         with gunicorn("dashboard_server:create_app()", {"SDK_DASHBOARD_DATABASE_URL": url},
                       Path(tmp) / "gunicorn.log", workers=2, timeout=timeout) as base:
+            first = 0.0  # the first upload's seconds, unrounded: a small report takes under 0.05 s
             for label in ("first", "again"):
                 began = time.perf_counter()
                 response = requests.post(f"{base}/api/v1/junit?run_id=bench-junit-run&variant=pip", data=body,
@@ -96,8 +97,9 @@ def run(cases: int = 100_000, postgres: str | None = None) -> dict[str, Any]:
                 if response.status_code != 200:
                     raise RuntimeError(f"{label}: {response.status_code} after {elapsed:.1f} s: {response.text[:300]}")
                 out[f"{label}_s"] = round(elapsed, 1)
+                first = first or elapsed
                 out[f"{label}_result"] = {k: v for k, v in response.json().items() if k != "runs"}
-        out["cases_per_s"] = round(cases / out["first_s"])
+        out["cases_per_s"] = round(cases / first)
         out["within_timeout"] = out["first_s"] < timeout
         out["loadavg_end"] = loadavg()
         return out

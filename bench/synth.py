@@ -11,8 +11,6 @@ derived from the seed, so re-generating a day yields the same ids.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -196,8 +194,10 @@ def phases(test: SynthTest) -> dict[str, Any]:
 
 
 def content_hash(record: dict[str, Any]) -> str:
-    """The dashboard's ledger hash of a record (sha256 of its sorted-key JSON line)."""
-    return hashlib.sha256(json.dumps(record, sort_keys=True).encode("utf-8")).hexdigest()
+    """The dashboard's ledger hash of a record (``dashboard_server.ingest.store.record_hash``)."""
+    from dashboard_server.ingest.store import record_hash
+
+    return record_hash(record)
 
 
 def _uid(rng: random.Random) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import click
@@ -56,4 +57,25 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     install_headers(app)
     register_filters(app)
     register_commands(app)
+    if not app.testing:
+        tune_collector(int(app.config["GC_YOUNG_THRESHOLD"]))
     return app
+
+
+_tuned = False
+
+
+def tune_collector(young_threshold: int) -> None:
+    """Once per server process: move the objects alive after start-up (modules, models, the
+    schema, templates) out of the collector's reach, and let more allocations go by between
+    young collections. With Python's default of 700, a 500-record upload, which holds some
+    30,000 objects while it runs, promoted them on and on and set off full collections that
+    walked the whole heap: about a tenth of the upload's CPU. 0 leaves the collector alone."""
+    global _tuned
+    if _tuned or young_threshold <= 0:
+        return
+    _tuned = True
+    gc.collect()
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(max(young_threshold, gc.get_threshold()[0]), older, oldest)

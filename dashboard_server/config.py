@@ -27,6 +27,7 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any]]] = {
     "ADMIN_PASSWORD": (None, str),
     "RETENTION_DAYS": (None, int),
     "AUTO_MIGRATE": (True, _bool),
+    "GC_YOUNG_THRESHOLD": (20_000, int),
     "RUNS_PER_PAGE": (50, int),
     "SPARKLINE_LENGTH": (20, int),
     "FLAKY_WINDOW": (10, int),

@@ -10,12 +10,14 @@ registry changed since) is folded again when read, until the site's next upload 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import defaultdict
 from collections.abc import Collection, Iterable
+from typing import Any, cast
 
 from flask import current_app, has_app_context
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import Table, bindparam, delete, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -48,23 +50,16 @@ def fold(db: Session, pairs: Iterable[Pair] | None, known: Collection[str]) -> d
     """The other cell of each pair (of every pair when None), in one grouped statement: rows
     differ only in which counters are non-zero, which is all the status rule reads, so each
     group's status comes from ``exaworks_sdk.status`` like any cell's."""
-    flags = [(getattr(SuiteRun, c) > 0).label(c) for c in COUNTERS]
-    finished = Run.finished_at.is_not(None).label("finished")
-    query = (
-        select(LatestResult.site_id, LatestResult.variant, finished, *flags, func.count().label("n"))
-        .join(Run, Run.id == LatestResult.run_id)
-        .join(SuiteRun, (SuiteRun.run_id == LatestResult.run_id) & (SuiteRun.suite == LatestResult.suite))
-        .where(LatestResult.suite.not_in(sorted(known)))
-        .group_by(LatestResult.site_id, LatestResult.variant, finished, *flags)
-    )
+    every, some = _fold_statements()
+    params: dict[str, Any] = {"b_known": sorted(known)}
     if pairs is not None:
-        wanted = sorted(set(pairs))
-        if not wanted:
+        params["b_pairs"] = sorted(set(pairs))
+        if not params["b_pairs"]:
             return {}
-        query = query.where(tuple_(LatestResult.site_id, LatestResult.variant).in_(wanted))
+    db.flush()  # read through the Core connection, which does not autoflush
     statuses: dict[Pair, list[Shown]] = defaultdict(list)
     out: dict[Pair, OtherCell] = {}
-    for row in db.execute(query):
+    for row in db.connection().execute(every if pairs is None else some, params):
         status = rule.in_run({c: int(bool(getattr(row, c))) for c in COUNTERS}, bool(row.finished))
         key = (row.site_id, row.variant)
         statuses[key].append(status)
@@ -75,6 +70,23 @@ def fold(db: Session, pairs: Iterable[Pair] | None, known: Collection[str]) -> d
     return out
 
 
+@functools.cache
+def _fold_statements() -> tuple[Any, Any]:
+    """``fold``'s statement for every pair and for given pairs, built once (the known suites
+    and the pairs are bound parameters)."""
+    flags = [(getattr(SuiteRun, c) > 0).label(c) for c in COUNTERS]
+    finished = Run.finished_at.is_not(None).label("finished")
+    every = (
+        select(LatestResult.site_id, LatestResult.variant, finished, *flags, func.count().label("n"))
+        .join(Run, Run.id == LatestResult.run_id)
+        .join(SuiteRun, (SuiteRun.run_id == LatestResult.run_id) & (SuiteRun.suite == LatestResult.suite))
+        .where(LatestResult.suite.not_in(bindparam("b_known", expanding=True)))
+        .group_by(LatestResult.site_id, LatestResult.variant, finished, *flags)
+    )
+    some = every.where(tuple_(LatestResult.site_id, LatestResult.variant).in_(bindparam("b_pairs", expanding=True)))
+    return every, some
+
+
 def refresh_folded(db: Session, pairs: Iterable[Pair]) -> None:
     """Store the other cell of each (site, variant) an upload (or a deletion) touched."""
     wanted = sorted(set(pairs))
@@ -83,19 +95,27 @@ def refresh_folded(db: Session, pairs: Iterable[Pair]) -> None:
     known = known_suites()
     folded = fold(db, wanted, known)
     empty = [pair for pair in wanted if pair not in folded]
+    clear, upsert = _store_statements(db.get_bind().dialect.name)
+    conn = db.connection()
     if empty:
-        db.execute(delete(FoldedCell).where(tuple_(FoldedCell.site_id, FoldedCell.variant).in_(empty))
-                   .execution_options(synchronize_session=False))
+        conn.execute(clear, {"b_pairs": empty})
     if folded:  # an upsert: concurrent uploads of one site update the row in turn
-        module = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
-        upsert = module.insert(FoldedCell)
-        upsert = upsert.on_conflict_do_update(
-            index_elements=["site_id", "variant"],
-            set_={name: upsert.excluded[name] for name in ("known", "suites", "failing", "status")})
         key = known_key(known)
-        db.execute(upsert, [{"site_id": site_id, "variant": variant, "known": key, "suites": cell.suites,
-                             "failing": cell.failing, "status": cell.status.value}
-                            for (site_id, variant), cell in sorted(folded.items())])
+        conn.execute(upsert, [{"site_id": site_id, "variant": variant, "known": key, "suites": cell.suites,
+                               "failing": cell.failing, "status": cell.status.value}
+                              for (site_id, variant), cell in sorted(folded.items())])
+
+
+@functools.cache
+def _store_statements(dialect: str) -> tuple[Any, Any]:
+    """``refresh_folded``'s delete and upsert, built once per dialect."""
+    table = cast(Table, FoldedCell.__table__)
+    clear = delete(table).where(tuple_(table.c.site_id, table.c.variant).in_(bindparam("b_pairs", expanding=True)))
+    upsert = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    upsert = upsert.on_conflict_do_update(
+        index_elements=["site_id", "variant"],
+        set_={name: upsert.excluded[name] for name in ("known", "suites", "failing", "status")})
+    return clear, upsert
 
 
 def other_cells(db: Session, site_ids: list[int], known: Collection[str]) -> dict[Pair, OtherCell]:

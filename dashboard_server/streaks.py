@@ -8,6 +8,7 @@ lookups on ``suite_runs`` (ix_suite_runs_cell), whatever the stored history.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -78,6 +79,33 @@ Cell = tuple[int, str, str]  # (site id, variant, suite)
 CHUNK = 300
 
 
+@functools.cache
+def _streak_statements() -> tuple[Any, Any, Any]:
+    """``_lookups`` for ``refresh_streaks`` as three statements built once, with the cell (and the
+    last pass's time) as bound parameters: built per cell they cost more to construct and key
+    for the statement cache than to run."""
+    cell = (SuiteRun.site_id == bindparam("b_site"), SuiteRun.variant == bindparam("b_variant"),
+            SuiteRun.suite == bindparam("b_suite"))
+    columns = (SuiteRun.started_at, SuiteRun.run_id)
+    last_passing = (select(*columns).where(*cell, _passing())
+                    .order_by(SuiteRun.started_at.desc(), SuiteRun.id.desc()).limit(1))
+    first_failing = select(*columns).where(*cell, _failing()).order_by(SuiteRun.started_at, SuiteRun.id).limit(1)
+    first_after = (select(*columns).where(*cell, _failing(), SuiteRun.started_at > bindparam("b_since"))
+                   .order_by(SuiteRun.started_at, SuiteRun.id).limit(1))
+    return last_passing, first_failing, first_after
+
+
+def _cell_lookups(db: Session, site_id: int, variant: str, suite: str) -> tuple[Any, Any]:
+    """``_lookups(db, _cell(site_id, variant, suite), SuiteRun.started_at, SuiteRun.run_id)``."""
+    last_passing, first_failing, first_after = _streak_statements()
+    params: dict[str, Any] = {"b_site": site_id, "b_variant": variant, "b_suite": suite}
+    conn = db.connection()  # Core rows: the ORM's execute costs more than these indexed reads
+    last = conn.execute(last_passing, params).first()
+    if last is None:
+        return conn.execute(first_failing, params).first(), None
+    return conn.execute(first_after, {**params, "b_since": last.started_at}).first(), last
+
+
 def refresh_streaks(db: Session, cells: Iterable[Cell]) -> None:
     """Store the current failure streak of each cell in its ``latest_results`` row.
 
@@ -86,21 +114,16 @@ def refresh_streaks(db: Session, cells: Iterable[Cell]) -> None:
     A cell whose latest result is not failing costs nothing beyond one read of the batch's
     cells; a failing one costs the two indexed lookups of ``failure_streak``."""
     wanted = sorted(set(cells))
+    latest, store = _refresh_statements()
+    db.flush()  # the reads below go through the Core connection, which does not autoflush
+    conn = db.connection()
     values: list[dict[str, Any]] = []
     for start in range(0, len(wanted), CHUNK):
-        chunk = wanted[start:start + CHUNK]
-        rows = db.execute(
-            select(LatestResult.site_id, LatestResult.variant, LatestResult.suite, Run.finished_at.is_not(None),
-                   *(getattr(SuiteRun, c) for c in COUNTERS))
-            .join(SuiteRun, (SuiteRun.run_id == LatestResult.run_id) & (SuiteRun.suite == LatestResult.suite))
-            .join(Run, Run.id == LatestResult.run_id)
-            .where(tuple_(LatestResult.site_id, LatestResult.variant, LatestResult.suite).in_(chunk))
-        ).tuples()
+        rows = conn.execute(latest, {"b_cells": wanted[start:start + CHUNK]}).tuples()
         for site_id, variant, suite, finished, *counts in rows:
             status = rule.in_run(dict(zip(COUNTERS, counts, strict=True)), finished)
             # failure_streak's lookups, reading two columns instead of loading SuiteRun objects
-            first, last = (_lookups(db, _cell(site_id, variant, suite), SuiteRun.started_at, SuiteRun.run_id)
-                           if rule.is_failing(status) else (None, None))
+            first, last = _cell_lookups(db, site_id, variant, suite) if rule.is_failing(status) else (None, None)
             values.append({
                 "b_site": site_id, "b_variant": variant, "b_suite": suite,
                 "failing_since": first.started_at if first else None,
@@ -108,12 +131,24 @@ def refresh_streaks(db: Session, cells: Iterable[Cell]) -> None:
                 "last_passing_run_id": last.run_id if first and last else None,
             })
     if values:
-        table = cast(Table, LatestResult.__table__)
-        db.execute(
-            update(table).where(table.c.site_id == bindparam("b_site"), table.c.variant == bindparam("b_variant"),
-                                table.c.suite == bindparam("b_suite")),
-            values,
-        )
+        conn.execute(store, values)
+
+
+@functools.cache
+def _refresh_statements() -> tuple[Any, Any]:
+    """``refresh_streaks``' read of the cells' latest counters and its update, built once."""
+    latest = (
+        select(LatestResult.site_id, LatestResult.variant, LatestResult.suite, Run.finished_at.is_not(None),
+               *(getattr(SuiteRun, c) for c in COUNTERS))
+        .join(SuiteRun, (SuiteRun.run_id == LatestResult.run_id) & (SuiteRun.suite == LatestResult.suite))
+        .join(Run, Run.id == LatestResult.run_id)
+        .where(tuple_(LatestResult.site_id, LatestResult.variant, LatestResult.suite)
+               .in_(bindparam("b_cells", expanding=True)))
+    )
+    table = cast(Table, LatestResult.__table__)
+    store = update(table).where(table.c.site_id == bindparam("b_site"), table.c.variant == bindparam("b_variant"),
+                                table.c.suite == bindparam("b_suite"))
+    return latest, store
 
 
 def what_changed(before: Run, after: Run) -> dict[str, tuple[Any, Any]]:

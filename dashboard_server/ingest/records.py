@@ -8,19 +8,21 @@ other workers wait; it is left with the ledger and run lookups and the bulk stat
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
+from functools import partial
 from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from exaworks_sdk import status as rule
+from exaworks_sdk.fingerprint import fingerprint
 from exaworks_sdk.records import RunFinish, RunStart, TestResult, parse_record
 
 from ..exceptions import AuthError, BadInput
 from ..models import Site
 from ..validation import check_timestamp, latest_allowed, parse_json
-from .store import TEST_DEFAULTS, BatchResult, Writer, content_hash
+from .store import BatchResult, Writer, legacy_record_hash, record_hash
 
 MAX_RECORDS = 100_000
 AnyRecord = RunStart | TestResult | RunFinish
@@ -97,13 +99,15 @@ def parse_batch(items: list[Any]) -> list[Parsed]:
 def _parsed(record: AnyRecord, started: datetime | None) -> Parsed:
     """One dump of the record gives both its content hash and its row's phases."""
     data = record.to_dict()
-    digest = content_hash(json.dumps(data, sort_keys=True))  # record.to_line(), without dumping twice
+    digest = record_hash(data)
     if not isinstance(record, TestResult):
         return Parsed(record, digest, None)
+    status = record.status.value
     return Parsed(record, digest, {
-        **TEST_DEFAULTS, "record_id": record.id, "suite": record.suite, "test_id": record.test_id,
-        "status": record.status.value, "duration": record.duration, "started_at": started,
-        "message": record.message, "output": record.output, "phases": data["phases"],
+        "record_id": record.id, "suite": record.suite, "test_id": record.test_id, "status": status,
+        "duration": record.duration, "started_at": started, "message": record.message, "output": record.output,
+        "phases": data["phases"],
+        "fingerprint": fingerprint(record.message, record.output) if rule.is_failing(status) else None,
     })
 
 
@@ -117,16 +121,20 @@ def store_batch(db: Session, site: Site, parsed: list[Parsed]) -> BatchResult:
     writer = Writer(db, site)
     writer.prefetch(item.record.id for item in parsed)
     writer.preload_runs(item.record.run_id for item in parsed)
+    last_id, last_run = None, None  # a run's records come one after another: one lookup each
     for record, digest, row in parsed:
-        if writer.is_duplicate(record.id, digest):
+        if writer.is_duplicate(record.id, digest, partial(_legacy_hash, record)):
             run = writer.find_run(record.run_id)
             if run is not None:
                 writer.result.touch(run)
             continue
         if isinstance(record, RunStart):
             run = _start(writer, record)
+            last_id, last_run = record.run_id, run
         else:
-            run = writer.find_run(record.run_id)
+            if record.run_id != last_id:
+                last_id, last_run = record.run_id, writer.find_run(record.run_id)
+            run = last_run
             if run is None:
                 raise BadInput(
                     f"{record.type} {record.id!r} refers to run {record.run_id!r}, which has no "
@@ -141,6 +149,10 @@ def store_batch(db: Session, site: Site, parsed: list[Parsed]) -> BatchResult:
                 _finish(writer, run, record)
         writer.remember(record.id, record.type, digest, run)
     return writer.close()
+
+
+def _legacy_hash(record: AnyRecord) -> str:
+    return legacy_record_hash(record.to_dict())
 
 
 def _start(writer: Writer, record: RunStart) -> Any:
