@@ -17,6 +17,7 @@ import json
 import tempfile
 import time
 from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -24,14 +25,19 @@ from urllib.parse import quote, urlencode
 import requests
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
-from dashboard_server.models import Run, Site
+from dashboard_server.digest import make_digest
+from dashboard_server.models import Digest, Run, Site
 
 from .common import gunicorn, loadavg, median, p95
 from .generate import count_results, load, open_database
 from .synth import Matrix, Spec, days_for
 
-SPEC = Spec(sites=12, suites=10, runs_per_day=2, seed=5)
+# The newest day ends about now, so that the pages reading a recent window (compatibility
+# matrix: 90 days, failures: 14) show that window at every scale, whenever the benchmark runs.
+SPEC = Spec(sites=12, suites=10, runs_per_day=2, seed=5,
+            end=datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=13))
 SMALL_SCALES = (3_000, 30_000, 300_000)
 FULL_SCALES = (3_000, 300_000, 3_000_000)
 
@@ -64,20 +70,31 @@ def fill(url: str, scale: int, reuse: bool = False, sites: Spec = SPEC) -> dict[
         results = count_results(engine)
         engine.dispose()
         if abs(results - scale) <= 0.1 * scale:
+            ensure_digest(engine)
+            engine.dispose()
             return {"results": results, "days": spec.days, "reused": True}
+        engine.dispose()
     engine = open_database(url, reset=True)
     stats = load(engine, Matrix.build(spec))
     results = count_results(engine)
+    ensure_digest(engine)
     engine.dispose()
     return {"results": results, "days": spec.days, "seconds": round(stats.seconds, 1),
             "results_per_s": round(stats.results_per_s), "rows_per_s": round(stats.rows_per_s)}
 
 
+def ensure_digest(engine: Any) -> None:
+    """The digest page shows the newest digest: make one (as ``sdk-dashboard digest`` would)."""
+    with Session(engine) as session, session.begin():
+        if session.scalar(select(Digest.id).limit(1)) is None:
+            make_digest(session)
+
+
 def table(result: dict[str, Any]) -> str:
     scales = list(result["scales"])
-    lines = [f"{'page':<18}" + "".join(f"{'med ' + s:>12}{'p95 ' + s:>12}" for s in scales) + f"{'ratio':>8}"]
+    lines = [f"{'page':<22}" + "".join(f"{'med ' + s:>12}{'p95 ' + s:>12}" for s in scales) + f"{'ratio':>8}"]
     for page, row in result["pages"].items():
-        lines.append(f"{page:<18}" + "".join(f"{row['median_ms'][s]:>12.1f}{row['p95_ms'][s]:>12.1f}" for s in scales)
+        lines.append(f"{page:<22}" + "".join(f"{row['median_ms'][s]:>12.1f}{row['p95_ms'][s]:>12.1f}" for s in scales)
                      + f"{row['ratio']:>7.2f}x")
     return "\n".join(lines)
 
@@ -100,6 +117,12 @@ def targets(url: str, matrix: Matrix) -> dict[str, str]:
         "run": f"/runs/{run}", "run.json": f"/api/v1/runs/{run}",
         "test_history": "/tests/?" + urlencode({"suite": suite, "test": test}),
         "test_history.json": f"/api/v1/tests/{quote(suite)}/{quote(test, safe='')}",
+        "compat": "/compat/", "compat.json": "/api/v1/compat",
+        "compat_suite": f"/compat/?suite={quote(suite)}", "compat_suite.json": f"/api/v1/compat?suite={quote(suite)}",
+        "known_good.pip": "/api/v1/compat/known-good.txt",
+        "known_good.spack": "/api/v1/compat/known-good.txt?format=spack",
+        "failures": "/failures/", "failures.json": "/api/v1/failures",
+        "digest": "/digest/", "digest.json": "/api/v1/digest",
     }
 
 
