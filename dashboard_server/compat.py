@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import request
-from sqlalchemy import select
+from sqlalchemy import Text, cast, func, select
 from sqlalchemy.orm import Session
 
 from exaworks_sdk import status as rule
@@ -36,11 +36,25 @@ Key = tuple[str | None, ...]
 
 
 def _rows(db: Session, suites: Iterable[str], since: datetime) -> Any:
+    """The newest suite run of each (suite, site, variant, stored components) in the window,
+    newest first. The database keeps one row per distinct ``components`` value of a cell, so
+    what comes back grows with the version sets a cell ran, not with how many times it ran
+    them (``_suite`` folds sets that differ only outside a suite's components, or in spelling)."""
+    stored = cast(Run.components, Text)
+    newest = (
+        select(SuiteRun.id.label("suite_run_id"), Run.id.label("run_pk"),
+               func.row_number().over(partition_by=(SuiteRun.suite, SuiteRun.site_id, SuiteRun.variant, stored),
+                                      order_by=(SuiteRun.started_at.desc(), SuiteRun.id.desc())).label("rank"))
+        .join(Run, Run.id == SuiteRun.run_id)
+        .where(SuiteRun.suite.in_(list(suites)), SuiteRun.started_at >= since)
+        .subquery()
+    )
     return db.execute(
         select(SuiteRun.suite, SuiteRun.variant, SuiteRun.started_at, Run.id, Run.run_id, Run.components,
                Run.finished_at.is_not(None), Site.name, Site.facility, *(getattr(SuiteRun, c) for c in COUNTERS))
-        .join(Run, Run.id == SuiteRun.run_id).join(Site, Site.id == SuiteRun.site_id)
-        .where(SuiteRun.suite.in_(list(suites)), SuiteRun.started_at >= since)
+        .join(newest, newest.c.suite_run_id == SuiteRun.id)
+        .join(Run, Run.id == newest.c.run_pk).join(Site, Site.id == SuiteRun.site_id)
+        .where(newest.c.rank == 1)
         .order_by(SuiteRun.started_at.desc(), SuiteRun.id.desc()).limit(MAX_ROWS)
     ).tuples()
 
