@@ -4,8 +4,8 @@ each set ran, and the newest verdict per site and variant.
 A version set is the tuple of the suite's required components' versions as the run's
 ``RunStart`` recorded them, compared in normal form (``exaworks_sdk.versions.normalize_version``:
 ``v0.81.0`` and ``0.81.0`` are one version). The manifest's pins (``pins.py``) mark the set each
-install variant is pinned to. Only ``suite_runs`` rows of the last ``days`` days are read, newest
-first and at most ``MAX_ROWS``, so the cost is bounded by recent activity, not by stored history.
+install variant is pinned to. Only the last ``days`` days count, and what is read grows with the
+version sets seen there, not with how many runs used them (``_rows``).
 """
 
 from __future__ import annotations
@@ -15,48 +15,86 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import request
-from sqlalchemy import Text, cast, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Integer, String, Text, cast, column, func, select, values
+from sqlalchemy.orm import Session, aliased
 
 from exaworks_sdk import status as rule
 from exaworks_sdk.status import COUNTERS
 from exaworks_sdk.versions import normalize_version
 
 from .exceptions import BadInput, NotFound
-from .models import Run, Site, SuiteRun
+from .models import LatestResult, Run, Site, SuiteRun, UTCDateTime
 from .params import page_arg
 from .pins import package_names, pins_by_variant
 from .registry import SuiteInfo, registry
 from .schemas import CompatOut, CompatSuite, SiteVerdict, VersionSet
 
 MAX_ROWS = 20_000
+PAIRS_PER_QUERY = 500
 DEFAULT_DAYS, MAX_DAYS = 90, 3650
 FORMATS = ("pip", "spack")
 Key = tuple[str | None, ...]
 
 
-def _rows(db: Session, suites: Iterable[str], since: datetime) -> Any:
+def _rows(db: Session, suites: Iterable[str], since: datetime) -> list[Any]:
     """The newest suite run of each (suite, site, variant, stored components) in the window,
-    newest first. The database keeps one row per distinct ``components`` value of a cell, so
-    what comes back grows with the version sets a cell ran, not with how many times it ran
-    them (``_suite`` folds sets that differ only outside a suite's components, or in spelling)."""
+    newest first (``_suite`` then folds sets that differ only outside a suite's components, or
+    in spelling).
+
+    Read without visiting every suite run of the window: (1) the window's runs grouped by site,
+    variant and stored ``components`` (``ix_runs_started``; a handful of groups per site and
+    variant, one per version change), with each group's newest run and time span; (2) the suite
+    runs of those newest runs; (3) for a suite its site and variant ran (``latest_results``) but
+    the group's newest run did not, one seek backwards in ``ix_suite_runs_cell`` from the end of
+    the group's span to the newest run of that suite with those components."""
     stored = cast(Run.components, Text)
-    newest = (
-        select(SuiteRun.id.label("suite_run_id"), Run.id.label("run_pk"),
-               func.row_number().over(partition_by=(SuiteRun.suite, SuiteRun.site_id, SuiteRun.variant, stored),
-                                      order_by=(SuiteRun.started_at.desc(), SuiteRun.id.desc())).label("rank"))
-        .join(Run, Run.id == SuiteRun.run_id)
-        .where(SuiteRun.suite.in_(list(suites)), SuiteRun.started_at >= since)
-        .subquery()
-    )
-    return db.execute(
+    # grouped by components first: grouping by site first would walk ix_runs_site_started (all of history)
+    spans = (select(stored.label("components"), Run.variant, Run.site_id, func.min(Run.started_at).label("first"),
+                    func.max(Run.started_at).label("last"))
+             .where(Run.started_at >= since).group_by(stored, Run.variant, Run.site_id).subquery())
+    newest_run = aliased(Run)
+    groups = db.execute(
+        select(newest_run.id, spans.c.site_id, spans.c.variant, spans.c.components, spans.c.first, spans.c.last)
+        .join(newest_run, (newest_run.site_id == spans.c.site_id) & (newest_run.started_at == spans.c.last)
+              & (newest_run.variant == spans.c.variant) & (cast(newest_run.components, Text) == spans.c.components))
+    ).tuples().all()
+    if not groups:
+        return []
+    wanted = set(suites)
+    found: set[int] = set()
+    covered: set[tuple[int, str]] = set()  # (newest run, suite)
+    for suite_run, run_pk, suite in db.execute(
+            select(SuiteRun.id, SuiteRun.run_id, SuiteRun.suite)
+            .where(SuiteRun.run_id.in_([g[0] for g in groups]), SuiteRun.suite.in_(wanted))).tuples():
+        found.add(suite_run)
+        covered.add((run_pk, suite))
+    ran: dict[tuple[int, str], list[str]] = {}
+    for site_id, variant, suite in db.execute(select(LatestResult.site_id, LatestResult.variant, LatestResult.suite)):
+        if suite in wanted:
+            ran.setdefault((site_id, variant), []).append(suite)
+    missing = [(site_id, variant, suite, components, first, last)
+               for run_pk, site_id, variant, components, first, last in groups
+               for suite in ran.get((site_id, variant), []) if (run_pk, suite) not in covered]
+    for start in range(0, len(missing), PAIRS_PER_QUERY):
+        pairs = values(column("site_id", Integer), column("variant", String), column("suite", String),
+                       column("components", Text), column("first", UTCDateTime), column("last", UTCDateTime),
+                       name="pairs").data(missing[start:start + PAIRS_PER_QUERY]).cte("pairs")
+        newest = (select(SuiteRun.id).join(Run, Run.id == SuiteRun.run_id)
+                  .where(SuiteRun.site_id == pairs.c.site_id, SuiteRun.variant == pairs.c.variant,
+                         SuiteRun.suite == pairs.c.suite, SuiteRun.started_at >= pairs.c.first,
+                         SuiteRun.started_at <= pairs.c.last, stored == pairs.c.components)
+                  .order_by(SuiteRun.started_at.desc(), SuiteRun.id.desc()).limit(1)
+                  .correlate(pairs).scalar_subquery())
+        found.update(n for n in db.scalars(select(newest).select_from(pairs)) if n is not None)
+    if not found:
+        return []
+    return list(db.execute(
         select(SuiteRun.suite, SuiteRun.variant, SuiteRun.started_at, Run.id, Run.run_id, Run.components,
                Run.finished_at.is_not(None), Site.name, Site.facility, *(getattr(SuiteRun, c) for c in COUNTERS))
-        .join(newest, newest.c.suite_run_id == SuiteRun.id)
-        .join(Run, Run.id == newest.c.run_pk).join(Site, Site.id == SuiteRun.site_id)
-        .where(newest.c.rank == 1)
+        .join(Run, Run.id == SuiteRun.run_id).join(Site, Site.id == SuiteRun.site_id)
+        .where(SuiteRun.id.in_(found), SuiteRun.started_at >= since)
         .order_by(SuiteRun.started_at.desc(), SuiteRun.id.desc()).limit(MAX_ROWS)
-    ).tuples()
+    ).tuples())
 
 
 def _uploaded(components: Any, names: tuple[str, ...]) -> dict[str, str | None]:
