@@ -5,7 +5,8 @@ and newest runs; only the length of the history differs (``bench.synth``: more d
 back). Each database gets its own gunicorn (1 worker) and one client requests every page from
 every server in turn, repeatedly, so that whatever else loads the machine hits all scales
 alike. Figures are real HTTP round trips: median and p95 per page and scale, and the ratio of
-the largest scale's median to the smallest's.
+the largest scale's median to the smallest's, next to the ratio of the response sizes (a page
+that shows more at the larger scale, such as more failures in its window, may take longer).
 
     python -m bench.pages [--scales 3000,300000,3000000] [--repeats 30] [--postgres URL]
 """
@@ -92,10 +93,11 @@ def ensure_digest(engine: Any) -> None:
 
 def table(result: dict[str, Any]) -> str:
     scales = list(result["scales"])
-    lines = [f"{'page':<22}" + "".join(f"{'med ' + s:>12}{'p95 ' + s:>12}" for s in scales) + f"{'ratio':>8}"]
+    lines = [f"{'page':<22}" + "".join(f"{'med ' + s:>12}{'p95 ' + s:>12}" for s in scales) + f"{'ratio':>8}"
+             + f"{'bytes':>8}"]
     for page, row in result["pages"].items():
         lines.append(f"{page:<22}" + "".join(f"{row['median_ms'][s]:>12.1f}{row['p95_ms'][s]:>12.1f}" for s in scales)
-                     + f"{row['ratio']:>7.2f}x")
+                     + f"{row['ratio']:>7.2f}x" + (f"{row['bytes_ratio']:>7.2f}x" if "bytes_ratio" in row else ""))
     return "\n".join(lines)
 
 
@@ -128,6 +130,7 @@ def targets(url: str, matrix: Matrix) -> dict[str, str]:
 
 def measure(servers: dict[int, tuple[str, dict[str, str]]], repeats: int, warmup: int = 3) -> dict[str, Any]:
     times: dict[str, dict[int, list[float]]] = {}
+    sizes: dict[str, dict[int, int]] = {}  # what the page shows: a page that shows more may cost more
     pages = list(next(iter(servers.values()))[1])
     with requests.Session() as http:
         for rep in range(warmup + repeats):
@@ -140,6 +143,7 @@ def measure(servers: dict[int, tuple[str, dict[str, str]]], repeats: int, warmup
                         raise RuntimeError(f"{page} at {scale}: {response.status_code} {response.text[:300]}")
                     if rep >= warmup:
                         times.setdefault(page, {}).setdefault(scale, []).append(elapsed * 1000)
+                        sizes.setdefault(page, {})[scale] = len(response.content)
     smallest, largest = min(servers), max(servers)
     out = {}
     for page, by_scale in times.items():
@@ -147,6 +151,8 @@ def measure(servers: dict[int, tuple[str, dict[str, str]]], repeats: int, warmup
             "median_ms": {str(s): round(median(v), 2) for s, v in by_scale.items()},
             "p95_ms": {str(s): round(p95(v), 2) for s, v in by_scale.items()},
             "ratio": round(median(by_scale[largest]) / median(by_scale[smallest]), 2),
+            "bytes": {str(s): n for s, n in sizes[page].items()},
+            "bytes_ratio": round(sizes[page][largest] / max(sizes[page][smallest], 1), 2),
         }
     return out
 
