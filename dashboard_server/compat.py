@@ -53,11 +53,16 @@ def _rows(db: Session, suites: Iterable[str], since: datetime) -> list[Any]:
                     func.max(Run.started_at).label("last"))
              .where(Run.started_at >= since).group_by(stored, Run.variant, Run.site_id).subquery())
     newest_run = aliased(Run)
-    groups = db.execute(
+    heads = (
         select(newest_run.id, spans.c.site_id, spans.c.variant, spans.c.components, spans.c.first, spans.c.last)
         .join(newest_run, (newest_run.site_id == spans.c.site_id) & (newest_run.started_at == spans.c.last)
               & (newest_run.variant == spans.c.variant) & (cast(newest_run.components, Text) == spans.c.components))
-    ).tuples().all()
+    )
+    if db.get_bind().dialect.name == "postgresql":
+        # PostgreSQL guesses thousands of groups and hashes the runs: without this, all of them;
+        # SQLite seeks (site, time) in ix_runs_site_started, and would trade that for this range
+        heads = heads.where(newest_run.started_at >= since)
+    groups = db.execute(heads).tuples().all()
     if not groups:
         return []
     wanted = set(suites)
