@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, String, column, select, values
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
 from exaworks_sdk.versions import normalize_version
@@ -32,7 +32,6 @@ from .params import page_arg
 from .schemas import FactChange, FailureGroup, FailuresOut
 
 MAX_ROWS, MAX_GROUPS = 20_000, 50
-CELLS_PER_QUERY = 500
 DEFAULT_DAYS, MAX_DAYS = 14, 365
 Fact = tuple[str, str]  # (kind, name): ("component", "flux-core") or ("environment", "mpi")
 
@@ -47,24 +46,45 @@ def facts(run: Any) -> dict[Fact, str | None]:
     return out
 
 
+# one statement, compiled once and run per cell
+LAST_PASS = (select(SuiteRun.run_id)
+             .where(SuiteRun.site_id == bindparam("site_id"), SuiteRun.variant == bindparam("variant"),
+                    SuiteRun.suite == bindparam("suite"), SuiteRun.started_at < bindparam("before", type_=UTCDateTime),
+                    SuiteRun.failed == 0, SuiteRun.error == 0, SuiteRun.passed > 0)
+             .order_by(SuiteRun.started_at.desc()).limit(1))
+
+
+# PostgreSQL: every cell in one round trip, the cells as arrays (one statement shape, compiled once)
+LAST_PASSES_PG = text("""
+SELECT w.n, (SELECT s.run_id FROM suite_runs s
+             WHERE s.site_id = w.site_id AND s.variant = w.variant AND s.suite = w.suite AND s.started_at < w.before
+               AND s.failed = 0 AND s.error = 0 AND s.passed > 0
+             ORDER BY s.started_at DESC LIMIT 1)
+FROM unnest(CAST(:site_ids AS integer[]), CAST(:variants AS text[]), CAST(:suites AS text[]),
+            CAST(:befores AS timestamp[])) WITH ORDINALITY AS w(site_id, variant, suite, before, n)
+""")
+
+
 def _last_passes(db: Session, cells: list[tuple[int, str, str, datetime]]) -> dict[tuple[int, str, str, datetime], Run]:
     """For each (site, variant, suite, time): the newest run before that time in which the suite
-    passed. One query per few hundred cells, each answered by a seek in ``ix_suite_runs_cell``."""
-    found: dict[tuple[int, str, str, datetime], Run] = {}
-    for start in range(0, len(cells), CELLS_PER_QUERY):
-        chunk = cells[start:start + CELLS_PER_QUERY]
-        wanted = values(column("n", Integer), column("site_id", Integer), column("variant", String),
-                        column("suite", String), column("before", UTCDateTime), name="wanted"
-                        ).data([(n, *cell) for n, cell in enumerate(chunk)]).cte("wanted")
-        last = (select(SuiteRun.run_id)
-                .where(SuiteRun.site_id == wanted.c.site_id, SuiteRun.variant == wanted.c.variant,
-                       SuiteRun.suite == wanted.c.suite, SuiteRun.started_at < wanted.c.before,
-                       SuiteRun.failed == 0, SuiteRun.error == 0, SuiteRun.passed > 0)
-                .order_by(SuiteRun.started_at.desc()).limit(1).correlate(wanted).scalar_subquery())
-        pairs = [(n, run_pk) for n, run_pk in db.execute(select(wanted.c.n, last)).tuples() if run_pk is not None]
-        runs = {r.id: r for r in db.scalars(select(Run).where(Run.id.in_({pk for _, pk in pairs})))} if pairs else {}
-        found.update({chunk[n]: runs[pk] for n, pk in pairs if pk in runs})
-    return found
+    passed; each is a seek in ``ix_suite_runs_cell``. SQLite runs one cached statement per cell
+    (no round trips in process); PostgreSQL answers them all in one statement."""
+    conn = db.connection()
+    found: dict[tuple[int, str, str, datetime], int] = {}
+    if conn.dialect.name == "postgresql":
+        befores = [c[3].astimezone(UTC).replace(tzinfo=None) for c in cells]  # stored as naive UTC
+        rows = conn.execute(LAST_PASSES_PG, {"site_ids": [c[0] for c in cells], "variants": [c[1] for c in cells],
+                                             "suites": [c[2] for c in cells], "befores": befores})
+        found = {cells[n - 1]: run_pk for n, run_pk in rows if run_pk is not None}
+    else:
+        for cell in cells:
+            site_id, variant, suite, before = cell
+            run_pk = conn.execute(LAST_PASS, {"site_id": site_id, "variant": variant, "suite": suite,
+                                              "before": before}).scalar()
+            if run_pk is not None:
+                found[cell] = run_pk
+    runs = {r.id: r for r in db.scalars(select(Run).where(Run.id.in_(set(found.values()))))} if found else {}
+    return {cell: runs[pk] for cell, pk in found.items() if pk in runs}
 
 
 def _changes(first_fail: list[Run], last_pass: list[Run],
