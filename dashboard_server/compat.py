@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import request
-from sqlalchemy import Integer, String, Text, cast, column, func, select, values
+from sqlalchemy import Text, bindparam, cast, func, select, text
 from sqlalchemy.orm import Session, aliased
 
 from exaworks_sdk import status as rule
@@ -30,10 +30,53 @@ from .registry import SuiteInfo, registry
 from .schemas import CompatOut, CompatSuite, SiteVerdict, VersionSet
 
 MAX_ROWS = 20_000
-PAIRS_PER_QUERY = 500
 DEFAULT_DAYS, MAX_DAYS = 90, 3650
 FORMATS = ("pip", "spack")
 Key = tuple[str | None, ...]
+
+
+# the newest suite run of (site, variant, suite) with these stored components within [lo, hi]:
+# a seek backwards in ix_suite_runs_cell; compiled once, run per pair on SQLite (in process)
+NEWEST_WITH = (
+    select(SuiteRun.id).join(Run, Run.id == SuiteRun.run_id)
+    .where(SuiteRun.site_id == bindparam("site_id"), SuiteRun.variant == bindparam("variant"),
+           SuiteRun.suite == bindparam("suite"), SuiteRun.started_at >= bindparam("lo", type_=UTCDateTime),
+           SuiteRun.started_at <= bindparam("hi", type_=UTCDateTime),
+           cast(Run.components, Text) == bindparam("components", type_=Text))
+    .order_by(SuiteRun.started_at.desc(), SuiteRun.id.desc()).limit(1)
+)
+# PostgreSQL: every pair in one round trip, the pairs as arrays (one statement shape)
+NEWEST_WITH_PG = text("""
+SELECT (SELECT s.id FROM suite_runs s JOIN runs r ON r.id = s.run_id
+        WHERE s.site_id = w.site_id AND s.variant = w.variant AND s.suite = w.suite
+          AND s.started_at >= w.lo AND s.started_at <= w.hi AND CAST(r.components AS TEXT) = w.components
+        ORDER BY s.started_at DESC, s.id DESC LIMIT 1)
+FROM unnest(CAST(:site_ids AS integer[]), CAST(:variants AS text[]), CAST(:suites AS text[]),
+            CAST(:components AS text[]), CAST(:los AS timestamp[]), CAST(:his AS timestamp[]))
+     AS w(site_id, variant, suite, components, lo, hi)
+""")
+
+
+def _newest_with(db: Session, pairs: list[tuple[int, str, str, str, datetime, datetime]]) -> set[int]:
+    if not pairs:
+        return set()
+    conn = db.connection()
+    if conn.dialect.name == "postgresql":
+        def naive(t: datetime) -> datetime:
+            return t.astimezone(UTC).replace(tzinfo=None)  # stored as naive UTC
+
+        found = conn.execute(NEWEST_WITH_PG, {
+            "site_ids": [p[0] for p in pairs], "variants": [p[1] for p in pairs], "suites": [p[2] for p in pairs],
+            "components": [p[3] for p in pairs], "los": [naive(p[4]) for p in pairs],
+            "his": [naive(p[5]) for p in pairs]}).scalars()
+        return {n for n in found if n is not None}
+    out = set()
+    for site_id, variant, suite, components, lo, hi in pairs:
+        n = conn.execute(NEWEST_WITH, {"site_id": site_id, "variant": variant, "suite": suite,
+                                       "components": components, "lo": lo, "hi": hi}).scalar()
+        if n is not None:
+            out.add(n)
+    return out
 
 
 def _rows(db: Session, suites: Iterable[str], since: datetime) -> list[Any]:
@@ -80,17 +123,7 @@ def _rows(db: Session, suites: Iterable[str], since: datetime) -> list[Any]:
     missing = [(site_id, variant, suite, components, first, last)
                for run_pk, site_id, variant, components, first, last in groups
                for suite in ran.get((site_id, variant), []) if (run_pk, suite) not in covered]
-    for start in range(0, len(missing), PAIRS_PER_QUERY):
-        pairs = values(column("site_id", Integer), column("variant", String), column("suite", String),
-                       column("components", Text), column("first", UTCDateTime), column("last", UTCDateTime),
-                       name="pairs").data(missing[start:start + PAIRS_PER_QUERY]).cte("pairs")
-        newest = (select(SuiteRun.id).join(Run, Run.id == SuiteRun.run_id)
-                  .where(SuiteRun.site_id == pairs.c.site_id, SuiteRun.variant == pairs.c.variant,
-                         SuiteRun.suite == pairs.c.suite, SuiteRun.started_at >= pairs.c.first,
-                         SuiteRun.started_at <= pairs.c.last, stored == pairs.c.components)
-                  .order_by(SuiteRun.started_at.desc(), SuiteRun.id.desc()).limit(1)
-                  .correlate(pairs).scalar_subquery())
-        found.update(n for n in db.scalars(select(newest).select_from(pairs)) if n is not None)
+    found.update(_newest_with(db, missing))
     if not found:
         return []
     return list(db.execute(
