@@ -7,7 +7,8 @@ The schema comes from the real Alembic migrations. Rows go in with SQLAlchemy co
 ``executemany`` in chunks, one transaction per chunk, and the derived tables are filled the
 way the upload path fills them: ``suite_runs`` counters per (run, suite), ``latest_results``
 moved forward with the same ``ON CONFLICT … DO UPDATE WHERE started_at <= excluded`` upsert,
-and one ``seen_records`` ledger row (with the same content hash) per record.
+a failing test's fingerprint computed as ingest computes it (``Writer.add_test_row``), and one
+``seen_records`` ledger row (with the same content hash) per record.
 ``bench.verify`` checks that, on a small history, the result equals a real upload.
 
 Loading days further back into an existing database grows its history without touching the
@@ -34,6 +35,8 @@ from dashboard_server.db import make_engine
 from dashboard_server.folding import refresh_folded
 from dashboard_server.models import LatestResult, Run, SeenRecord, Site, SuiteRun, TestResultRow
 from dashboard_server.streaks import refresh_streaks
+from exaworks_sdk import status as rule
+from exaworks_sdk.fingerprint import fingerprint
 from exaworks_sdk.status import COUNTERS
 
 from .synth import Matrix, Spec, SynthRun, content_hash, days_for, runs
@@ -134,6 +137,7 @@ def _rows(batch: list[SynthRun], site_ids: dict[str, int], ids: _Ids) -> dict[st
                 id=ids.test, run_id=run_pk, record_id=test.record_id, suite=test.suite, test_id=test.test_id,
                 status=test.status, duration=test.duration, started_at=_naive(test.started_at),
                 message=test.message, output=test.output, phases=record["phases"],
+                fingerprint=fingerprint(test.message, test.output) if rule.is_failing(test.status) else None,
             ))
             ids.test += 1
             seen.append(dict(record_id=test.record_id, site_id=site_id, run_id=run_pk, kind="test_result",

@@ -5,7 +5,8 @@ and newest runs; only the length of the history differs (``bench.synth``: more d
 back). Each database gets its own gunicorn (1 worker) and one client requests every page from
 every server in turn, repeatedly, so that whatever else loads the machine hits all scales
 alike. Figures are real HTTP round trips: median and p95 per page and scale, and the ratio of
-the largest scale's median to the smallest's.
+the largest scale's median to the smallest's, next to the ratio of the response sizes (a page
+that shows more at the larger scale, such as more failures in its window, may take longer).
 
     python -m bench.pages [--scales 3000,300000,3000000] [--repeats 30] [--postgres URL]
 """
@@ -17,6 +18,7 @@ import json
 import tempfile
 import time
 from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -24,14 +26,19 @@ from urllib.parse import quote, urlencode
 import requests
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
-from dashboard_server.models import Run, Site
+from dashboard_server.digest import make_digest
+from dashboard_server.models import Digest, Run, Site
 
 from .common import gunicorn, loadavg, median, p95
 from .generate import count_results, load, open_database
 from .synth import Matrix, Spec, days_for
 
-SPEC = Spec(sites=12, suites=10, runs_per_day=2, seed=5)
+# The newest day ends about now, so that the pages reading a recent window (compatibility
+# matrix: 90 days, failures: 14) show that window at every scale, whenever the benchmark runs.
+SPEC = Spec(sites=12, suites=10, runs_per_day=2, seed=5,
+            end=datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=13))
 SMALL_SCALES = (3_000, 30_000, 300_000)
 FULL_SCALES = (3_000, 300_000, 3_000_000)
 
@@ -64,21 +71,33 @@ def fill(url: str, scale: int, reuse: bool = False, sites: Spec = SPEC) -> dict[
         results = count_results(engine)
         engine.dispose()
         if abs(results - scale) <= 0.1 * scale:
+            ensure_digest(engine)
+            engine.dispose()
             return {"results": results, "days": spec.days, "reused": True}
+        engine.dispose()
     engine = open_database(url, reset=True)
     stats = load(engine, Matrix.build(spec))
     results = count_results(engine)
+    ensure_digest(engine)
     engine.dispose()
     return {"results": results, "days": spec.days, "seconds": round(stats.seconds, 1),
             "results_per_s": round(stats.results_per_s), "rows_per_s": round(stats.rows_per_s)}
 
 
+def ensure_digest(engine: Any) -> None:
+    """The digest page shows the newest digest: make one (as ``sdk-dashboard digest`` would)."""
+    with Session(engine) as session, session.begin():
+        if session.scalar(select(Digest.id).limit(1)) is None:
+            make_digest(session)
+
+
 def table(result: dict[str, Any]) -> str:
     scales = list(result["scales"])
-    lines = [f"{'page':<18}" + "".join(f"{'med ' + s:>12}{'p95 ' + s:>12}" for s in scales) + f"{'ratio':>8}"]
+    lines = [f"{'page':<22}" + "".join(f"{'med ' + s:>12}{'p95 ' + s:>12}" for s in scales) + f"{'ratio':>8}"
+             + f"{'bytes':>8}"]
     for page, row in result["pages"].items():
-        lines.append(f"{page:<18}" + "".join(f"{row['median_ms'][s]:>12.1f}{row['p95_ms'][s]:>12.1f}" for s in scales)
-                     + f"{row['ratio']:>7.2f}x")
+        lines.append(f"{page:<22}" + "".join(f"{row['median_ms'][s]:>12.1f}{row['p95_ms'][s]:>12.1f}" for s in scales)
+                     + f"{row['ratio']:>7.2f}x" + (f"{row['bytes_ratio']:>7.2f}x" if "bytes_ratio" in row else ""))
     return "\n".join(lines)
 
 
@@ -100,11 +119,18 @@ def targets(url: str, matrix: Matrix) -> dict[str, str]:
         "run": f"/runs/{run}", "run.json": f"/api/v1/runs/{run}",
         "test_history": "/tests/?" + urlencode({"suite": suite, "test": test}),
         "test_history.json": f"/api/v1/tests/{quote(suite)}/{quote(test, safe='')}",
+        "compat": "/compat/", "compat.json": "/api/v1/compat",
+        "compat_suite": f"/compat/?suite={quote(suite)}", "compat_suite.json": f"/api/v1/compat?suite={quote(suite)}",
+        "known_good.pip": "/api/v1/compat/known-good.txt",
+        "known_good.spack": "/api/v1/compat/known-good.txt?format=spack",
+        "failures": "/failures/", "failures.json": "/api/v1/failures",
+        "digest": "/digest/", "digest.json": "/api/v1/digest",
     }
 
 
 def measure(servers: dict[int, tuple[str, dict[str, str]]], repeats: int, warmup: int = 3) -> dict[str, Any]:
     times: dict[str, dict[int, list[float]]] = {}
+    sizes: dict[str, dict[int, int]] = {}  # what the page shows: a page that shows more may cost more
     pages = list(next(iter(servers.values()))[1])
     with requests.Session() as http:
         for rep in range(warmup + repeats):
@@ -117,6 +143,7 @@ def measure(servers: dict[int, tuple[str, dict[str, str]]], repeats: int, warmup
                         raise RuntimeError(f"{page} at {scale}: {response.status_code} {response.text[:300]}")
                     if rep >= warmup:
                         times.setdefault(page, {}).setdefault(scale, []).append(elapsed * 1000)
+                        sizes.setdefault(page, {})[scale] = len(response.content)
     smallest, largest = min(servers), max(servers)
     out = {}
     for page, by_scale in times.items():
@@ -124,6 +151,8 @@ def measure(servers: dict[int, tuple[str, dict[str, str]]], repeats: int, warmup
             "median_ms": {str(s): round(median(v), 2) for s, v in by_scale.items()},
             "p95_ms": {str(s): round(p95(v), 2) for s, v in by_scale.items()},
             "ratio": round(median(by_scale[largest]) / median(by_scale[smallest]), 2),
+            "bytes": {str(s): n for s, n in sizes[page].items()},
+            "bytes_ratio": round(sizes[page][largest] / max(sizes[page][smallest], 1), 2),
         }
     return out
 

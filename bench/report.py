@@ -56,8 +56,8 @@ def _targets(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             rows.append((f"Generator ({db})", f"{largest['results']:,} results in {largest['seconds']} s: "
                          f"{largest['results_per_s']:,} results/s, {largest['rows_per_s']:,} rows/s",
                          "3M in reasonable time", "—"))
-        for page in ("summary", "summary.json"):
-            ratio = pg["pages"][page]["ratio"]
+        for page, row in pg["pages"].items():  # every timed page: summary, site, run, test, compat, failures, digest
+            ratio = row["ratio"]
             rows.append((f"Page `{page}` ({db}), median {label}", f"{ratio:.2f}×", "≤ 1.5×", _verdict(ratio, 1.5, False)))
     for db in ("sqlite", "postgresql"):
         fl = r.get(f"flood_{db}")
@@ -124,13 +124,14 @@ def _harness_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
 
 def _pages_table(pg: dict[str, Any], db: str) -> list[str]:
     scales = list(pg["scales"])
-    head = "| page | " + " | ".join(f"median / p95 at {int(s):,} (ms)" for s in scales) + " | ratio |"
+    head = "| page | " + " | ".join(f"median / p95 at {int(s):,} (ms)" for s in scales) + " | ratio | size ratio |"
     lines = [f"Page latency ({db}; {pg['client']}; {pg['repeats']} requests per page and scale; "
              f"{pg['matrix']['site_variant_rows']} site×variant rows × {pg['matrix']['suites']} suites):", "",
-             head, "|---" * (len(scales) + 2) + "|"]
+             head, "|---" * (len(scales) + 3) + "|"]
     for page, row in pg["pages"].items():
         cells = " | ".join(f"{row['median_ms'][s]:.1f} / {row['p95_ms'][s]:.1f}" for s in scales)
-        lines.append(f"| `{page}` | {cells} | {row['ratio']:.2f}× |")
+        size = f"{row['bytes_ratio']:.2f}×" if "bytes_ratio" in row else "—"
+        lines.append(f"| `{page}` | {cells} | {row['ratio']:.2f}× | {size} |")
     return lines
 
 

@@ -26,11 +26,36 @@ FACILITY_MACHINES = [
 ]
 SUITES = [
     "parsl", "psij", "radical-pilot", "entk", "maestro", "mpi", "libensemble", "flux", "swift-t",
-    "balsam", "parsl-flux", "psij-flux", "parsl-rp", "psij-rp", "rp-flux", "swift-t-flux",
+    "balsam", "parsl-flux", "psij-flux", "parsl-rp", "psij-rp", "rp-flux", "swift-t-in-flux",
 ]
 VARIANTS = ["spack", "pip", "container"]
 STEM = ["submit", "states", "cancel", "exit_code", "stdout", "environment", "mpirun", "dataflow",
         "retry", "timeout", "staging", "pipeline", "scaling", "resources", "callbacks", "cleanup"]
+# Each component's releases, oldest first: a site runs the newest one of its epoch (one release
+# further back every RELEASE_DAYS days of history), a lagging site one release behind, and the
+# Spack variant one more (pinned older), so the compatibility matrix has several version sets
+# per suite both in one day of history and across months of it.
+RELEASES = {
+    "parsl": ["2026.2.16", "2026.6.1", "2026.8.3", "2026.10.26"],
+    "psij-python": ["0.9.8", "0.9.9", "0.9.10", "0.9.11"],
+    "radical-pilot": ["1.86.0", "1.88.0", "1.90.0", "1.92.0"],
+    "radical-entk": ["1.86.0", "1.88.0", "1.90.0", "1.92.0"],
+    "flux-core": ["0.78.0", "0.79.0", "0.80.0", "0.81.0"],
+    "maestrowf": ["1.1.8", "1.1.9", "1.2.0", "1.2.1"],
+    "mpi4py": ["3.1.6", "4.0.3", "4.1.1", "4.1.2"],
+    "libensemble": ["1.3.0", "1.4.3", "1.5.0", "1.6.1"],
+    "swift-t": ["1.6.3", "1.6.4", "1.6.5", "1.6.6"],
+    "balsam": ["0.7.0a21", "0.7.0a22", "0.7.0a23", "0.7.0a24"],
+    "mpi": ["openmpi-4.1.5", "openmpi-4.1.6", "openmpi-5.0.3", "openmpi-5.0.5"],
+}
+RELEASE_DAYS = 60
+TIMEOUT = (  # a failure shared by tests of several suites (a scheduler that never starts the job)
+    "TimeoutError: job did not reach ACTIVE within 600 s\n"
+    "Traceback (most recent call last):\n"
+    '  File "/opt/sdk/harness/jobs.py", line {line}, in wait_active\n'
+    "    raise TimeoutError(f'job did not reach ACTIVE within {{limit}} s')\n"
+    "TimeoutError: job did not reach ACTIVE within 600 s (job {code})\n"
+)
 TRACEBACK = (
     "{test} failed\n"
     "Traceback (most recent call last):\n"
@@ -200,6 +225,11 @@ def content_hash(record: dict[str, Any]) -> str:
     return record_hash(record)
 
 
+def hash_of(*parts: str) -> int:
+    """A stable small hash (``hash()`` of a str changes between processes)."""
+    return int(hashlib.sha256("\t".join(parts).encode()).hexdigest()[:8], 16)
+
+
 def _uid(rng: random.Random) -> str:
     return f"{rng.getrandbits(128):032x}"
 
@@ -214,6 +244,16 @@ def runs(matrix: Matrix, first_day: int = 0, last_day: int | None = None) -> Ite
         yield from _day(matrix, day, rng)
 
 
+def components(site: str, variant: str, day: int) -> dict[str, str | None]:
+    """The versions a (site, variant) installed ``day`` days before the newest day."""
+    lag = day // RELEASE_DAYS + (1 if hash_of(site) % 3 == 0 else 0)
+    lag += 1 if variant == "spack" else 0
+    out: dict[str, str | None] = {c: versions[max(0, len(versions) - 1 - lag)] for c, versions in RELEASES.items()}
+    if variant == "pip":
+        out["flux-core"] = None  # not pip-installable
+    return out
+
+
 def _day(matrix: Matrix, day: int, rng: random.Random) -> Iterator[SynthRun]:
     spec = matrix.spec
     base = spec.end - timedelta(days=day)
@@ -222,11 +262,11 @@ def _day(matrix: Matrix, day: int, rng: random.Random) -> Iterator[SynthRun]:
         for row, (site, variant) in enumerate(matrix.rows):
             started = base + slot * step + timedelta(minutes=row % 50, seconds=row)
             pipeline = 900_000 - day * spec.runs_per_day + slot
-            yield _run(matrix, site, variant, started, pipeline, rng)
+            yield _run(matrix, site, variant, started, pipeline, rng, components(site, variant, day))
 
 
 def _run(matrix: Matrix, site: str, variant: str, started: datetime, pipeline: int,
-         rng: random.Random) -> SynthRun:
+         rng: random.Random, versions: dict[str, str | None]) -> SynthRun:
     spec = matrix.spec
     run_id = _uid(rng)
     clock = started + timedelta(seconds=20)
@@ -251,7 +291,10 @@ def _run(matrix: Matrix, site: str, variant: str, started: datetime, pipeline: i
             elif status in ("failed", "error"):
                 code = rng.randint(1, 255)
                 message = f"AssertionError: expected COMPLETED, got FAILED (exit code {code})"
-                text = TRACEBACK.format(test=test_id, suite=suite, line=rng.randint(10, 400), code=code)
+                shape = TIMEOUT if (hash_of(row, suite, test_id) % 4 == 0) else TRACEBACK
+                text = shape.format(test=test_id, suite=suite, line=rng.randint(10, 400), code=code)
+                if shape is TIMEOUT:
+                    message = f"TimeoutError: job did not reach ACTIVE within 600 s (job {code})"
                 output = (text * (spec.log_bytes // len(text) + 1))[: spec.log_bytes]
             tests.append(SynthTest(_uid(rng), suite, test_id, status, duration, clock, message, output))
             clock += timedelta(seconds=int(duration) + 1)
@@ -260,8 +303,7 @@ def _run(matrix: Matrix, site: str, variant: str, started: datetime, pipeline: i
         started_at=started, finished_at=clock + timedelta(seconds=5), pipeline_id=str(pipeline),
         branch="main", commit=f"{pipeline * 2654435761 % 2**32:08x}", hostname=f"{site.split('-', 1)[-1]}-login1",
         sdk_version="2026.11",
-        components={"parsl": "2026.10.26", "psij-python": "0.9.11", "radical.pilot": "1.90.0",
-                    "flux-core": None if variant == "pip" else "0.68.0"},
-        environment={"python": "3.11.7", "scheduler": "slurm", "mpi": "openmpi-4.1.6", "nodes": 1},
+        components=versions,
+        environment={"python": "3.11.7", "scheduler": "slurm", "mpi": versions["mpi"], "nodes": 1},
         tests=tests,
     )

@@ -40,7 +40,7 @@ QUERIES = {
                r.reported_status, r.exit_code, r.start_record_id, r.finish_record_id
                FROM runs r JOIN sites s ON s.id = r.site_id""",
     "test_results": """SELECT r.run_id, t.record_id, t.suite, t.test_id, t.status, t.duration, t.started_at,
-                       t.message, t.output, t.phases FROM test_results t JOIN runs r ON r.id = t.run_id""",
+                       t.message, t.output, t.phases, t.fingerprint FROM test_results t JOIN runs r ON r.id = t.run_id""",
     "suite_runs": """SELECT r.run_id, s.name, x.variant, x.suite, x.started_at, x.passed, x.failed, x.skipped,
                      x.error FROM suite_runs x JOIN runs r ON r.id = x.run_id JOIN sites s ON s.id = x.site_id""",
     "latest_results": """SELECT s.name, l.variant, l.suite, r.run_id, l.started_at, l.failing_since, f.run_id,

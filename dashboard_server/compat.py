@@ -4,8 +4,8 @@ each set ran, and the newest verdict per site and variant.
 A version set is the tuple of the suite's required components' versions as the run's
 ``RunStart`` recorded them, compared in normal form (``exaworks_sdk.versions.normalize_version``:
 ``v0.81.0`` and ``0.81.0`` are one version). The manifest's pins (``pins.py``) mark the set each
-install variant is pinned to. Only ``suite_runs`` rows of the last ``days`` days are read, newest
-first and at most ``MAX_ROWS``, so the cost is bounded by recent activity, not by stored history.
+install variant is pinned to. Only the last ``days`` days count, and what is read grows with the
+version sets seen there, not with how many runs used them (``_rows``).
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import request
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Text, bindparam, cast, func, select, text
+from sqlalchemy.orm import Session, aliased
 
 from exaworks_sdk import status as rule
 from exaworks_sdk.status import COUNTERS
 from exaworks_sdk.versions import normalize_version
 
 from .exceptions import BadInput, NotFound
-from .models import Run, Site, SuiteRun
+from .models import LatestResult, Run, Site, SuiteRun, UTCDateTime
 from .params import page_arg
 from .pins import package_names, pins_by_variant
 from .registry import SuiteInfo, registry
@@ -35,14 +35,104 @@ FORMATS = ("pip", "spack")
 Key = tuple[str | None, ...]
 
 
-def _rows(db: Session, suites: Iterable[str], since: datetime) -> Any:
-    return db.execute(
+# the newest suite run of (site, variant, suite) with these stored components within [lo, hi]:
+# a seek backwards in ix_suite_runs_cell; compiled once, run per pair on SQLite (in process)
+NEWEST_WITH = (
+    select(SuiteRun.id).join(Run, Run.id == SuiteRun.run_id)
+    .where(SuiteRun.site_id == bindparam("site_id"), SuiteRun.variant == bindparam("variant"),
+           SuiteRun.suite == bindparam("suite"), SuiteRun.started_at >= bindparam("lo", type_=UTCDateTime),
+           SuiteRun.started_at <= bindparam("hi", type_=UTCDateTime),
+           cast(Run.components, Text) == bindparam("components", type_=Text))
+    .order_by(SuiteRun.started_at.desc(), SuiteRun.id.desc()).limit(1)
+)
+# PostgreSQL: every pair in one round trip, the pairs as arrays (one statement shape)
+NEWEST_WITH_PG = text("""
+SELECT (SELECT s.id FROM suite_runs s JOIN runs r ON r.id = s.run_id
+        WHERE s.site_id = w.site_id AND s.variant = w.variant AND s.suite = w.suite
+          AND s.started_at >= w.lo AND s.started_at <= w.hi AND CAST(r.components AS TEXT) = w.components
+        ORDER BY s.started_at DESC, s.id DESC LIMIT 1)
+FROM unnest(CAST(:site_ids AS integer[]), CAST(:variants AS text[]), CAST(:suites AS text[]),
+            CAST(:components AS text[]), CAST(:los AS timestamp[]), CAST(:his AS timestamp[]))
+     AS w(site_id, variant, suite, components, lo, hi)
+""")
+
+
+def _newest_with(db: Session, pairs: list[tuple[int, str, str, str, datetime, datetime]]) -> set[int]:
+    if not pairs:
+        return set()
+    conn = db.connection()
+    if conn.dialect.name == "postgresql":
+        def naive(t: datetime) -> datetime:
+            return t.astimezone(UTC).replace(tzinfo=None)  # stored as naive UTC
+
+        found = conn.execute(NEWEST_WITH_PG, {
+            "site_ids": [p[0] for p in pairs], "variants": [p[1] for p in pairs], "suites": [p[2] for p in pairs],
+            "components": [p[3] for p in pairs], "los": [naive(p[4]) for p in pairs],
+            "his": [naive(p[5]) for p in pairs]}).scalars()
+        return {n for n in found if n is not None}
+    out = set()
+    for site_id, variant, suite, components, lo, hi in pairs:
+        n = conn.execute(NEWEST_WITH, {"site_id": site_id, "variant": variant, "suite": suite,
+                                       "components": components, "lo": lo, "hi": hi}).scalar()
+        if n is not None:
+            out.add(n)
+    return out
+
+
+def _rows(db: Session, suites: Iterable[str], since: datetime) -> list[Any]:
+    """The newest suite run of each (suite, site, variant, stored components) in the window,
+    newest first (``_suite`` then folds sets that differ only outside a suite's components, or
+    in spelling).
+
+    Read without visiting every suite run of the window: (1) the window's runs grouped by site,
+    variant and stored ``components`` (``ix_runs_started``; a handful of groups per site and
+    variant, one per version change), with each group's newest run and time span; (2) the suite
+    runs of those newest runs; (3) for a suite its site and variant ran (``latest_results``) but
+    the group's newest run did not, one seek backwards in ``ix_suite_runs_cell`` from the end of
+    the group's span to the newest run of that suite with those components."""
+    stored = cast(Run.components, Text)
+    # grouped by components first: grouping by site first would walk ix_runs_site_started (all of history)
+    spans = (select(stored.label("components"), Run.variant, Run.site_id, func.min(Run.started_at).label("first"),
+                    func.max(Run.started_at).label("last"))
+             .where(Run.started_at >= since).group_by(stored, Run.variant, Run.site_id).subquery())
+    newest_run = aliased(Run)
+    heads = (
+        select(newest_run.id, spans.c.site_id, spans.c.variant, spans.c.components, spans.c.first, spans.c.last)
+        .join(newest_run, (newest_run.site_id == spans.c.site_id) & (newest_run.started_at == spans.c.last)
+              & (newest_run.variant == spans.c.variant) & (cast(newest_run.components, Text) == spans.c.components))
+    )
+    if db.get_bind().dialect.name == "postgresql":
+        # PostgreSQL guesses thousands of groups and hashes the runs: without this, all of them;
+        # SQLite seeks (site, time) in ix_runs_site_started, and would trade that for this range
+        heads = heads.where(newest_run.started_at >= since)
+    groups = db.execute(heads).tuples().all()
+    if not groups:
+        return []
+    wanted = set(suites)
+    found: set[int] = set()
+    covered: set[tuple[int, str]] = set()  # (newest run, suite)
+    for suite_run, run_pk, suite in db.execute(
+            select(SuiteRun.id, SuiteRun.run_id, SuiteRun.suite)
+            .where(SuiteRun.run_id.in_([g[0] for g in groups]), SuiteRun.suite.in_(wanted))).tuples():
+        found.add(suite_run)
+        covered.add((run_pk, suite))
+    ran: dict[tuple[int, str], list[str]] = {}
+    for site_id, variant, suite in db.execute(select(LatestResult.site_id, LatestResult.variant, LatestResult.suite)):
+        if suite in wanted:
+            ran.setdefault((site_id, variant), []).append(suite)
+    missing = [(site_id, variant, suite, components, first, last)
+               for run_pk, site_id, variant, components, first, last in groups
+               for suite in ran.get((site_id, variant), []) if (run_pk, suite) not in covered]
+    found.update(_newest_with(db, missing))
+    if not found:
+        return []
+    return list(db.execute(
         select(SuiteRun.suite, SuiteRun.variant, SuiteRun.started_at, Run.id, Run.run_id, Run.components,
                Run.finished_at.is_not(None), Site.name, Site.facility, *(getattr(SuiteRun, c) for c in COUNTERS))
         .join(Run, Run.id == SuiteRun.run_id).join(Site, Site.id == SuiteRun.site_id)
-        .where(SuiteRun.suite.in_(list(suites)), SuiteRun.started_at >= since)
+        .where(SuiteRun.id.in_(found), SuiteRun.started_at >= since)
         .order_by(SuiteRun.started_at.desc(), SuiteRun.id.desc()).limit(MAX_ROWS)
-    ).tuples()
+    ).tuples())
 
 
 def _uploaded(components: Any, names: tuple[str, ...]) -> dict[str, str | None]:

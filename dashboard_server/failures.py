@@ -22,12 +22,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
 from exaworks_sdk.versions import normalize_version
 
-from .models import Run, Site, SuiteRun, TestResultRow
+from .models import Run, Site, SuiteRun, TestResultRow, UTCDateTime
 from .params import page_arg
 from .schemas import FactChange, FailureGroup, FailuresOut
 
@@ -46,20 +46,58 @@ def facts(run: Any) -> dict[Fact, str | None]:
     return out
 
 
-def _last_pass(db: Session, site_id: int, variant: str, suite: str, before: datetime) -> Run | None:
-    return db.scalar(
-        select(Run).join(SuiteRun, SuiteRun.run_id == Run.id)
-        .where(SuiteRun.site_id == site_id, SuiteRun.variant == variant, SuiteRun.suite == suite,
-               SuiteRun.started_at < before, SuiteRun.failed == 0, SuiteRun.error == 0, SuiteRun.passed > 0)
-        .order_by(SuiteRun.started_at.desc()).limit(1))
+# one statement, compiled once and run per cell
+LAST_PASS = (select(SuiteRun.run_id)
+             .where(SuiteRun.site_id == bindparam("site_id"), SuiteRun.variant == bindparam("variant"),
+                    SuiteRun.suite == bindparam("suite"), SuiteRun.started_at < bindparam("before", type_=UTCDateTime),
+                    SuiteRun.failed == 0, SuiteRun.error == 0, SuiteRun.passed > 0)
+             .order_by(SuiteRun.started_at.desc()).limit(1))
 
 
-def _changes(first_fail: list[Run], last_pass: list[Run]) -> list[FactChange]:
+# PostgreSQL: every cell in one round trip, the cells as arrays (one statement shape, compiled once)
+LAST_PASSES_PG = text("""
+SELECT w.n, (SELECT s.run_id FROM suite_runs s
+             WHERE s.site_id = w.site_id AND s.variant = w.variant AND s.suite = w.suite AND s.started_at < w.before
+               AND s.failed = 0 AND s.error = 0 AND s.passed > 0
+             ORDER BY s.started_at DESC LIMIT 1)
+FROM unnest(CAST(:site_ids AS integer[]), CAST(:variants AS text[]), CAST(:suites AS text[]),
+            CAST(:befores AS timestamp[])) WITH ORDINALITY AS w(site_id, variant, suite, before, n)
+""")
+
+
+def _last_passes(db: Session, cells: list[tuple[int, str, str, datetime]]) -> dict[tuple[int, str, str, datetime], Run]:
+    """For each (site, variant, suite, time): the newest run before that time in which the suite
+    passed; each is a seek in ``ix_suite_runs_cell``. SQLite runs one cached statement per cell
+    (no round trips in process); PostgreSQL answers them all in one statement."""
+    conn = db.connection()
+    found: dict[tuple[int, str, str, datetime], int] = {}
+    if conn.dialect.name == "postgresql":
+        befores = [c[3].astimezone(UTC).replace(tzinfo=None) for c in cells]  # stored as naive UTC
+        rows = conn.execute(LAST_PASSES_PG, {"site_ids": [c[0] for c in cells], "variants": [c[1] for c in cells],
+                                             "suites": [c[2] for c in cells], "befores": befores})
+        found = {cells[n - 1]: run_pk for n, run_pk in rows if run_pk is not None}
+    else:
+        for cell in cells:
+            site_id, variant, suite, before = cell
+            run_pk = conn.execute(LAST_PASS, {"site_id": site_id, "variant": variant, "suite": suite,
+                                              "before": before}).scalar()
+            if run_pk is not None:
+                found[cell] = run_pk
+    runs = {r.id: r for r in db.scalars(select(Run).where(Run.id.in_(set(found.values()))))} if found else {}
+    return {cell: runs[pk] for cell, pk in found.items() if pk in runs}
+
+
+def _changes(first_fail: list[Run], last_pass: list[Run],
+             known: dict[int, dict[Fact, str | None]] | None = None) -> list[FactChange]:
     """Facts every first-failing run shares and no last passing run had."""
     if not first_fail or not last_pass:
         return []
-    failing = [facts(r) for r in first_fail]
-    passing = [facts(r) for r in last_pass]
+    known = {} if known is None else known
+    for run in (*first_fail, *last_pass):
+        if run.id not in known:
+            known[run.id] = facts(run)
+    failing = [known[r.id] for r in first_fail]
+    passing = [known[r.id] for r in last_pass]
     shared = {f: v for f, v in failing[0].items() if all(other.get(f, "\0") == v for other in failing[1:])}
     out = []
     for (kind, name), value in sorted(shared.items()):
@@ -98,12 +136,16 @@ def explain(sites: list[str], changes: list[FactChange]) -> tuple[str, str]:
 
 def failures(db: Session, days: int) -> FailuresOut:
     since = datetime.now(UTC) - timedelta(days=days)
+    # the window's runs first (ix_runs_started), then each one's failed tests (ix_test_results_failing):
+    # the old failed tests of a long history are never read
+    recent = select(Run.id, Run.site_id, Run.variant, Run.started_at).where(Run.started_at >= since).subquery()
     rows = db.execute(
         select(TestResultRow.fingerprint, TestResultRow.suite, TestResultRow.test_id, TestResultRow.message,
-               Run.id, Run.site_id, Run.variant, Run.started_at, Site.name)
-        .join(Run, Run.id == TestResultRow.run_id).join(Site, Site.id == Run.site_id)
-        .where(TestResultRow.fingerprint.is_not(None), Run.started_at >= since)
-        .order_by(Run.started_at.desc(), TestResultRow.id.desc()).limit(MAX_ROWS)
+               recent.c.id, recent.c.site_id, recent.c.variant, recent.c.started_at, Site.name)
+        .select_from(recent).join(TestResultRow, TestResultRow.run_id == recent.c.id)
+        .join(Site, Site.id == recent.c.site_id)
+        .where(TestResultRow.fingerprint.is_not(None))
+        .order_by(recent.c.started_at.desc(), TestResultRow.id.desc()).limit(MAX_ROWS)
     ).tuples()
     groups: dict[str, dict[str, Any]] = {}
     for fp, suite, test_id, message, run_pk, site_id, variant, started, site in rows:
@@ -117,15 +159,19 @@ def failures(db: Session, days: int) -> FailuresOut:
             g["runs"].append(run_pk)
         g["cells"][(site_id, variant, suite)] = (run_pk, started)  # rows are newest first: ends at the first
     largest = sorted(groups.items(), key=lambda item: (-len(item[1]["sites"]), -item[1]["count"]))[:MAX_GROUPS]
+    wanted = {run_pk for _, g in largest for run_pk, _ in g["cells"].values()}
+    loaded = {r.id: r for r in db.scalars(select(Run).where(Run.id.in_(wanted)))} if wanted else {}
+    cells = sorted({(site_id, variant, suite, started) for _, g in largest
+                    for (site_id, variant, suite), (_, started) in g["cells"].items()})
+    passes = _last_passes(db, cells)
+    known: dict[int, dict[Fact, str | None]] = {}  # a run's facts, read once however many groups it is in
     out = []
     for fp, g in largest:
-        first_fail, last_pass = [], []
-        for (site_id, variant, suite), (run_pk, started) in g["cells"].items():
-            first_fail.append(db.get(Run, run_pk))
-            passed = _last_pass(db, site_id, variant, suite, started)
-            if passed is not None:
-                last_pass.append(passed)
-        changes = _changes([r for r in first_fail if r is not None], last_pass)
+        first_fail = [loaded[run_pk] for run_pk, _ in g["cells"].values() if run_pk in loaded]
+        last_pass = [passes[(site_id, variant, suite, started)]
+                     for (site_id, variant, suite), (_, started) in g["cells"].items()
+                     if (site_id, variant, suite, started) in passes]
+        changes = _changes(first_fail, last_pass, known)
         sites = sorted(g["sites"])
         attribution, explanation = explain(sites, changes)
         out.append(FailureGroup(

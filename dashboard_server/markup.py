@@ -97,7 +97,7 @@ def _sparkline(statuses: tuple[str, ...], width: int, gap: int, height: int) -> 
     label = escape(", ".join(map(status_label, statuses)) or "no history")
     return Markup(
         f'<svg class="spark" xmlns="http://www.w3.org/2000/svg" width="{total}" height="{height}" '
-        f'viewBox="0 0 {total} {height}" role="img" aria-label="recent: {label}">{"".join(bars)}</svg>'
+        f'viewBox="0 0 {total} {height}" preserveAspectRatio="none" role="img" aria-label="recent: {label}">{"".join(bars)}</svg>'
     )
 
 

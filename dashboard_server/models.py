@@ -30,6 +30,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -127,6 +128,7 @@ class Run(Base):
     __table_args__ = (
         UniqueConstraint("site_id", "run_id", "key_branch", "key_variant"),
         Index("ix_runs_site_started", "site_id", "started_at"),
+        Index("ix_runs_started", "started_at"),  # the runs of a recent window (failures page)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -163,6 +165,9 @@ class TestResultRow(Base):
         Index("ix_test_results_run_suite", "run_id", "suite"),
         Index("ix_test_results_suite_test", "suite", "test_id"),
         Index("ix_test_results_fingerprint", "fingerprint"),
+        # a run's failed tests (only they have a fingerprint), without reading its passed ones
+        Index("ix_test_results_failing", "run_id", sqlite_where=text("fingerprint IS NOT NULL"),
+              postgresql_where=text("fingerprint IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

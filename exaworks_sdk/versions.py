@@ -10,12 +10,14 @@ everywhere. Stored records keep what was uploaded; only comparisons and keys use
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from packaging.version import InvalidVersion, Version
 
 _PREFIX = re.compile(r"^(?:version|ver|v)[\s:=_-]*(?=\d)")
 
 
+@lru_cache(maxsize=8192)  # pages normalise the same few versions for every run they read
 def normalize_version(raw: str | None) -> str | None:
     """The comparable form of a version string; None for None or an empty string.
 

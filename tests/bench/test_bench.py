@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # bench/ is a top-level directory, not an installed package
@@ -44,9 +45,30 @@ def test_ingest_benchmark_runs(tmp_path):
 @pytest.mark.slow
 def test_pages_benchmark_runs(tmp_path):
     out = pages.run(scales=(300, 1_500), repeats=1, workdir=tmp_path)
-    assert set(out["pages"]) >= {"summary", "summary.json", "site", "run", "test_history", "test_history.json"}
+    assert set(out["pages"]) >= {"summary", "summary.json", "site", "run", "test_history", "test_history.json",
+                                 "compat", "compat.json", "known_good.pip", "known_good.spack",
+                                 "failures", "failures.json", "digest", "digest.json"}
     assert all(row["ratio"] > 0 for row in out["pages"].values())
-    assert "summary" in pages.table(out)
+    assert "summary" in pages.table(out) and "failures.json" in pages.table(out)
+    rows = report._targets({"pages_sqlite": out})
+    assert {"Page `compat` (sqlite), median 1,500/300", "Page `digest.json` (sqlite), median 1,500/300"} <= {
+        r[0] for r in rows}
+
+
+def test_synthetic_history_gives_the_new_pages_content(tmp_path):
+    """Failures with fingerprints (one shared by several tests), several version sets per suite."""
+    spec = days_for(Spec(sites=6, suites=10, seed=5, flaky_fraction=0.2), 3_000)
+    engine = open_database(f"sqlite:///{tmp_path / 'c.sqlite'}")
+    load(engine, Matrix.build(spec))
+    with engine.connect() as conn:
+        fingerprints = dict(conn.execute(text(
+            "SELECT fingerprint, count(DISTINCT suite) FROM test_results WHERE status IN ('failed', 'error') "
+            "GROUP BY fingerprint")).all())
+        unprinted = conn.scalar(text("SELECT count(*) FROM test_results WHERE status IN ('failed', 'error') "
+                                     "AND fingerprint IS NULL"))
+        sets = conn.scalar(text("SELECT count(DISTINCT CAST(components AS TEXT)) FROM runs"))
+    assert unprinted == 0 and len(fingerprints) > 5 and max(fingerprints.values()) >= 3
+    assert sets >= 3
 
 
 @pytest.mark.slow

@@ -1,5 +1,6 @@
 """Headless Chromium (Debian's) opens the summary, follows a cell to its run, and sees what a
-person would see. Saves screenshots of the summary, site and run pages for the docs."""
+person would see. Saves screenshots of the summary, site and run pages for the docs, and of the
+summary of a large deployment (30 sites × 20 suites) in a 1,400-pixel window."""
 
 from __future__ import annotations
 
@@ -60,13 +61,76 @@ def seed(app) -> None:
     write(app, went_quiet)
 
 
+# 30 sites: several machines per facility, the site registry's among them (so some expected
+# cells never reported), one or more install variants each
+MACHINES = {
+    "LLNL": ["dane", "tioga", "lassen", "ruby", "quartz"], "NERSC": ["perlmutter", "muller", "alvarez"],
+    "ORNL": ["frontier", "andes", "summit", "defiant"], "ANL": ["polaris", "aurora", "sophia", "crux"],
+    "TACC": ["frontera", "stampede3", "vista", "lonestar6"], "SDSC": ["expanse", "cosmos"],
+    "NCSA": ["delta", "deltaai"], "PNNL": ["deception"], "BNL": ["institutional"], "UO": ["frank"],
+    "PURDUE": ["anvil"], "LOCAL": ["linux", "macos"],
+}
+EXTRA = ["dragon", "globus-compute", "parsl-globus", "rct-ensemble"]  # 16 registry suites + 4 = 20
+
+
+def seed_wide(app, runs: int = 20) -> list[str]:
+    """30 sites × 20 suites with a full sparkline of history: each (site, variant) runs every
+    day; some sites do not run the integration pairs, some suites fail at some sites, one
+    errors, one run is still going."""
+    from dashboard_server.registry import registry
+
+    suites = [*registry(), *EXTRA]
+    client = app.test_client()
+    sites = [(facility, machine) for facility, machines in MACHINES.items() for machine in machines]
+    assert len(sites) == 30 and len(suites) == 20
+    start = now() - timedelta(days=runs)
+    for i, (facility, machine) in enumerate(sites):
+        name = f"{facility.lower()}-{machine}"
+        add_site(app, name, facility=facility, machine=machine, scheduler=["slurm", "pbs", "flux", "lsf"][i % 4])
+        token = issue_token(app, name)
+        variants = ["spack", "pip", "container"][: 1 + i % 3]
+        for v, variant in enumerate(variants):
+            ran = suites if (i + v) % 4 else [s for s in suites if registry().get(s, None) is None
+                                              or registry()[s].level == "L0"]
+            for day in range(runs):
+                status = {}
+                for k, suite in enumerate(ran):
+                    failing = (i * 7 + k * 3 + v) % 13 == 0 and day >= runs - 4  # broke four days ago
+                    flaky = (i + k) % 9 == 0 and day % 3 == 0
+                    first = "error" if (i, v, k) == (4, 0, 2) and day == runs - 1 else (
+                        "failed" if failing or flaky else "passed")
+                    status[suite] = {f"test_{suite.replace('-', '_')}_0": first,
+                                     f"test_{suite.replace('-', '_')}_1": "passed"}
+                unfinished = (i, v, day) == (9, 0, runs - 1)
+                upload(client, token, make_run(name, variant=variant, suites=status, finished=not unfinished,
+                                               started_at=start + timedelta(days=day, minutes=i),
+                                               output=FAILURE_LOG))
+    return suites
+
+
+def serve(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return server
+
+
 @pytest.fixture
 def live_server(tmp_path):
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'browser.sqlite'}", "TESTING": True})
     seed(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = serve(app)
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    app.extensions["sdk_dashboard"]["engine"].dispose()
+
+
+@pytest.fixture
+def wide_server(tmp_path):
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'wide.sqlite'}", "TESTING": True,
+                      "EXTRA_SUITES": ",".join(EXTRA)})
+    seed_wide(app)
+    server = serve(app)
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     app.extensions["sdk_dashboard"]["engine"].dispose()
@@ -229,3 +293,60 @@ def test_release_page(tmp_path, page):
     finally:
         server.shutdown()
         app.extensions["sdk_dashboard"]["engine"].dispose()
+
+
+MIN_FONT_PX, MIN_CELL_PX = 10, 40
+
+# Everything measured in the page, in CSS pixels of the 1,400 × 900 window.
+MEASURE = """() => {
+  const box = e => e.getBoundingClientRect();
+  const table = document.querySelector('table.matrix');
+  const scroller = table.parentElement;
+  const heads = [...table.querySelectorAll('thead tr:last-child th[scope=col]')].map(th => {
+    const text = th.querySelector('.label') || th;
+    const r = box(text);
+    return {text: th.innerText.trim(), w: r.width, h: r.height, font: parseFloat(getComputedStyle(text).fontSize),
+            clipped: text.scrollWidth > text.clientWidth + 1 || text.scrollHeight > text.clientHeight + 1};
+  });
+  const cells = [...table.querySelectorAll('tbody td.cell')].map(td => box(td).width);
+  const groups = [...table.querySelectorAll('tr.groups th.group')].map(th => ({text: th.innerText.trim(),
+                                                                               w: box(th).width}));
+  const siteCells = [...table.querySelectorAll('tbody th[scope=row]')];
+  const badges = [...table.querySelectorAll('tbody td.cell .status')].map(b => parseFloat(getComputedStyle(b).fontSize));
+  return {docWidth: document.documentElement.scrollWidth, viewport: window.innerWidth,
+          tableRight: box(table).right, scrolls: scroller.scrollWidth > scroller.clientWidth,
+          siteSticky: siteCells.every(th => getComputedStyle(th).position === 'sticky'),
+          heads, cells, groups, badgeFont: Math.min(...badges),
+          rows: table.querySelectorAll('tbody tr[data-site]').length};
+}"""
+
+
+def test_summary_30_sites_by_20_suites_fits_1400_px(wide_server, page):
+    """The summary of a large deployment stays readable in a 1,400-pixel-wide window: nothing
+    runs off the page, every column header is legible and every cell keeps a usable width."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(wide_server + "/")
+    m = page.evaluate(MEASURE)
+    assert m["viewport"] == 1400 and m["rows"] >= 30 and len(m["heads"]) == 20
+    assert len({r.split("/")[0] for r in page.locator("tbody tr[data-site]").evaluate_all(
+        "rows => rows.map(r => r.dataset.site)")}) == 30
+    # no horizontal overflow: neither the document nor the table's own scrolling box (which
+    # would keep the site column in view for a still larger deployment)
+    assert m["docWidth"] <= 1400, f"the page is {m['docWidth']} px wide"
+    assert not m["scrolls"] and m["tableRight"] <= 1400, f"the table ends at {m['tableRight']} px"
+    assert m["siteSticky"]
+    # the column groups are there and wide enough to read
+    assert [g["text"].upper() for g in m["groups"]][:2] == ["COMPONENT SUITES (L0)", "INTEGRATION PAIRS (L1)"]
+    assert all(g["w"] >= 3 * MIN_CELL_PX for g in m["groups"][:2])
+    # every suite's header shows its whole name at a legible size
+    for head in m["heads"]:
+        assert head["w"] > 0 and head["h"] > 0 and not head["clipped"], head
+        assert head["font"] >= MIN_FONT_PX, head
+    assert {h["text"] for h in m["heads"]} >= set(EXTRA) | {"swift-t-in-flux", "radical-pilot"}
+    assert min(m["cells"]) >= MIN_CELL_PX, f"narrowest cell {min(m['cells'])} px"
+    assert m["badgeFont"] >= MIN_FONT_PX
+    # some cells failed, errored, are still running or never reported
+    for kind in ("failed", "error", "unfinished", "missing"):
+        assert page.locator(f"td.cell-{kind}").count() >= 1, kind
+    page.screenshot(path=str(SCREENSHOTS / "summary-30x20.png"), full_page=True)

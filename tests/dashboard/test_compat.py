@@ -132,3 +132,25 @@ def test_a_set_that_fails_only_as_predicted_is_not_known_good(app: Flask, client
     lines = client.get("/api/v1/compat/known-good.txt?format=pip").get_data(as_text=True).splitlines()
     assert not any(line.startswith("# rp-flux") for line in lines)
     assert any(line.startswith("# parsl-flux: passed at llnl-dane") for line in lines)
+
+
+def test_a_suite_the_newest_run_of_its_versions_did_not_run(app: Flask, client: FlaskClient) -> None:
+    """A site that runs each suite in a run of its own: the newest run with these versions has
+    parsl only, so psij's verdict comes from an older run with the same versions, and a psij
+    run with other versions in between does not hide it."""
+    tokens = facility_tokens(app, "llnl")
+    dane = tokens["llnl-dane"]
+    run_at(client, dane, "llnl-dane", "spack", hours_ago=30, components=SPACK_PINNED,
+           suites={"psij": {"test_a": "failed"}})
+    newer = run_at(client, dane, "llnl-dane", "spack", hours_ago=20, components=SPACK_PINNED,
+                   suites={"psij": {"test_a": "passed"}})
+    run_at(client, dane, "llnl-dane", "spack", hours_ago=10, components={**SPACK_PINNED, "psij-python": "0.9.10"},
+           suites={"psij": {"test_a": "failed"}})
+    run_at(client, dane, "llnl-dane", "spack", hours_ago=1, components=SPACK_PINNED,
+           suites={"parsl": {"test_a": "passed"}})
+    (psij,) = client.get("/api/v1/compat?suite=psij").get_json()["suites"]
+    by_version = {s["versions"]["psij-python"]: s["sites"] for s in psij["sets"]}
+    assert set(by_version) == {"0.9.9", "0.9.10"}
+    (pinned,) = by_version["0.9.9"]
+    assert (pinned["status"], pinned["run_id"]) == ("passed", newer["run_id"])
+    assert [v["status"] for v in by_version["0.9.10"]] == ["failed"]
