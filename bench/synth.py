@@ -11,6 +11,7 @@ derived from the seed, so re-generating a day yields the same ids.
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
