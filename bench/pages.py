@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from dashboard_server.digest import make_digest
 from dashboard_server.models import Digest, Run, Site
 
+from . import attest
 from .common import gunicorn, loadavg, median, p95
 from .generate import count_results, load, open_database
 from .synth import Matrix, Spec, days_for
@@ -71,24 +72,26 @@ def fill(url: str, scale: int, reuse: bool = False, sites: Spec = SPEC) -> dict[
         results = count_results(engine)
         engine.dispose()
         if abs(results - scale) <= 0.1 * scale:
-            ensure_digest(engine)
+            prepare(engine)
             engine.dispose()
             return {"results": results, "days": spec.days, "reused": True}
         engine.dispose()
     engine = open_database(url, reset=True)
     stats = load(engine, Matrix.build(spec))
     results = count_results(engine)
-    ensure_digest(engine)
+    prepare(engine)
     engine.dispose()
     return {"results": results, "days": spec.days, "seconds": round(stats.seconds, 1),
             "results_per_s": round(stats.results_per_s), "rows_per_s": round(stats.rows_per_s)}
 
 
-def ensure_digest(engine: Any) -> None:
-    """The digest page shows the newest digest: make one (as ``sdk-dashboard digest`` would)."""
+def prepare(engine: Any) -> None:
+    """What the digest and release pages show: the newest digest (as ``sdk-dashboard digest`` makes
+    one) and a release attestation of the newest runs (as ``sdk-dashboard releases record`` takes one)."""
     with Session(engine) as session, session.begin():
         if session.scalar(select(Digest.id).limit(1)) is None:
             make_digest(session)
+    attest.record(engine)
 
 
 def table(result: dict[str, Any]) -> str:
@@ -125,6 +128,8 @@ def targets(url: str, matrix: Matrix) -> dict[str, str]:
         "known_good.spack": "/api/v1/compat/known-good.txt?format=spack",
         "failures": "/failures/", "failures.json": "/api/v1/failures",
         "digest": "/digest/", "digest.json": "/api/v1/digest",
+        "releases": "/releases/", "release": f"/releases/{attest.VERSION}",
+        "release.json": f"/api/v1/releases/{attest.VERSION}", "release_badge": f"/badges/releases/{attest.VERSION}.svg",
     }
 
 
