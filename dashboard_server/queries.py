@@ -12,8 +12,8 @@ from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, true
+from sqlalchemy.orm import Session, aliased
 
 from exaworks_sdk import status as rule
 from exaworks_sdk.manifest.suites import LEVEL_TITLES
@@ -228,19 +228,43 @@ def flips(statuses: list[str]) -> int:
     return sum(1 for a, b in zip(relevant, relevant[1:], strict=False) if a != b)
 
 
-def _rows_of_test(db: Session, test_id: str) -> Any:
-    """Join condition from a ``suite_runs`` row to the test's row in that run.
+def _test_in_runs(db: Session, test_id: str) -> tuple[Any, Any]:
+    """The test's row in each ``suite_runs`` row: ``(entity, on clause)`` to join to, such that
+    the planner walks the runs in index order, probes each run's rows and stops at the LIMIT,
+    whatever it believes about the test's number of rows.
 
-    SQLite's planner, without statistics, would start from the test's rows (its whole history,
-    through ``ix_test_results_suite_test``) and sort them. Wrapping the two name columns as
-    ``col || ''`` leaves ``run_id`` the only indexable term, so it walks the runs in index order
-    and stops at the LIMIT. PostgreSQL's cost-based planner makes that choice from statistics.
+    Started from the test's rows instead (``ix_test_results_suite_test``), a page costs the
+    test's whole history and grows with it. SQLite's planner, without statistics, starts there;
+    wrapping the two name columns as ``col || ''`` leaves ``run_id`` the only indexable term.
+    PostgreSQL's planner takes ``suite = s AND test_id = t`` as independent, so with ten suites
+    it expects a tenth of the test's rows (466 for 5,974 at 300K results) and starts there too:
+    27 ms instead of 2. A LATERAL subquery with ``OFFSET 0``, which it cannot flatten, makes it
+    probe per run.
     """
     if db.get_bind().dialect.name == "sqlite":
-        return ((TestResultRow.run_id == SuiteRun.run_id) & (TestResultRow.suite.concat("") == SuiteRun.suite)
-                & (TestResultRow.test_id.concat("") == test_id))
-    return ((TestResultRow.run_id == SuiteRun.run_id) & (TestResultRow.suite == SuiteRun.suite)
-            & (TestResultRow.test_id == test_id))
+        return TestResultRow, ((TestResultRow.run_id == SuiteRun.run_id)
+                               & (TestResultRow.suite.concat("") == SuiteRun.suite)
+                               & (TestResultRow.test_id.concat("") == test_id))
+    per_run = (select(TestResultRow)
+               .where(TestResultRow.run_id == SuiteRun.run_id, TestResultRow.suite == SuiteRun.suite,
+                      TestResultRow.test_id == test_id)
+               .offset(0).lateral("test_in_run"))
+    return aliased(TestResultRow, per_run), true()
+
+
+def history_page(db: Session, suite: str, test_id: str, page: int, per_page: int) -> Any:
+    """One page of the test's results with their runs and sites, newest run first."""
+    test, on = _test_in_runs(db, test_id)
+    return (
+        select(test, Run, Site.name)
+        .select_from(SuiteRun)
+        .join(test, on)
+        .join(Run, Run.id == SuiteRun.run_id)
+        .join(Site, Site.id == Run.site_id)
+        .where(SuiteRun.suite == suite)
+        .order_by(SuiteRun.started_at.desc(), test.id.desc())
+        .offset((page - 1) * per_page).limit(per_page)
+    )
 
 
 def test_history(
@@ -260,22 +284,14 @@ def test_history(
     ) or 0
     if total == 0:
         raise NotFound(f"no results for test {test_id!r} in suite {suite!r}")
-    walk = (
-        select(TestResultRow, Run, Site.name)
-        .select_from(SuiteRun)
-        .join(TestResultRow, _rows_of_test(db, test_id))
-        .join(Run, Run.id == SuiteRun.run_id)
-        .join(Site, Site.id == Run.site_id)
-        .where(SuiteRun.suite == suite)
-        .order_by(SuiteRun.started_at.desc(), TestResultRow.id.desc())
-    )
-    rows = db.execute(walk.offset((page - 1) * per_page).limit(per_page)).all()
+    rows = db.execute(history_page(db, suite, test_id, page, per_page)).all()
     entries = [
         HistoryEntry(site=name, variant=run.variant, run=run.id, run_id=run.run_id,
-                     started_at=run.started_at, status=Status(test.status), duration=test.duration)
-        for test, run, name in rows
+                     started_at=run.started_at, status=Status(result.status), duration=result.duration)
+        for result, run, name in rows
     ]
     groups = []
+    test, on = _test_in_runs(db, test_id)
     cells = db.execute(
         select(LatestResult.site_id, Site.name, LatestResult.variant)
         .join(Site, Site.id == LatestResult.site_id)
@@ -284,11 +300,11 @@ def test_history(
     ).all()
     for site_id, site_name, variant in cells:
         recent = list(db.scalars(
-            select(TestResultRow.status)
+            select(test.status)
             .select_from(SuiteRun)
-            .join(TestResultRow, _rows_of_test(db, test_id))
+            .join(test, on)
             .where(SuiteRun.site_id == site_id, SuiteRun.variant == variant, SuiteRun.suite == suite)
-            .order_by(SuiteRun.started_at.desc(), TestResultRow.id.desc()).limit(window)
+            .order_by(SuiteRun.started_at.desc(), test.id.desc()).limit(window)
         ))
         if not recent:
             continue  # the suite ran there, this test never did
