@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -108,21 +109,24 @@ def seed_wide(app, runs: int = 20) -> list[str]:
     return suites
 
 
-def serve(app):
+@contextmanager
+def serving(app):
+    """The app on a local port in a thread: its base URL, then the server stopped and the engine closed."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    return server
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        app.extensions["sdk_dashboard"]["engine"].dispose()
 
 
 @pytest.fixture
 def live_server(tmp_path):
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'browser.sqlite'}", "TESTING": True})
     seed(app)
-    server = serve(app)
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    app.extensions["sdk_dashboard"]["engine"].dispose()
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture
@@ -130,10 +134,8 @@ def wide_server(tmp_path):
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'wide.sqlite'}", "TESTING": True,
                       "EXTRA_SUITES": ",".join(EXTRA)})
     seed_wide(app)
-    server = serve(app)
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    app.extensions["sdk_dashboard"]["engine"].dispose()
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture
@@ -270,10 +272,8 @@ def test_release_page(tmp_path, page):
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'release.sqlite'}", "TESTING": True})
     seed(app)
     version = _attest(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        page.goto(f"http://127.0.0.1:{server.server_port}/")
+    with serving(app) as url:
+        page.goto(f"{url}/")
         page.locator("header nav a", has_text="Releases").click()
         page.wait_for_url("**/releases/")
         page.locator("table.releases a", has_text="exaworks-sdk 2026.11").click()
@@ -290,9 +290,6 @@ def test_release_page(tmp_path, page):
         assert "no lockfile" in page.locator("details.lockfile", has_text="llnl-dane").inner_text()
         page.screenshot(path=str(SCREENSHOTS / "release.png"), full_page=True)
         assert page.evaluate("document.documentElement.scrollWidth") <= 1400  # the freeze wraps in columns
-    finally:
-        server.shutdown()
-        app.extensions["sdk_dashboard"]["engine"].dispose()
 
 
 MIN_FONT_PX, MIN_CELL_PX = 10, 40
