@@ -58,7 +58,8 @@ echo "compatibility matrix: $DASHBOARD_URL/compat/ (JSON: $DASHBOARD_URL/api/v1/
   --json "$STATE/release-local.json" || echo "(the local site is not release-ready; $STATE/release-local.json has the cells)"
 # The dashboard records the attestation once every run it cites agrees with its own records.
 "$VENV/bin/sdk-dashboard" releases record --replace "$STATE/release-local.json"
-echo "release page: $DASHBOARD_URL/releases/ (badge: $DASHBOARD_URL/badges/releases/<version>.svg)"
+version="$("$VENV/bin/python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["version"])' "$STATE/release-local.json")"
+echo "release page: $DASHBOARD_URL/releases/$version (badge: $DASHBOARD_URL/badges/releases/$version.svg)"
 
 if [ "${SDK_DEMO_EXIT:-0}" = 1 ]; then
   exit "$run_status"
