@@ -15,7 +15,7 @@ from __future__ import annotations
 import hmac
 
 from flask import Flask, current_app, g, request
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from .endpoints import WRITE_ENDPOINT_NAMES, WRITE_ENDPOINTS
 from .exceptions import AuthError
@@ -60,7 +60,7 @@ def upload_site(db: Session) -> Site:
     checked: Token | None = g.get("upload_token")
     if checked is None:
         raise AuthError(401, "credential not checked")
-    token = db.get(Token, checked.id)
+    token = db.get(Token, checked.id, options=[joinedload(Token.site)])  # the site in the same statement
     if token is None:
         raise AuthError(401, "invalid token")
     check_usable(token, utcnow())

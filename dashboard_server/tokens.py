@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from .exceptions import AuthError
 from .models import Site, Token, utcnow
@@ -81,16 +81,17 @@ def check_usable(token: Token, now: datetime) -> Token:
 def verify(db: Session, presented: str, *, allow_legacy: bool = False) -> Token:
     """Return the token row for a presented credential or raise AuthError(401)."""
     now = utcnow()
+    tokens = select(Token).options(joinedload(Token.site))  # the site comes in the same statement
     key_id, sep, secret = presented.partition(":")
     if sep and 0 < len(key_id) <= 32 and set(key_id) <= _KEY_ID_CHARS:
-        token = db.scalar(select(Token).where(Token.key_id == key_id, Token.is_legacy.is_(False)))
+        token = db.scalar(tokens.where(Token.key_id == key_id, Token.is_legacy.is_(False)))
         expected = token.secret_hash if token is not None else _DUMMY_HASH
         matches = hmac.compare_digest(expected, hash_secret(secret))
         if token is not None and matches:
             return check_usable(token, now)
     if allow_legacy:
         presented_hash = hash_secret(presented)
-        token = db.scalar(select(Token).where(Token.secret_hash == presented_hash, Token.is_legacy))
+        token = db.scalar(tokens.where(Token.secret_hash == presented_hash, Token.is_legacy))
         if token is not None and hmac.compare_digest(token.secret_hash, presented_hash):
             return check_usable(token, now)
     raise AuthError(401, "invalid token")
