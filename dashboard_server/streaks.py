@@ -12,9 +12,10 @@ import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, and_, bindparam, or_, select, tuple_, update
+from sqlalchemy import Integer, String, Table, and_, bindparam, func, literal_column, or_, select, true, tuple_, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from exaworks_sdk import status as rule
@@ -118,20 +119,61 @@ def refresh_streaks(db: Session, cells: Iterable[Cell]) -> None:
     db.flush()  # the reads below go through the Core connection, which does not autoflush
     conn = db.connection()
     values: list[dict[str, Any]] = []
+    batched = db.get_bind().dialect.name == "postgresql"
     for start in range(0, len(wanted), CHUNK):
         rows = conn.execute(latest, {"b_cells": wanted[start:start + CHUNK]}).tuples()
+        failing: list[Cell] = []
         for site_id, variant, suite, finished, *counts in rows:
-            status = rule.in_run(dict(zip(COUNTERS, counts, strict=True)), finished)
-            # failure_streak's lookups, reading two columns instead of loading SuiteRun objects
-            first, last = _cell_lookups(db, site_id, variant, suite) if rule.is_failing(status) else (None, None)
-            values.append({
-                "b_site": site_id, "b_variant": variant, "b_suite": suite,
-                "failing_since": first.started_at if first else None,
-                "first_failing_run_id": first.run_id if first else None,
-                "last_passing_run_id": last.run_id if first and last else None,
-            })
+            if rule.is_failing(rule.in_run(dict(zip(COUNTERS, counts, strict=True)), finished)):
+                failing.append((site_id, variant, suite))
+            else:
+                values.append(_stored(site_id, variant, suite, None, None))
+        if batched and failing:  # one round trip for every failing cell of the chunk
+            for site_id, variant, suite, *found in conn.execute(_batched_lookups(), _arrays(failing)).tuples():
+                first, last = (_Row(*found[:2]) if found[0] else None), (_Row(*found[2:]) if found[2] else None)
+                values.append(_stored(site_id, variant, suite, first, last))
+        else:  # SQLite is in-process: two indexed reads per cell cost no round trip
+            values.extend(_stored(*cell, *_cell_lookups(db, *cell)) for cell in failing)
     if values:
         conn.execute(store, values)
+
+
+def _stored(site_id: int, variant: str, suite: str, first: Any, last: Any) -> dict[str, Any]:
+    """``refresh_streaks``' update of one cell from its first failing and last passing rows."""
+    return {"b_site": site_id, "b_variant": variant, "b_suite": suite,
+            "failing_since": first.started_at if first else None,
+            "first_failing_run_id": first.run_id if first else None,
+            "last_passing_run_id": last.run_id if first and last else None}
+
+
+def _arrays(cells: list[Cell]) -> dict[str, list[Any]]:
+    return {"b_sites": [c[0] for c in cells], "b_variants": [c[1] for c in cells], "b_suites": [c[2] for c in cells]}
+
+
+class _Row(NamedTuple):
+    started_at: datetime
+    run_id: int
+
+
+@functools.cache
+def _batched_lookups() -> Any:
+    """``_cell_lookups`` for many cells in one PostgreSQL statement: the cells as three arrays,
+    each cell's last pass and first failure after it (or ever) as two LATERAL reads of
+    ``ix_suite_runs_cell``. Rows: (site id, variant, suite, first failing, last passing)."""
+    cells = (func.unnest(bindparam("b_sites", type_=postgresql.ARRAY(Integer)),
+                         bindparam("b_variants", type_=postgresql.ARRAY(String)),
+                         bindparam("b_suites", type_=postgresql.ARRAY(String)))
+             .table_valued("site_id", "variant", "suite").render_derived("cell"))
+    in_cell = (SuiteRun.site_id == cells.c.site_id, SuiteRun.variant == cells.c.variant,
+               SuiteRun.suite == cells.c.suite)
+    last = (select(SuiteRun.started_at, SuiteRun.run_id).where(*in_cell, _passing())
+            .order_by(SuiteRun.started_at.desc(), SuiteRun.id.desc()).limit(1).lateral("last_passing"))
+    since = func.coalesce(last.c.started_at, literal_column("'-infinity'::timestamp"))
+    first = (select(SuiteRun.started_at, SuiteRun.run_id).where(*in_cell, _failing(), SuiteRun.started_at > since)
+             .order_by(SuiteRun.started_at, SuiteRun.id).limit(1).lateral("first_failing"))
+    return (select(cells.c.site_id, cells.c.variant, cells.c.suite, first.c.started_at, first.c.run_id,
+                   last.c.started_at, last.c.run_id)
+            .select_from(cells).outerjoin(last, true()).outerjoin(first, true()))
 
 
 @functools.cache
