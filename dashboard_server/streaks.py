@@ -113,7 +113,8 @@ def refresh_streaks(db: Session, cells: Iterable[Cell]) -> None:
     Called at ingest for every cell a batch touched (and by migration 0005 for all cells), so
     the summary, site page and badges read streaks instead of computing one per failing cell.
     A cell whose latest result is not failing costs nothing beyond one read of the batch's
-    cells; a failing one costs the two indexed lookups of ``failure_streak``."""
+    cells; a failing one costs the two indexed lookups of ``failure_streak`` (on PostgreSQL, made
+    for all the failing cells of a chunk in one statement)."""
     wanted = sorted(set(cells))
     latest, store = _refresh_statements()
     db.flush()  # the reads below go through the Core connection, which does not autoflush
@@ -128,12 +129,12 @@ def refresh_streaks(db: Session, cells: Iterable[Cell]) -> None:
                 failing.append((site_id, variant, suite))
             else:
                 values.append(_stored(site_id, variant, suite, None, None))
-        if batched and failing:  # one round trip for every failing cell of the chunk
+        if not batched:  # SQLite is in-process: two indexed reads per cell cost no round trip
+            values.extend(_stored(*cell, *_cell_lookups(db, *cell)) for cell in failing)
+        elif failing:  # one round trip for every failing cell of the chunk
             for site_id, variant, suite, *found in conn.execute(_batched_lookups(), _arrays(failing)).tuples():
                 first, last = (_Row(*found[:2]) if found[0] else None), (_Row(*found[2:]) if found[2] else None)
                 values.append(_stored(site_id, variant, suite, first, last))
-        else:  # SQLite is in-process: two indexed reads per cell cost no round trip
-            values.extend(_stored(*cell, *_cell_lookups(db, *cell)) for cell in failing)
     if values:
         conn.execute(store, values)
 
