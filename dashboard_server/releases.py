@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from exaworks_sdk import status as rule
@@ -34,15 +34,20 @@ def parse(data: Any) -> Attestation:
         raise BadInput("not a release attestation: " + "; ".join(problems), code="invalid_attestation") from None
 
 
-def _cited_run(db: Session, cell: AttestedCell) -> tuple[Run | None, dict[str, int] | None]:
-    found = db.execute(
-        select(Run).join(Site, Site.id == Run.site_id).where(Site.name == cell.site, Run.run_id == cell.run_id)
-    ).scalar_one_or_none()
-    if found is None:
-        return None, None
-    counts = db.execute(select(*(getattr(SuiteRun, c) for c in COUNTERS))
-                        .where(SuiteRun.run_id == found.id, SuiteRun.suite == cell.suite)).first()
-    return found, None if counts is None else dict(zip(COUNTERS, counts, strict=True))
+def _cited_runs(db: Session, cells: list[AttestedCell]) -> tuple[dict[tuple[str, str], Run],
+                                                                  dict[tuple[int, str], dict[str, int]]]:
+    """The runs the cells cite, by (site, run id), and their suites' counters by (run, suite):
+    two statements for the whole attestation, however many cells it has."""
+    cited = {(c.site, c.run_id) for c in cells if c.run_id is not None}
+    if not cited:
+        return {}, {}
+    runs = {(site, run.run_id): run for run, site in db.execute(
+        select(Run, Site.name).join(Site, Site.id == Run.site_id)
+        .where(tuple_(Site.name, Run.run_id).in_(sorted(cited)))).tuples()}
+    counts = {(row[0], row[1]): dict(zip(COUNTERS, row[2:], strict=True)) for row in db.execute(
+        select(SuiteRun.run_id, SuiteRun.suite, *(getattr(SuiteRun, c) for c in COUNTERS))
+        .where(SuiteRun.run_id.in_(sorted({run.id for run in runs.values()}))))}
+    return runs, counts
 
 
 def verify(db: Session, attestation: Attestation) -> tuple[dict[str, int], list[str]]:
@@ -50,6 +55,7 @@ def verify(db: Session, attestation: Attestation) -> tuple[dict[str, int], list[
     this dashboard's records (empty when it agrees)."""
     problems = attestation.consistent()
     local: dict[str, int] = {}
+    runs, suite_counts = _cited_runs(db, [c for c in attestation.cells if c.state in (GREEN, RED)])
     for cell in attestation.cells:
         where = f"{cell.site} {cell.variant} {cell.suite}"
         if cell.state not in (GREEN, RED):
@@ -57,11 +63,12 @@ def verify(db: Session, attestation: Attestation) -> tuple[dict[str, int], list[
         if cell.run_id is None:
             problems.append(f"{where}: a {cell.state} cell must cite a run")
             continue
-        run, counts = _cited_run(db, cell)
+        run = runs.get((cell.site, cell.run_id))
         if run is None:
             problems.append(f"{where}: run {cell.run_id} of {cell.site} is not on this dashboard")
             continue
         local[cell.run_id] = run.id
+        counts = suite_counts.get((run.id, cell.suite))
         if counts is None:
             problems.append(f"{where}: run {cell.run_id} has no results of suite {cell.suite}")
             continue
