@@ -22,12 +22,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, text
+import orjson
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from exaworks_sdk.versions import normalize_version
 
-from .models import Run, Site, SuiteRun, TestResultRow, UTCDateTime
+from .models import Run, Site, TestResultRow
 from .params import page_arg
 from .schemas import FactChange, FailureGroup, FailuresOut
 
@@ -36,22 +37,27 @@ DEFAULT_DAYS, MAX_DAYS = 14, 365
 Fact = tuple[str, str]  # (kind, name): ("component", "flux-core") or ("environment", "mpi")
 
 
-def facts(run: Any) -> dict[Fact, str | None]:
+def facts(components: Any, environment: Any) -> dict[Fact, str | None]:
+    """A run's facts from its stored ``components`` and ``environment``."""
     out: dict[Fact, str | None] = {}
-    for name, version in (run.components or {}).items():
+    for name, version in (components or {}).items():
         out[("component", name)] = normalize_version(str(version)) if version is not None else None
-    for name, value in (run.environment or {}).items():
+    for name, value in (environment or {}).items():
         if value is None or isinstance(value, str | int | float | bool):
             out[("environment", name)] = None if value is None else str(value)
     return out
 
 
-# one statement, compiled once and run per cell
-LAST_PASS = (select(SuiteRun.run_id)
-             .where(SuiteRun.site_id == bindparam("site_id"), SuiteRun.variant == bindparam("variant"),
-                    SuiteRun.suite == bindparam("suite"), SuiteRun.started_at < bindparam("before", type_=UTCDateTime),
-                    SuiteRun.failed == 0, SuiteRun.error == 0, SuiteRun.passed > 0)
-             .order_by(SuiteRun.started_at.desc()).limit(1))
+# SQLite: every cell in one statement, the cells as one JSON array of [site, variant, suite, time]
+# (times in SQLAlchemy's SQLite text form, which ``SQLITE_TIME`` writes)
+LAST_PASSES_SQLITE = text("""
+SELECT j.key + 1, (SELECT s.run_id FROM suite_runs s
+                   WHERE s.site_id = j.value ->> 0 AND s.variant = j.value ->> 1 AND s.suite = j.value ->> 2
+                     AND s.started_at < j.value ->> 3 AND s.failed = 0 AND s.error = 0 AND s.passed > 0
+                   ORDER BY s.started_at DESC LIMIT 1)
+FROM json_each(:cells) AS j
+""")
+SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 
 
 # PostgreSQL: every cell in one round trip, the cells as arrays (one statement shape, compiled once)
@@ -65,39 +71,34 @@ FROM unnest(CAST(:site_ids AS integer[]), CAST(:variants AS text[]), CAST(:suite
 """)
 
 
-def _last_passes(db: Session, cells: list[tuple[int, str, str, datetime]]) -> dict[tuple[int, str, str, datetime], Run]:
+def _last_passes(db: Session, cells: list[tuple[int, str, str, datetime]]) -> dict[tuple[int, str, str, datetime], int]:
     """For each (site, variant, suite, time): the newest run before that time in which the suite
-    passed; each is a seek in ``ix_suite_runs_cell``. SQLite runs one cached statement per cell
-    (no round trips in process); PostgreSQL answers them all in one statement."""
+    passed, all in one statement; each is a seek in ``ix_suite_runs_cell``."""
+    if not cells:
+        return {}
     conn = db.connection()
-    found: dict[tuple[int, str, str, datetime], int] = {}
+    befores = [c[3].astimezone(UTC).replace(tzinfo=None) for c in cells]  # stored as naive UTC
     if conn.dialect.name == "postgresql":
-        befores = [c[3].astimezone(UTC).replace(tzinfo=None) for c in cells]  # stored as naive UTC
         rows = conn.execute(LAST_PASSES_PG, {"site_ids": [c[0] for c in cells], "variants": [c[1] for c in cells],
                                              "suites": [c[2] for c in cells], "befores": befores})
-        found = {cells[n - 1]: run_pk for n, run_pk in rows if run_pk is not None}
     else:
-        for cell in cells:
-            site_id, variant, suite, before = cell
-            run_pk = conn.execute(LAST_PASS, {"site_id": site_id, "variant": variant, "suite": suite,
-                                              "before": before}).scalar()
-            if run_pk is not None:
-                found[cell] = run_pk
-    runs = {r.id: r for r in db.scalars(select(Run).where(Run.id.in_(set(found.values()))))} if found else {}
-    return {cell: runs[pk] for cell, pk in found.items() if pk in runs}
+        rows = conn.execute(LAST_PASSES_SQLITE, {"cells": orjson.dumps(
+            [[c[0], c[1], c[2], t.strftime(SQLITE_TIME)] for c, t in zip(cells, befores, strict=True)]).decode()})
+    return {cells[n - 1]: run_pk for n, run_pk in rows if run_pk is not None}
 
 
-def _changes(first_fail: list[Run], last_pass: list[Run],
-             known: dict[int, dict[Fact, str | None]] | None = None) -> list[FactChange]:
+def _facts_of(db: Session, runs: set[int]) -> dict[int, dict[Fact, str | None]]:
+    """Each run's facts, read in one statement (only the two columns they come from)."""
+    if not runs:
+        return {}
+    return {pk: facts(components, environment) for pk, components, environment in db.execute(
+        select(Run.id, Run.components, Run.environment).where(Run.id.in_(sorted(runs)))).tuples()}
+
+
+def _changes(failing: list[dict[Fact, str | None]], passing: list[dict[Fact, str | None]]) -> list[FactChange]:
     """Facts every first-failing run shares and no last passing run had."""
-    if not first_fail or not last_pass:
+    if not failing or not passing:
         return []
-    known = {} if known is None else known
-    for run in (*first_fail, *last_pass):
-        if run.id not in known:
-            known[run.id] = facts(run)
-    failing = [known[r.id] for r in first_fail]
-    passing = [known[r.id] for r in last_pass]
     shared = {f: v for f, v in failing[0].items() if all(other.get(f, "\0") == v for other in failing[1:])}
     out = []
     for (kind, name), value in sorted(shared.items()):
@@ -137,10 +138,10 @@ def explain(sites: list[str], changes: list[FactChange]) -> tuple[str, str]:
 def failures(db: Session, days: int) -> FailuresOut:
     since = datetime.now(UTC) - timedelta(days=days)
     # the window's runs first (ix_runs_started), then each one's failed tests (ix_test_results_failing):
-    # the old failed tests of a long history are never read
+    # the old failed tests of a long history are never read; a group's message is read once, below
     recent = select(Run.id, Run.site_id, Run.variant, Run.started_at).where(Run.started_at >= since).subquery()
     rows = db.execute(
-        select(TestResultRow.fingerprint, TestResultRow.suite, TestResultRow.test_id, TestResultRow.message,
+        select(TestResultRow.fingerprint, TestResultRow.suite, TestResultRow.test_id, TestResultRow.id,
                recent.c.id, recent.c.site_id, recent.c.variant, recent.c.started_at, Site.name)
         .select_from(recent).join(TestResultRow, TestResultRow.run_id == recent.c.id)
         .join(Site, Site.id == recent.c.site_id)
@@ -148,35 +149,34 @@ def failures(db: Session, days: int) -> FailuresOut:
         .order_by(recent.c.started_at.desc(), TestResultRow.id.desc()).limit(MAX_ROWS)
     ).tuples()
     groups: dict[str, dict[str, Any]] = {}
-    for fp, suite, test_id, message, run_pk, site_id, variant, started, site in rows:
-        g = groups.setdefault(fp or "", {"message": message, "tests": set(), "sites": set(), "count": 0,
-                                   "first": started, "last": started, "runs": [], "cells": {}})
+    for fp, suite, test_id, row_pk, run_pk, site_id, variant, started, site in rows:
+        g = groups.setdefault(fp or "", {"newest": row_pk, "tests": set(), "sites": set(), "count": 0,
+                                   "first": started, "last": started, "runs": {}, "cells": {}})
         g["tests"].add(f"{suite}::{test_id}")
         g["sites"].add(site)
         g["count"] += 1
         g["first"], g["last"] = min(g["first"], started), max(g["last"], started)
-        if run_pk not in g["runs"]:
-            g["runs"].append(run_pk)
+        g["runs"][run_pk] = None  # an ordered set: newest first
         g["cells"][(site_id, variant, suite)] = (run_pk, started)  # rows are newest first: ends at the first
     largest = sorted(groups.items(), key=lambda item: (-len(item[1]["sites"]), -item[1]["count"]))[:MAX_GROUPS]
-    wanted = {run_pk for _, g in largest for run_pk, _ in g["cells"].values()}
-    loaded = {r.id: r for r in db.scalars(select(Run).where(Run.id.in_(wanted)))} if wanted else {}
+    messages = dict(db.execute(select(TestResultRow.id, TestResultRow.message)
+                               .where(TestResultRow.id.in_(sorted(g["newest"] for _, g in largest)))).tuples().all())
     cells = sorted({(site_id, variant, suite, started) for _, g in largest
                     for (site_id, variant, suite), (_, started) in g["cells"].items()})
     passes = _last_passes(db, cells)
-    known: dict[int, dict[Fact, str | None]] = {}  # a run's facts, read once however many groups it is in
+    known = _facts_of(db, {run_pk for _, g in largest for run_pk, _ in g["cells"].values()} | set(passes.values()))
     out = []
     for fp, g in largest:
-        first_fail = [loaded[run_pk] for run_pk, _ in g["cells"].values() if run_pk in loaded]
-        last_pass = [passes[(site_id, variant, suite, started)]
+        first_fail = [known[run_pk] for run_pk, _ in g["cells"].values() if run_pk in known]
+        last_pass = [known[passes[(site_id, variant, suite, started)]]
                      for (site_id, variant, suite), (_, started) in g["cells"].items()
-                     if (site_id, variant, suite, started) in passes]
-        changes = _changes(first_fail, last_pass, known)
+                     if passes.get((site_id, variant, suite, started)) in known]
+        changes = _changes(first_fail, last_pass)
         sites = sorted(g["sites"])
         attribution, explanation = explain(sites, changes)
         out.append(FailureGroup(
-            fingerprint=fp, message=(g["message"] or "")[:500], tests=sorted(g["tests"]), sites=sites,
-            count=g["count"], first_seen=g["first"], last_seen=g["last"], runs=g["runs"][:20],
+            fingerprint=fp, message=(messages.get(g["newest"]) or "")[:500], tests=sorted(g["tests"]), sites=sites,
+            count=g["count"], first_seen=g["first"], last_seen=g["last"], runs=list(g["runs"])[:20],
             changes=changes, attribution=attribution, explanation=explanation))
     return FailuresOut(generated_at=datetime.now(UTC), days=days, groups=out)
 

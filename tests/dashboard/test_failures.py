@@ -4,12 +4,17 @@ different paths, hosts, job ids and times), and an MPI upgrade at one site break
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
+from dashboard_server import db
+from dashboard_server.failures import _last_passes
+from dashboard_server.models import SuiteRun
 from tests.support.dashboard import facility_tokens
 from tests.support.history import SPACK_PINNED, passing, run_at, run_number
 
@@ -90,3 +95,25 @@ def test_the_page_says_it_in_words(client: FlaskClient, history: dict[str, Any])
     assert "parsl-flux::test_executor" in page
     assert client.get("/api/v1/failures?days=0").status_code == 400
     assert client.get("/failures/?days=x").status_code == 400
+
+
+def test_the_last_passes_of_many_cells_in_one_statement(app: Flask, history: dict[str, Any]) -> None:
+    """``_last_passes`` answers every cell in one statement (JSON cells on SQLite, arrays on
+    PostgreSQL); it must find what one plain query per cell finds, at each suite run's own start
+    (strictly before) and a microsecond either side of it."""
+    with app.app_context():
+        session = db.session()
+        cells = [(s.site_id, s.variant, s.suite, s.started_at + timedelta(microseconds=shift))
+                 for s in session.scalars(select(SuiteRun)) for shift in (-1, 0, 1)]
+        expected = {}
+        for cell in cells:
+            site_id, variant, suite, before = cell
+            found = session.scalar(
+                select(SuiteRun.run_id).where(SuiteRun.site_id == site_id, SuiteRun.variant == variant,
+                                              SuiteRun.suite == suite, SuiteRun.started_at < before,
+                                              SuiteRun.failed == 0, SuiteRun.error == 0, SuiteRun.passed > 0)
+                .order_by(SuiteRun.started_at.desc()).limit(1))
+            if found is not None:
+                expected[cell] = found
+        assert len(cells) > 100 and len(expected) > 50
+        assert _last_passes(session, cells) == expected
