@@ -79,10 +79,11 @@ def _newest_with(db: Session, pairs: list[tuple[int, str, str, str, datetime, da
     return out
 
 
-def _rows(db: Session, suites: Iterable[str], since: datetime) -> list[Any]:
+def _rows(db: Session, suites: Iterable[str], since: datetime) -> tuple[list[Any], dict[int, Any]]:
     """The newest suite run of each (suite, site, variant, stored components) in the window,
     newest first (``_suite`` then folds sets that differ only outside a suite's components, or
-    in spelling).
+    in spelling), and the stored components of their runs by run (each decoded once, however
+    many suites the run has).
 
     Read without visiting every suite run of the window: (1) the window's runs grouped by site,
     variant and stored ``components`` (``ix_runs_started``; a handful of groups per site and
@@ -107,7 +108,7 @@ def _rows(db: Session, suites: Iterable[str], since: datetime) -> list[Any]:
         heads = heads.where(newest_run.started_at >= since)
     groups = db.execute(heads).tuples().all()
     if not groups:
-        return []
+        return [], {}
     wanted = set(suites)
     found: set[int] = set()
     covered: set[tuple[int, str]] = set()  # (newest run, suite)
@@ -125,14 +126,16 @@ def _rows(db: Session, suites: Iterable[str], since: datetime) -> list[Any]:
                for suite in ran.get((site_id, variant), []) if (run_pk, suite) not in covered]
     found.update(_newest_with(db, missing))
     if not found:
-        return []
-    return list(db.execute(
-        select(SuiteRun.suite, SuiteRun.variant, SuiteRun.started_at, Run.id, Run.run_id, Run.components,
+        return [], {}
+    rows = list(db.execute(
+        select(SuiteRun.suite, SuiteRun.variant, SuiteRun.started_at, Run.id, Run.run_id,
                Run.finished_at.is_not(None), Site.name, Site.facility, *(getattr(SuiteRun, c) for c in COUNTERS))
         .join(Run, Run.id == SuiteRun.run_id).join(Site, Site.id == SuiteRun.site_id)
         .where(SuiteRun.id.in_(found), SuiteRun.started_at >= since)
         .order_by(SuiteRun.started_at.desc(), SuiteRun.id.desc()).limit(MAX_ROWS)
     ).tuples())
+    components = dict(db.execute(select(Run.id, Run.components).where(Run.id.in_({r.id for r in rows}))).tuples().all())
+    return rows, components
 
 
 def _uploaded(components: Any, names: tuple[str, ...]) -> dict[str, str | None]:
@@ -166,17 +169,17 @@ def constraints(versions: Mapping[str, str | None]) -> tuple[list[str], list[str
     return pip, spack
 
 
-def _suite(info: SuiteInfo, rows: list[Any]) -> CompatSuite:
+def _suite(info: SuiteInfo, rows: list[Any], stored: Mapping[int, Any]) -> CompatSuite:
     sets: dict[Key, dict[tuple[str, str], SiteVerdict]] = {}
     for row in rows:  # newest first: the first row of a (set, site, variant) is its verdict
-        uploaded = _uploaded(row.components, info.requires)
+        uploaded = _uploaded(stored.get(row.id), info.requires)
         key = tuple(normalize_version(uploaded[c]) for c in info.requires)
         cell = sets.setdefault(key, {})
         if (row.name, row.variant) in cell:
             continue
         counts = dict(zip(COUNTERS, row[-len(COUNTERS):], strict=True))
         cell[(row.name, row.variant)] = SiteVerdict(
-            site=row.name, facility=row.facility, variant=row.variant, status=rule.in_run(counts, row[6]),
+            site=row.name, facility=row.facility, variant=row.variant, status=rule.in_run(counts, row[5]),
             run=row.id, run_id=row.run_id, started_at=row.started_at, uploaded=uploaded)
     out = []
     for key, cell in sets.items():
@@ -198,11 +201,11 @@ def matrix(db: Session, days: int, suite: str | None = None) -> CompatOut:
     chosen.sort(key=lambda s: (s.level != "L1", not s.pair))  # stable: registry order within
     since = datetime.now(UTC) - timedelta(days=days)
     by_suite: dict[str, list[Any]] = {s.name: [] for s in chosen}
-    if chosen:
-        for row in _rows(db, by_suite, since):
-            by_suite[row.suite].append(row)
+    rows, stored = _rows(db, by_suite, since) if chosen else ([], {})
+    for row in rows:
+        by_suite[row.suite].append(row)
     return CompatOut(generated_at=datetime.now(UTC), days=days,
-                     suites=[_suite(s, by_suite[s.name]) for s in chosen])
+                     suites=[_suite(s, by_suite[s.name], stored) for s in chosen])
 
 
 def known_good_text(out: CompatOut, form: str) -> str:
