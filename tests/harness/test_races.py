@@ -16,46 +16,16 @@ import pytest
 
 from test_harness import races
 from test_harness.races import RP_RAPTOR_WORKER_RLOCK
-
-FIXTURES = Path(__file__).parent / "fixtures" / "rp_race"
-WORKER = "rpex.worker.000000"
-SESSION = "rpex.session.e80d7934-eed9-11f1-8083-02fc00000001"
-
-
-def _pilot_sandbox(work: Path) -> Path:
-    """A clean pilot sandbox: the master's and the worker's logs, the worker task's empty .out and
-    .err, an installed env/ and a user's task whose output mentions the race (it is no worker file)."""
-    pilot = work / "radical.pilot.sandbox" / SESSION / "pilot.0000"
-    (pilot / WORKER).mkdir(parents=True)
-    for name in (f"{WORKER}.log", "rpex.master.000000.log"):
-        (pilot / name).write_text((FIXTURES / "clean" / name).read_text())
-    for suffix in ("out", "err", "launch.out"):
-        (pilot / WORKER / f"{WORKER}.{suffix}").write_text("")
-    (pilot / "env").mkdir()
-    (pilot / "env" / "worker_env.log").write_text((FIXTURES / "raced" / f"{WORKER}.log").read_text())
-    (pilot / "task.000007").mkdir()
-    (pilot / "task.000007" / "task.000007.out").write_text(
-        "AttributeError: 'DefaultWorker' object has no attribute '_rlock'\n")
-    return pilot
-
-
-def _lose_the_race(pilot: Path) -> None:
-    """What the raced worker appends to its log (shared by its ranks) and writes to .out and .err."""
-    with (pilot / f"{WORKER}.log").open("a") as log:
-        log.write((FIXTURES / "raced" / f"{WORKER}.log").read_text())
-    for suffix in ("out", "err"):
-        (pilot / WORKER / f"{WORKER}.{suffix}").write_text((FIXTURES / "raced" / f"{WORKER}.{suffix}").read_text())
+from tests.harness.conftest import RP_RACE, RP_SESSION, RP_WORKER
 
 
 @pytest.fixture
-def clean_run(tmp_path: Path) -> Path:
-    _pilot_sandbox(tmp_path / "work")
+def clean_run(clean_pilot_sandbox: Path, tmp_path: Path) -> Path:
     return tmp_path
 
 
 @pytest.fixture
-def raced_run(tmp_path: Path) -> Path:
-    _lose_the_race(_pilot_sandbox(tmp_path / "work"))
+def raced_run(raced_pilot_sandbox: Path, tmp_path: Path) -> Path:
     return tmp_path
 
 
@@ -65,15 +35,15 @@ def test_a_clean_run_has_no_race(clean_run: Path) -> None:
 
 
 def test_the_race_is_found_in_the_workers_log_out_and_err(raced_run: Path) -> None:
-    pilot = raced_run / "work" / "radical.pilot.sandbox" / SESSION / "pilot.0000"
-    clean_lines = len((FIXTURES / "clean" / f"{WORKER}.log").read_text().splitlines())
+    pilot = raced_run / "work" / "radical.pilot.sandbox" / RP_SESSION / "pilot.0000"
+    clean_lines = len((RP_RACE / "clean" / f"{RP_WORKER}.log").read_text().splitlines())
     found = {(e.path, e.line): e.text for e in races.find(raced_run)}
     assert found == {
-        (pilot / f"{WORKER}.log", clean_lines + 9): "AttributeError: 'DefaultWorker' object has no attribute '_rlock'",
-        (pilot / WORKER / f"{WORKER}.err", 1):
+        (pilot / f"{RP_WORKER}.log", clean_lines + 9): "AttributeError: 'DefaultWorker' object has no attribute '_rlock'",
+        (pilot / RP_WORKER / f"{RP_WORKER}.err", 1):
             "listener died: default : tcp://192.0.2.2:10001 : AttributeError(\"'DefaultWorker' object has no attribute "
             "'_rlock'\")",
-        (pilot / WORKER / f"{WORKER}.out", 12): "AttributeError: 'DefaultWorker' object has no attribute '_rlock'",
+        (pilot / RP_WORKER / f"{RP_WORKER}.out", 12): "AttributeError: 'DefaultWorker' object has no attribute '_rlock'",
     }
     assert all(e.race is RP_RAPTOR_WORKER_RLOCK for e in races.find(raced_run))
 
@@ -83,14 +53,14 @@ def test_the_explanation_names_the_race_the_link_and_the_evidence(raced_run: Pat
     assert text.startswith("upstream race: RADICAL-Pilot raptor worker starts taking requests before it can run them")
     assert "https://github.com/radical-cybertools/radical.pilot/blob/v1.90.0/src/radical/pilot/raptor/worker_default.py" in text
     assert f"radical.pilot {races.installed_version(RP_RAPTOR_WORKER_RLOCK)} here" in text
-    assert f"/pilot.0000/{WORKER}.log:43: AttributeError" in text
+    assert f"/pilot.0000/{RP_WORKER}.log:43: AttributeError" in text
     assert text.count("upstream race:") == 1  # one race, three files
 
 
 def test_only_the_tail_of_a_long_log_is_read_and_its_line_number_is_the_files(tmp_path: Path) -> None:
-    log = tmp_path / f"{WORKER}.log"
-    clean = (FIXTURES / "clean" / f"{WORKER}.log").read_text()
-    raced = (FIXTURES / "raced" / f"{WORKER}.log").read_text()
+    log = tmp_path / f"{RP_WORKER}.log"
+    clean = (RP_RACE / "clean" / f"{RP_WORKER}.log").read_text()
+    raced = (RP_RACE / "raced" / f"{RP_WORKER}.log").read_text()
     log.write_text(clean * 300 + raced)  # ~1.2 MB of real lines before the trace
     clean_lines = len(clean.splitlines()) * 300
     [found] = races.find(tmp_path, tail=64 * 1024)
@@ -101,9 +71,9 @@ def test_only_the_tail_of_a_long_log_is_read_and_its_line_number_is_the_files(tm
 
 @pytest.mark.skipif(importlib.util.find_spec("radical.pilot") is None, reason="radical.pilot is not installed")
 def test_the_installed_radical_pilot_writes_what_the_race_is_recognised_by(tmp_path: Path) -> None:
-    pilot = tmp_path / "radical.pilot.sandbox" / SESSION / "pilot.0000"
-    proc = subprocess.run([sys.executable, str(FIXTURES / "stage_race.py"), str(pilot)], capture_output=True,
+    pilot = tmp_path / "radical.pilot.sandbox" / RP_SESSION / "pilot.0000"
+    proc = subprocess.run([sys.executable, str(RP_RACE / "stage_race.py"), str(pilot)], capture_output=True,
                           text=True, timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     found = sorted(e.path.name for e in races.find(tmp_path))
-    assert found == [f"{WORKER}.err", f"{WORKER}.log", f"{WORKER}.out"], found
+    assert found == [f"{RP_WORKER}.err", f"{RP_WORKER}.log", f"{RP_WORKER}.out"], found
