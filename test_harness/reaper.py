@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PR_SET_CHILD_SUBREAPER = 36
+PR_GET_CHILD_SUBREAPER = 37
 PROC = Path("/proc")
 
 
@@ -31,15 +32,37 @@ class Process:
     command: str
 
 
-def become_subreaper() -> bool:
-    """Make this process the reaper of its orphaned descendants; False where Linux cannot."""
+def _prctl(option: int, arg: object) -> bool:
     if not sys.platform.startswith("linux"):
         return False
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        return int(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)) == 0
+        return int(libc.prctl(option, arg, 0, 0, 0)) == 0
     except (OSError, AttributeError):
         return False
+
+
+def become_subreaper() -> bool:
+    """Make this process the reaper of its orphaned descendants; False where Linux cannot."""
+    return _prctl(PR_SET_CHILD_SUBREAPER, 1)
+
+
+def is_subreaper() -> bool:
+    flag = ctypes.c_int(0)
+    return _prctl(PR_GET_CHILD_SUBREAPER, ctypes.byref(flag)) and flag.value != 0
+
+
+@contextmanager
+def subreaper() -> Iterator[bool]:
+    """This process as the reaper of its orphaned descendants for the block only (whether it can
+    be one is yielded): for a test outside the harness's suites that starts a pilot itself."""
+    was = is_subreaper()
+    became = was or become_subreaper()
+    try:
+        yield became
+    finally:
+        if became and not was:
+            _prctl(PR_SET_CHILD_SUBREAPER, 0)
 
 
 def _table() -> dict[int, tuple[int, bool]]:

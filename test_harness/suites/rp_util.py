@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from test_harness import reaper
+import pytest
+
+from test_harness import races, reaper
+
+POLL = 5.0  # seconds between looks into a pilot's sandbox while waiting for a result
 
 
 @contextmanager
@@ -37,13 +42,24 @@ def pilot_scope(path: Path) -> Iterator[Path]:
         yield path
 
 
+def pilot_sandbox(pilot: Any) -> Path:
+    """The pilot's sandbox directory (RP gives it as a URL)."""
+    return Path(urlparse(str(getattr(pilot, "pilot_sandbox", "") or "")).path or "/nonexistent")
+
+
 def pilot_diagnostics(pilot: Any, tail: int = 40, limit: int = 20_000) -> str:
-    """What the pilot's agent said about its failure: the tails of the ``*.err``/``*.out`` files in
-    its sandbox and the error lines of its logs. RP's client only sees the pilot state; the
-    reason (a crash in the agent) is in these files."""
-    sandbox = Path(urlparse(str(getattr(pilot, "pilot_sandbox", "") or "")).path or "/nonexistent")
+    """What the pilot's agent said about its failure: ``sandbox_diagnostics`` of its sandbox."""
+    return sandbox_diagnostics(pilot_sandbox(pilot), tail, limit)
+
+
+def sandbox_diagnostics(sandbox: Path, tail: int = 40, limit: int = 20_000) -> str:
+    """What a pilot's agent said about its failure: a known upstream race whose trace is in its
+    sandbox (first, named with its link and the evidence), then the tails of the ``*.err``/``*.out``
+    files in the sandbox and the error lines of its logs. RP's client only sees the pilot state;
+    the reason (a crash in the agent, a lost task) is in these files."""
     if not sandbox.is_dir():
         return f"(no pilot sandbox at {sandbox})"
+    race = races.explain(races.find(sandbox))
     parts = []
     for path in sorted(sandbox.glob("*")):
         if not path.is_file():
@@ -59,4 +75,22 @@ def pilot_diagnostics(pilot: Any, tail: int = 40, limit: int = 20_000) -> str:
             if errors:
                 parts.append(f"--- {path.name} (error lines)\n" + "\n".join(errors[-tail:]))
     text = "\n".join(parts) or f"(nothing in {sandbox})"
-    return text[-limit:]
+    return f"{race}\n{text[-limit:]}" if race else text[-limit:]
+
+
+def result(future: Any, timeout: float, sandbox: Path) -> Any:
+    """``future.result(timeout)`` for a task that runs on the pilot whose sandbox is ``sandbox``,
+    looking into it every few seconds: a task lost to a known upstream race never comes back, so
+    the test fails at once, and a time-out fails too; both with ``sandbox_diagnostics`` (the race
+    named first)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return future.result(timeout=max(0.0, min(POLL, deadline - time.monotonic())))
+        except TimeoutError:  # concurrent.futures.TimeoutError is TimeoutError since Python 3.11
+            if future.done():  # the task itself raised it
+                raise
+            lost = bool(races.find(sandbox))
+            if lost or time.monotonic() >= deadline:
+                why = "the task was lost to an upstream race" if lost else f"no result within {timeout} s"
+                pytest.fail(f"{why}\n{sandbox_diagnostics(sandbox)}")

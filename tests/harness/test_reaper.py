@@ -122,3 +122,25 @@ def test_a_kept_child_keeps_its_exit_status() -> None:
     os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)  # a zombie now, its status not yet collected
     assert reaper.end_descendants(keep=frozenset({proc.pid})) == []
     assert proc.wait(timeout=30) == 3
+
+
+def test_a_process_is_a_subreaper_for_a_block_only(probe: str) -> None:
+    """What a test that starts a pilot itself uses (tests/docs): orphans of the block, in their own
+    session, are ended; afterwards the process is no subreaper again. In a process of its own, as
+    becoming a subreaper must not touch this test process."""
+    code = (
+        "import subprocess\n"
+        "from test_harness import reaper\n"
+        "assert not reaper.is_subreaper()\n"
+        "with reaper.subreaper() as became, reaper.ends_what_it_starts():\n"
+        "    assert became and reaper.is_subreaper()\n"
+        "    subprocess.run(['setsid', 'sh', '-c', 'sleep 303 >/dev/null 2>&1 &'], check=True)\n"
+        "    assert any(p.command == 'sleep 303' for p in reaper.descendants()), 'the orphan is not below'\n"
+        "print(reaper.is_subreaper())\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root,
+                          env={**os.environ, "PYTHONPATH": str(root)}, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "False"
+    assert _marked(probe) == [], "the block's orphan outlived it"
