@@ -25,7 +25,7 @@ from exaworks_sdk import status as rule
 from exaworks_sdk.manifest import Component
 from exaworks_sdk.records import MAX_NAME, MAX_TEXT, RecordWriter, RunFinish, RunStart, TestResult, new_id, parse_record, utcnow
 from exaworks_sdk.status import Status
-from test_harness import known, reaper
+from test_harness import known, races, reaper
 from test_harness import sandbox as sandboxes
 from test_harness.detect import Detection, missing_reason
 from test_harness.known import KnownEntry
@@ -276,8 +276,10 @@ class Runner:
             job.kill()
             self._copy(job, writer, run_id)
             comps = ", ".join(r for r in job.suite.requires if r in self.components) or "default"
-            self._error_unreported(job, writer, run_id, f"suite {job.suite.name} killed after "
-                                   f"{job.outcome.timeout:.0f} s (suite_timeout from the manifest: {comps})")
+            why = (f"suite {job.suite.name} killed after {job.outcome.timeout:.0f} s (suite_timeout from the "
+                   f"manifest: {comps})")
+            race = races.explain(races.find(job.sandbox))  # a task lost to a known race hangs its suite
+            self._error_unreported(job, writer, run_id, f"{why}\n{race}" if race else why)
         else:
             self._copy(job, writer, run_id)
             job.outcome.returncode = returncode

@@ -144,3 +144,16 @@ def test_a_suite_that_ends_wakes_the_runner_at_once() -> None:
         assert waited < 30, "woken by the timeout, not by the exit"
     finally:
         exits.close()
+
+
+def test_a_suite_hung_by_a_known_race_says_so(components: dict, tmp_path: Path) -> None:
+    """Killed at its time-out, a suite whose sandbox holds a known upstream race's trace (here RP's
+    raptor worker race, as RP writes it) names the race, its link and the evidence."""
+    raced = fixture_suite("raced", "suite_raced_hangs.py", ("sleepy",))
+    _, records = _run(components, [raced], tmp_path, timeout_factor=0.5)
+    (test,) = [r for r in records if isinstance(r, TestResult)]
+    assert test.status is Status.ERROR
+    assert test.message.startswith("suite raced killed after 5 s")
+    assert "upstream race: RADICAL-Pilot raptor worker starts taking requests before it can run them" in test.message
+    assert "blob/v1.90.0/src/radical/pilot/raptor/worker_default.py#L46-L60" in test.message
+    assert "pilot.0000/rpex.worker.000000/rpex.worker.000000.err:1: listener died" in test.message
