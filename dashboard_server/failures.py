@@ -13,26 +13,30 @@ last passing runs had, is a change that came with the failure:
   to the facility;
 * anything else is said to be unclear, with the facts found.
 
-Only test rows of the last ``days`` days are read, newest first and at most ``MAX_ROWS``, and
-only the ``MAX_GROUPS`` largest groups are attributed, so the cost is bounded by recent failures.
+Only test rows of the last ``days`` days are read, each site's newest first and at most
+``MAX_ROWS_PER_SITE`` of each site, and only the ``MAX_GROUPS`` largest groups are attributed,
+so the cost is bounded by recent failures, and a site that fails by the thousand (a broken
+install, a hostile uploader) neither pushes the other sites' failures off the page nor makes
+it slower than its own share; the page says whose failures were cut and from when.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import select, text
+from sqlalchemy import ColumnElement, Select, bindparam, select, text, true
 from sqlalchemy.orm import Session
 
 from exaworks_sdk.versions import normalize_version
 
 from .models import Run, Site, TestResultRow
 from .params import page_arg
-from .schemas import FactChange, FailureGroup, FailuresOut
+from .schemas import FactChange, FailureGroup, FailuresOut, SiteCut
 
-MAX_ROWS, MAX_GROUPS = 20_000, 50
+MAX_ROWS_PER_SITE, MAX_GROUPS = 2_000, 50
 DEFAULT_DAYS, MAX_DAYS = 14, 365
 Fact = tuple[str, str]  # (kind, name): ("component", "flux-core") or ("environment", "mpi")
 
@@ -135,21 +139,65 @@ def explain(sites: list[str], changes: list[FactChange]) -> tuple[str, str]:
     return "unknown", f"Unclear: {named} changed, at {len(sites)} sites ({where})."
 
 
+def _site_rows(site_id: ColumnElement[int], since: datetime) -> Select[Any]:
+    """One site's fingerprinted failed tests of the window, newest first: its runs of the window
+    (``ix_runs_site_started``; PostgreSQL may filter ``ix_runs_started`` while the window is
+    small), each run's failed tests by ``ix_test_results_failing``."""
+    return (select(TestResultRow.fingerprint, TestResultRow.suite, TestResultRow.test_id,
+                   TestResultRow.id.label("row_pk"), Run.id.label("run_pk"), Run.variant, Run.started_at)
+            .join(TestResultRow, TestResultRow.run_id == Run.id)
+            .where(Run.site_id == site_id, Run.started_at >= since, TestResultRow.fingerprint.is_not(None))
+            .order_by(Run.started_at.desc(), TestResultRow.id.desc()).limit(MAX_ROWS_PER_SITE))
+
+
+class Failed(NamedTuple):
+    """One fingerprinted failed test of the window, with where and when it ran."""
+
+    fingerprint: str | None
+    suite: str
+    test_id: str
+    row_pk: int
+    run_pk: int
+    variant: str
+    started_at: datetime
+    site_id: int
+    site: str
+
+
+def _window_rows(db: Session, since: datetime) -> list[Failed]:
+    """Every site's newest ``MAX_ROWS_PER_SITE`` failed tests of the window, newest first.
+    PostgreSQL reads them in one statement (a LATERAL read per site); SQLite, in process, in
+    one statement per site."""
+    rows: list[Failed] = []
+    if db.get_bind().dialect.name == "postgresql":
+        per_site = _site_rows(Site.id.expression, since).lateral("per_site")
+        rows = [Failed._make(r) for r in db.execute(
+            select(*per_site.c, Site.id, Site.name).select_from(Site).join(per_site, true())).tuples()]
+    else:
+        statement = _site_rows(bindparam("site_id"), since)
+        for site_id, name in db.execute(select(Site.id, Site.name)).tuples().all():
+            rows += [Failed._make((*r, site_id, name)) for r in db.execute(statement, {"site_id": site_id}).tuples()]
+    rows.sort(key=lambda r: (r.started_at, r.row_pk), reverse=True)
+    return rows
+
+
+def _cut(rows: list[Failed]) -> list[SiteCut]:
+    """The sites whose failed tests in the window reached ``MAX_ROWS_PER_SITE``, and from when
+    their failures were read."""
+    read = Counter(r.site for r in rows)
+    full = {site for site, n in read.items() if n >= MAX_ROWS_PER_SITE}
+    since: dict[str, datetime] = {}
+    for r in rows:  # newest first: ends at each site's oldest
+        if r.site in full:
+            since[r.site] = r.started_at
+    return [SiteCut(site=site, since=when, read=read[site]) for site, when in sorted(since.items())]
+
+
 def failures(db: Session, days: int) -> FailuresOut:
     since = datetime.now(UTC) - timedelta(days=days)
-    # the window's runs first (ix_runs_started), then each one's failed tests (ix_test_results_failing):
-    # the old failed tests of a long history are never read; a group's message is read once, below
-    recent = select(Run.id, Run.site_id, Run.variant, Run.started_at).where(Run.started_at >= since).subquery()
-    rows = db.execute(
-        select(TestResultRow.fingerprint, TestResultRow.suite, TestResultRow.test_id, TestResultRow.id,
-               recent.c.id, recent.c.site_id, recent.c.variant, recent.c.started_at, Site.name)
-        .select_from(recent).join(TestResultRow, TestResultRow.run_id == recent.c.id)
-        .join(Site, Site.id == recent.c.site_id)
-        .where(TestResultRow.fingerprint.is_not(None))
-        .order_by(recent.c.started_at.desc(), TestResultRow.id.desc()).limit(MAX_ROWS)
-    ).tuples()
+    rows = _window_rows(db, since)
     groups: dict[str, dict[str, Any]] = {}
-    for fp, suite, test_id, row_pk, run_pk, site_id, variant, started, site in rows:
+    for fp, suite, test_id, row_pk, run_pk, variant, started, site_id, site in rows:
         g = groups.setdefault(fp or "", {"newest": row_pk, "tests": set(), "sites": set(), "count": 0,
                                    "first": started, "last": started, "runs": {}, "cells": {}})
         g["tests"].add(f"{suite}::{test_id}")
@@ -178,7 +226,7 @@ def failures(db: Session, days: int) -> FailuresOut:
             fingerprint=fp, message=(messages.get(g["newest"]) or "")[:500], tests=sorted(g["tests"]), sites=sites,
             count=g["count"], first_seen=g["first"], last_seen=g["last"], runs=list(g["runs"])[:20],
             changes=changes, attribution=attribution, explanation=explanation))
-    return FailuresOut(generated_at=datetime.now(UTC), days=days, groups=out)
+    return FailuresOut(generated_at=datetime.now(UTC), days=days, groups=out, cut=_cut(rows))
 
 
 def days_arg() -> int:

@@ -312,10 +312,19 @@ class FailureGroup(_Out):
     explanation: str
 
 
+class SiteCut(_Out):
+    site: str
+    since: datetime = Field(description="the oldest failure read of this site: older ones of the window are not counted")
+    read: int = Field(description="how many of the site's newest failed tests were read (the limit)")
+
+
 class FailuresOut(_Out):
     generated_at: datetime
     days: int
     groups: list[FailureGroup] = Field(description="most sites first")
+    cut: list[SiteCut] = Field(default_factory=list, description=(
+        "sites whose failed tests in the window reached what the page reads of one site: their "
+        "counts start at `since`; the other sites' failures are read in full"))
 
 
 class DigestItem(_Out):

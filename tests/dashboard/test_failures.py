@@ -117,3 +117,28 @@ def test_the_last_passes_of_many_cells_in_one_statement(app: Flask, history: dic
                 expected[cell] = found
         assert len(cells) > 100 and len(expected) > 50
         assert _last_passes(session, cells) == expected
+
+
+def test_a_site_failing_by_the_hundred_does_not_hide_the_others(
+        app: Flask, client: FlaskClient, history: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A broken install at one more site fails every test of its psij suite, twice, within the
+    hour: more failed tests than the page reads of one site (lowered here to 100 from 2,000).
+    The other sites' groups and attributions are still there, and the page says whose were cut."""
+    monkeypatch.setattr("dashboard_server.failures.MAX_ROWS_PER_SITE", 100)
+    polaris = facility_tokens(app, "anl")["anl-polaris"]
+    broken = {"psij": {f"test_{n:03d}": "failed" for n in range(150)}}
+    for hours_ago in (0.8, 0.3):
+        run_at(client, polaris, "anl-polaris", "pip", hours_ago=hours_ago, components=SPACK_PINNED, suites=broken,
+               failure=("ModuleNotFoundError: No module named 'psij'", ""))
+    body = client.get("/api/v1/failures").get_json()
+    by_sites = {tuple(g["sites"]): g for g in body["groups"]}
+    assert by_sites[("llnl-dane", "nersc-perlmutter")]["attribution"] == "component"
+    assert by_sites[("ornl-frontier",)]["attribution"] == "facility"
+    flood = by_sites[("anl-polaris",)]
+    assert flood["count"] == 100 and len(flood["tests"]) == 100  # the newest 100, all from the newer run
+    [cut] = body["cut"]
+    assert (cut["site"], cut["read"]) == ("anl-polaris", 100)
+    assert cut["since"] == flood["first_seen"]
+    page = client.get("/failures/").get_data(as_text=True)
+    assert "these sites reached" in page and "<strong>anl-polaris</strong> (100, since" in page
+    assert "Points to flux-core" in page and "Points to the facility" in page
