@@ -10,9 +10,10 @@ version sets seen there, not with how many runs used them (``_rows``).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import request
 from sqlalchemy import Text, bindparam, cast, func, select, text
@@ -27,9 +28,9 @@ from .models import LatestResult, Run, Site, SuiteRun, UTCDateTime
 from .params import page_arg
 from .pins import package_names, pins_by_variant
 from .registry import SuiteInfo, registry
-from .schemas import CompatOut, CompatSuite, SiteVerdict, VersionSet
+from .schemas import CompatOut, CompatSuite, SetsCut, SiteVerdict, VersionSet
 
-MAX_ROWS = 20_000
+MAX_SETS_PER_CELL = 20  # of one site and variant: a site that tests nightly builds runs a new set a night
 DEFAULT_DAYS, MAX_DAYS = 90, 3650
 FORMATS = ("pip", "spack")
 Key = tuple[str | None, ...]
@@ -79,11 +80,30 @@ def _newest_with(db: Session, pairs: list[tuple[int, str, str, str, datetime, da
     return out
 
 
-def _rows(db: Session, suites: Iterable[str], since: datetime) -> tuple[list[Any], dict[int, Any]]:
+class Read(NamedTuple):
+    rows: list[Any]  # suite runs, newest first
+    components: dict[int, Any]  # the stored components of their runs, by run
+    cut: dict[tuple[int, str], int]  # (site, variant) → how many sets it ran, where over MAX_SETS_PER_CELL
+
+
+def _newest_sets(groups: list[Any]) -> tuple[list[Any], dict[tuple[int, str], int]]:
+    """Each (site, variant)'s newest ``MAX_SETS_PER_CELL`` groups (by their last run), and how
+    many groups the (site, variant)s that had more ran: one site that runs a new set every night
+    neither crowds the other sites' verdicts out nor makes the page grow with its runs."""
+    counted: Counter[tuple[int, str]] = Counter()
+    kept = []
+    for group in sorted(groups, key=lambda g: g.last, reverse=True):
+        counted[(group.site_id, group.variant)] += 1
+        if counted[(group.site_id, group.variant)] <= MAX_SETS_PER_CELL:
+            kept.append(group)
+    return kept, {cell: n for cell, n in counted.items() if n > MAX_SETS_PER_CELL}
+
+
+def _rows(db: Session, suites: Iterable[str], since: datetime) -> Read:
     """The newest suite run of each (suite, site, variant, stored components) in the window,
     newest first (``_suite`` then folds sets that differ only outside a suite's components, or
-    in spelling), and the stored components of their runs by run (each decoded once, however
-    many suites the run has).
+    in spelling), at most ``MAX_SETS_PER_CELL`` stored components per site and variant, and the
+    stored components of their runs (each decoded once, however many suites the run has).
 
     Read without visiting every suite run of the window: (1) the window's runs grouped by site,
     variant and stored ``components`` (``ix_runs_started``; a handful of groups per site and
@@ -106,9 +126,9 @@ def _rows(db: Session, suites: Iterable[str], since: datetime) -> tuple[list[Any
         # PostgreSQL guesses thousands of groups and hashes the runs: without this, all of them;
         # SQLite seeks (site, time) in ix_runs_site_started, and would trade that for this range
         heads = heads.where(newest_run.started_at >= since)
-    groups = db.execute(heads).tuples().all()
+    groups, cut = _newest_sets(list(db.execute(heads)))
     if not groups:
-        return [], {}
+        return Read([], {}, cut)
     wanted = set(suites)
     found: set[int] = set()
     covered: set[tuple[int, str]] = set()  # (newest run, suite)
@@ -126,16 +146,16 @@ def _rows(db: Session, suites: Iterable[str], since: datetime) -> tuple[list[Any
                for suite in ran.get((site_id, variant), []) if (run_pk, suite) not in covered]
     found.update(_newest_with(db, missing))
     if not found:
-        return [], {}
+        return Read([], {}, cut)
     rows = list(db.execute(
         select(SuiteRun.suite, SuiteRun.variant, SuiteRun.started_at, Run.id, Run.run_id,
                Run.finished_at.is_not(None), Site.name, Site.facility, *(getattr(SuiteRun, c) for c in COUNTERS))
         .join(Run, Run.id == SuiteRun.run_id).join(Site, Site.id == SuiteRun.site_id)
         .where(SuiteRun.id.in_(found), SuiteRun.started_at >= since)
-        .order_by(SuiteRun.started_at.desc(), SuiteRun.id.desc()).limit(MAX_ROWS)
+        .order_by(SuiteRun.started_at.desc(), SuiteRun.id.desc())
     ).tuples())
     components = dict(db.execute(select(Run.id, Run.components).where(Run.id.in_({r.id for r in rows}))).tuples().all())
-    return rows, components
+    return Read(rows, components, cut)
 
 
 def _uploaded(components: Any, names: tuple[str, ...]) -> dict[str, str | None]:
@@ -201,11 +221,15 @@ def matrix(db: Session, days: int, suite: str | None = None) -> CompatOut:
     chosen.sort(key=lambda s: (s.level != "L1", not s.pair))  # stable: registry order within
     since = datetime.now(UTC) - timedelta(days=days)
     by_suite: dict[str, list[Any]] = {s.name: [] for s in chosen}
-    rows, stored = _rows(db, by_suite, since) if chosen else ([], {})
-    for row in rows:
+    read = _rows(db, by_suite, since) if chosen else Read([], {}, {})
+    for row in read.rows:
         by_suite[row.suite].append(row)
+    names = dict(db.execute(select(Site.id, Site.name).where(Site.id.in_({c[0] for c in read.cut}))).tuples().all()
+                 ) if read.cut else {}
     return CompatOut(generated_at=datetime.now(UTC), days=days,
-                     suites=[_suite(s, by_suite[s.name], stored) for s in chosen])
+                     suites=[_suite(s, by_suite[s.name], read.components) for s in chosen],
+                     cut=[SetsCut(site=names[site_id], variant=variant, sets=n, shown=MAX_SETS_PER_CELL)
+                          for (site_id, variant), n in sorted(read.cut.items(), key=lambda c: (names[c[0][0]], c[0][1]))])
 
 
 def known_good_text(out: CompatOut, form: str) -> str:

@@ -283,10 +283,20 @@ class CompatSuite(_Out):
     sets: list[VersionSet] = Field(description="newest first")
 
 
+class SetsCut(_Out):
+    site: str
+    variant: str
+    sets: int = Field(description="how many component sets this site and variant ran in the window")
+    shown: int = Field(description="how many of them, the newest, the matrix shows")
+
+
 class CompatOut(_Out):
     generated_at: datetime
     days: int = Field(description="runs of the last this many days are read")
     suites: list[CompatSuite]
+    cut: list[SetsCut] = Field(default_factory=list, description=(
+        "sites and variants that ran more component sets in the window than the matrix shows of one; "
+        "only their newest sets are in it"))
 
 
 class FactChange(_Out):

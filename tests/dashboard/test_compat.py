@@ -154,3 +154,25 @@ def test_a_suite_the_newest_run_of_its_versions_did_not_run(app: Flask, client: 
     (pinned,) = by_version["0.9.9"]
     assert (pinned["status"], pinned["run_id"]) == ("passed", newer["run_id"])
     assert [v["status"] for v in by_version["0.9.10"]] == ["failed"]
+
+
+def test_a_site_running_nightly_builds_does_not_crowd_the_matrix(
+        app: Flask, client: FlaskClient, history: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """One more site tests a nightly parsl build twice a day for a week: 14 component sets. The
+    matrix shows its newest few (lowered here to 5 from 20), says how many it ran, and the
+    other sites' sets are all still there."""
+    monkeypatch.setattr("dashboard_server.compat.MAX_SETS_PER_CELL", 5)
+    polaris = facility_tokens(app, "anl")["anl-polaris"]
+    for night in range(14):
+        run_at(client, polaris, "anl-polaris", "pip", hours_ago=12 * night + 1,
+               components={**PIP_PINNED, "parsl": f"2026.11.{30 - night // 2}.dev{night}"},
+               suites=passing("parsl", "parsl-flux"))
+    body = client.get("/api/v1/compat?suite=parsl-flux").get_json()
+    assert body["cut"] == [{"site": "anl-polaris", "variant": "pip", "sets": 14, "shown": 5}]
+    (suite,) = body["suites"]
+    nightly = [s for s in suite["sets"] if any(v["site"] == "anl-polaris" for v in s["sites"])]
+    assert sorted(s["versions"]["parsl"] for s in nightly) == sorted(f"2026.11.{30 - n // 2}.dev{n}" for n in range(5))
+    others = {(v["site"], v["variant"]) for s in suite["sets"] for v in s["sites"]} - {("anl-polaris", "pip")}
+    assert others == {("llnl-dane", "spack"), ("nersc-perlmutter", "spack"), ("llnl-tioga", "pip")}
+    page = client.get("/compat/").get_data(as_text=True)
+    assert "Only the newest 5 component sets" in page and "<strong>anl-polaris</strong> <small>pip</small> (14)" in page
