@@ -36,7 +36,7 @@ from .models import Run, Site, TestResultRow
 from .params import page_arg
 from .schemas import FactChange, FailureGroup, FailuresOut, SiteCut
 
-MAX_ROWS_PER_SITE, MAX_GROUPS = 2_000, 50
+MAX_ROWS_PER_SITE, MAX_GROUPS, MAX_TESTS, MAX_RUNS = 2_000, 50, 50, 20  # MAX_TESTS, MAX_RUNS: shown per group
 DEFAULT_DAYS, MAX_DAYS = 14, 365
 Fact = tuple[str, str]  # (kind, name): ("component", "flux-core") or ("environment", "mpi")
 
@@ -223,8 +223,9 @@ def failures(db: Session, days: int) -> FailuresOut:
         sites = sorted(g["sites"])
         attribution, explanation = explain(sites, changes)
         out.append(FailureGroup(
-            fingerprint=fp, message=(messages.get(g["newest"]) or "")[:500], tests=sorted(g["tests"]), sites=sites,
-            count=g["count"], first_seen=g["first"], last_seen=g["last"], runs=list(g["runs"])[:20],
+            fingerprint=fp, message=(messages.get(g["newest"]) or "")[:500], tests=sorted(g["tests"])[:MAX_TESTS],
+            test_count=len(g["tests"]), sites=sites, count=g["count"], first_seen=g["first"], last_seen=g["last"],
+            runs=list(g["runs"])[:MAX_RUNS],
             changes=changes, attribution=attribution, explanation=explanation))
     return FailuresOut(generated_at=datetime.now(UTC), days=days, groups=out, cut=_cut(rows))
 

@@ -311,7 +311,8 @@ class FactChange(_Out):
 class FailureGroup(_Out):
     fingerprint: str = Field(description="sha256 prefix of the normalised message and traceback shape")
     message: str = Field(description="one failing test's message, as uploaded")
-    tests: list[str] = Field(description="suite::test ids failing this way")
+    tests: list[str] = Field(description="suite::test ids failing this way (the first 50, sorted)")
+    test_count: int = Field(description="how many different tests fail this way")
     sites: list[str]
     count: int = Field(description="failing test results in the window")
     first_seen: datetime

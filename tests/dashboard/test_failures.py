@@ -69,7 +69,7 @@ def test_the_same_failure_at_two_sites_points_to_the_bumped_component(client: Fl
     assert len(groups) == 2
     flux = groups[0]  # most sites first
     assert flux["sites"] == ["llnl-dane", "nersc-perlmutter"] and flux["count"] == 2
-    assert flux["tests"] == ["parsl-flux::test_executor"]
+    assert flux["tests"] == ["parsl-flux::test_executor"] and flux["test_count"] == 1
     assert flux["attribution"] == "component"
     assert [(c["kind"], c["name"], c["before"], c["after"]) for c in flux["changes"]] == [
         ("component", "flux-core", ["0.81.0"], "0.82.0")]  # perlmutter's MPI change is not shared
@@ -135,10 +135,12 @@ def test_a_site_failing_by_the_hundred_does_not_hide_the_others(
     assert by_sites[("llnl-dane", "nersc-perlmutter")]["attribution"] == "component"
     assert by_sites[("ornl-frontier",)]["attribution"] == "facility"
     flood = by_sites[("anl-polaris",)]
-    assert flood["count"] == 100 and len(flood["tests"]) == 100  # the newest 100, all from the newer run
+    assert flood["count"] == 100 and flood["test_count"] == 100  # the newest 100, all from the newer run
+    assert flood["tests"] == [f"psij::test_{n:03d}" for n in range(50, 100)]  # of the newest 100 (050-149), 50 listed
     [cut] = body["cut"]
     assert (cut["site"], cut["read"]) == ("anl-polaris", 100)
     assert cut["since"] == flood["first_seen"]
     page = client.get("/failures/").get_data(as_text=True)
     assert "these sites reached" in page and "<strong>anl-polaris</strong> (100, since" in page
+    assert "and 50 more" in page
     assert "Points to flux-core" in page and "Points to the facility" in page
