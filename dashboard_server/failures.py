@@ -1,9 +1,10 @@
 """The failures page: failing tests grouped by fingerprint across sites, with an attribution.
 
 Each failed or errored test row carries a fingerprint computed at ingest
-(``exaworks_sdk.fingerprint``). For each group, every affected cell (site × variant × suite) is
-compared with itself: the first run in the window where it failed this way against the last run
-before that where the suite passed. The facts of a run are its component versions (in normal
+(``exaworks_sdk.fingerprint``). For each group, every affected cell (site × variant × suite; of
+one site, the ``MAX_CELLS_PER_SITE`` that failed this way most recently) is compared with
+itself: the first run in the window where it failed this way against the last run before that
+where the suite passed. The facts of a run are its component versions (in normal
 form) and its environment. A fact that *all* first-failing runs share, and that *none* of the
 last passing runs had, is a change that came with the failure:
 
@@ -36,7 +37,8 @@ from .models import Run, Site, TestResultRow
 from .params import page_arg
 from .schemas import FactChange, FailureGroup, FailuresOut, SiteCut
 
-MAX_ROWS_PER_SITE, MAX_GROUPS, MAX_TESTS, MAX_RUNS = 2_000, 50, 50, 20  # MAX_TESTS, MAX_RUNS: shown per group
+MAX_ROWS_PER_SITE, MAX_GROUPS, MAX_TESTS, MAX_RUNS = 500, 50, 50, 20  # MAX_TESTS, MAX_RUNS: shown per group
+MAX_CELLS_PER_SITE = 20  # of a group, compared for its attribution: the ones that failed this way last
 DEFAULT_DAYS, MAX_DAYS = 14, 365
 Fact = tuple[str, str]  # (kind, name): ("component", "flux-core") or ("environment", "mpi")
 
@@ -147,7 +149,7 @@ def _site_rows(site_id: ColumnElement[int], since: datetime) -> Select[Any]:
                    TestResultRow.id.label("row_pk"), Run.id.label("run_pk"), Run.variant, Run.started_at)
             .join(TestResultRow, TestResultRow.run_id == Run.id)
             .where(Run.site_id == site_id, Run.started_at >= since, TestResultRow.fingerprint.is_not(None))
-            .order_by(Run.started_at.desc(), TestResultRow.id.desc()).limit(MAX_ROWS_PER_SITE))
+            .order_by(Run.started_at.desc()).limit(MAX_ROWS_PER_SITE))  # by run only: LIMIT stops the read
 
 
 class Failed(NamedTuple):
@@ -198,14 +200,19 @@ def failures(db: Session, days: int) -> FailuresOut:
     rows = _window_rows(db, since)
     groups: dict[str, dict[str, Any]] = {}
     for fp, suite, test_id, row_pk, run_pk, variant, started, site_id, site in rows:
-        g = groups.setdefault(fp or "", {"newest": row_pk, "tests": set(), "sites": set(), "count": 0,
-                                   "first": started, "last": started, "runs": {}, "cells": {}})
+        g = groups.get(fp or "")
+        if g is None:
+            g = groups[fp or ""] = {"newest": row_pk, "tests": set(), "sites": set(), "count": 0, "first": started,
+                                    "last": started, "runs": {}, "cells": {}, "per_site": Counter()}
         g["tests"].add(f"{suite}::{test_id}")
         g["sites"].add(site)
         g["count"] += 1
         g["first"], g["last"] = min(g["first"], started), max(g["last"], started)
         g["runs"][run_pk] = None  # an ordered set: newest first
-        g["cells"][(site_id, variant, suite)] = (run_pk, started)  # rows are newest first: ends at the first
+        cell = (site_id, variant, suite)
+        if cell in g["cells"] or g["per_site"][site_id] < MAX_CELLS_PER_SITE:
+            g["per_site"][site_id] += cell not in g["cells"]
+            g["cells"][cell] = (run_pk, started)  # rows are newest first: ends at the first
     largest = sorted(groups.items(), key=lambda item: (-len(item[1]["sites"]), -item[1]["count"]))[:MAX_GROUPS]
     messages = dict(db.execute(select(TestResultRow.id, TestResultRow.message)
                                .where(TestResultRow.id.in_(sorted(g["newest"] for _, g in largest)))).tuples().all())
