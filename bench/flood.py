@@ -5,8 +5,9 @@ results); the second also holds one more site with ``--suites`` (10,000) failing
 through the real upload code (``ingest.records``, with the per-run and per-site caps raised so
 the flood gets in, as data from before the caps would be). One gunicorn (1 worker) per
 database; one client requests the shared views from both in turn: the summary page and its
-JSON, a suite badge, and an honest site's page and badge. The figure is the ratio of medians,
-flooded over clean; the target is ≤ 1.2×.
+JSON, a suite badge, an honest site's page and badge, the failures page and its JSON (the
+flood's 10,000 failed tests are in their window), and the compatibility matrix. The figure is
+the ratio of medians, flooded over clean; the target is ≤ 1.2×.
 
     python -m bench.flood [--suites 10000] [--results 30000] [--repeats 20] [--postgres URL]
 """
@@ -78,7 +79,8 @@ def flood(url: str, suites: int) -> dict[str, Any]:
 def targets() -> dict[str, str]:
     site = Matrix.build(SPEC).rows[0][0]
     return {"summary": "/", "summary.json": "/api/v1/summary", "suite_badge": "/badges/suites/psij.svg",
-            "site": f"/sites/{site}", "site_badge": f"/badges/sites/{site}.svg"}
+            "site": f"/sites/{site}", "site_badge": f"/badges/sites/{site}.svg",
+            "failures": "/failures/", "failures.json": "/api/v1/failures", "compat": "/compat/"}
 
 
 def measure(servers: dict[str, str], repeats: int, warmup: int = 3) -> dict[str, Any]:
