@@ -97,8 +97,8 @@ def _facts_of(db: Session, runs: set[int]) -> dict[int, dict[Fact, str | None]]:
     """Each run's facts, read in one statement (only the two columns they come from)."""
     if not runs:
         return {}
-    return {pk: facts(components, environment) for pk, components, environment in db.execute(
-        select(Run.id, Run.components, Run.environment).where(Run.id.in_(sorted(runs)))).tuples()}
+    return {pk: facts(components, environment) for pk, components, environment in db.connection().execute(
+        select(Run.id, Run.components, Run.environment).where(Run.id.in_(sorted(runs))))}
 
 
 def _changes(failing: list[dict[Fact, str | None]], passing: list[dict[Fact, str | None]]) -> list[FactChange]:
@@ -171,14 +171,15 @@ def _window_rows(db: Session, since: datetime) -> list[Failed]:
     PostgreSQL reads them in one statement (a LATERAL read per site); SQLite, in process, in
     one statement per site."""
     rows: list[Failed] = []
-    if db.get_bind().dialect.name == "postgresql":
+    conn = db.connection()  # Core rows: the ORM's result processing costs more than these reads
+    if conn.dialect.name == "postgresql":
         per_site = _site_rows(Site.id.expression, since).lateral("per_site")
-        rows = [Failed._make(r) for r in db.execute(
-            select(*per_site.c, Site.id, Site.name).select_from(Site).join(per_site, true())).tuples()]
+        rows = [Failed._make(r) for r in conn.execute(
+            select(*per_site.c, Site.id, Site.name).select_from(Site).join(per_site, true()))]
     else:
         statement = _site_rows(bindparam("site_id"), since)
-        for site_id, name in db.execute(select(Site.id, Site.name)).tuples().all():
-            rows += [Failed._make((*r, site_id, name)) for r in db.execute(statement, {"site_id": site_id}).tuples()]
+        for site_id, name in conn.execute(select(Site.id, Site.name)).all():
+            rows += [Failed._make((*r, site_id, name)) for r in conn.execute(statement, {"site_id": site_id})]
     rows.sort(key=lambda r: (r.started_at, r.row_pk), reverse=True)
     return rows
 
