@@ -74,16 +74,43 @@ def latest(db: Session) -> DigestOut:
     return _out(row)
 
 
+MAX_TESTS_LISTED = 3  # of one cell: more are one line with their number
+MAX_TEXT = 12_000  # characters: Mattermost refuses posts over 16,383 by default, Slack cuts at 40,000
+
+
+def _lines(items: list[DigestItem], base: str) -> list[str]:
+    """One line per failing test; one line per cell (site, variant, suite) with more than
+    ``MAX_TESTS_LISTED``: a broken install fails a whole suite, and its thousand tests are one fact."""
+    cells: dict[tuple[str, str, str], list[DigestItem]] = {}
+    for item in items:
+        cells.setdefault((item.site, item.variant, item.suite), []).append(item)
+    lines = []
+    for (site, variant, suite), found in cells.items():
+        if len(found) <= MAX_TESTS_LISTED:
+            lines += [f"- {site} {variant} {suite}::{i.test_id} {base}/runs/{i.run}" for i in found]
+        else:
+            named = ", ".join(i.test_id for i in found[:MAX_TESTS_LISTED])
+            lines.append(f"- {site} {variant} {suite}: {len(found):,} tests ({named}, …) {base}/runs/{found[0].run}")
+    return lines
+
+
 def as_text(digest: DigestOut, base_url: str) -> str:
-    """The digest in plain words with links, for a chat message or an email."""
+    """The digest in plain words with links, for a chat message or an email: at most
+    ``MAX_TEXT`` characters, the rest left to the digest page."""
     base = base_url.rstrip("/")
     lines = [f"ExaWorks SDK dashboard digest: {len(digest.new)} new, {len(digest.persistent)} persistent, "
              f"{len(digest.fixed)} fixed failures" + (f" since {digest.since:%Y-%m-%d %H:%M} UTC" if digest.since else "")]
     for title, items in (("New", digest.new), ("Persistent", digest.persistent), ("Fixed", digest.fixed)):
         if items:
-            lines.append(f"{title}:")
-            lines += [f"- {i.site} {i.variant} {i.suite}::{i.test_id} {base}/runs/{i.run}" for i in items]
-    return "\n".join(lines) + "\n"
+            lines += [f"{title}:", *_lines(items, base)]
+    kept, size = [], 0
+    for n, line in enumerate(lines):
+        if size + len(line) + 1 > MAX_TEXT - 200:  # room for the last line
+            kept.append(f"… and {len(lines) - n:,} more lines: {base}/digest/")
+            break
+        kept.append(line)
+        size += len(line) + 1
+    return "\n".join(kept) + "\n"
 
 
 def send(digest: DigestOut, config: dict[str, Any]) -> list[str]:

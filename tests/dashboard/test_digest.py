@@ -131,3 +131,32 @@ def test_off_by_default_and_none_yet(app: Flask, client: FlaskClient) -> None:
     output = digest(app)
     assert "0 new, 0 persistent, 0 fixed" in output
     assert client.get("/api/v1/digest").get_json()["new"] == []
+
+
+def test_a_broken_suite_is_one_line_and_the_message_stays_postable(
+        app: Flask, client: FlaskClient, receivers: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A broken install fails all 1,200 tests of one suite: the chat message says so in one line
+    (a Mattermost post over 16,383 characters is refused), the JSON keeps every test; and a
+    digest still too long for one message ends with a link to the page."""
+    http, _ = receivers
+    app.config.update(DASHBOARD_URL="https://sdk-dashboard.example.org",
+                      DIGEST_WEBHOOK_URL=f"http://127.0.0.1:{http.server_address[1]}/hooks/abc")
+    tokens = facility_tokens(app, "llnl")
+    run_at(client, tokens["llnl-dane"], "llnl-dane", "spack", hours_ago=2, components=SPACK_PINNED,
+           suites={"psij": {f"test_{n:04d}": "failed" for n in range(1200)},
+                   "parsl": {"test_a": "failed", "test_b": "passed"}})
+    digest(app)
+    (post,) = http.posts
+    text = post["text"]
+    assert text.startswith("ExaWorks SDK dashboard digest: 1201 new, 0 persistent, 0 fixed")
+    assert "- llnl-dane spack parsl::test_a https://sdk-dashboard.example.org/runs/" in text
+    assert ("- llnl-dane spack psij: 1,200 tests (test_0000, test_0001, test_0002, …) "
+            "https://sdk-dashboard.example.org/runs/") in text
+    assert len(text) < 500 and len(post["digest"]["new"]) == 1201
+
+    monkeypatch.setattr("dashboard_server.digest.MAX_TEXT", 330)
+    run_at(client, tokens["llnl-tioga"], "llnl-tioga", "pip", hours_ago=1, components=SPACK_PINNED,
+           suites={"flux": {"test_a": "failed", "test_b": "failed"}, "mpi": {"test_ranks": "error"}})
+    digest(app)
+    text = http.posts[1]["text"]
+    assert len(text) <= 330 and text.rstrip().endswith("more lines: https://sdk-dashboard.example.org/digest/")
