@@ -24,7 +24,7 @@ from exaworks_sdk.status import COUNTERS
 from exaworks_sdk.versions import normalize_version
 
 from .exceptions import BadInput, NotFound
-from .models import LatestResult, Run, Site, SuiteRun, UTCDateTime
+from .models import LatestResult, Run, Site, SuiteRun, UTCDateTime, stored_utc
 from .params import page_arg
 from .pins import package_names, pins_by_variant
 from .registry import SuiteInfo, registry
@@ -63,13 +63,10 @@ def _newest_with(db: Session, pairs: list[tuple[int, str, str, str, datetime, da
         return set()
     conn = db.connection()
     if conn.dialect.name == "postgresql":
-        def naive(t: datetime) -> datetime:
-            return t.astimezone(UTC).replace(tzinfo=None)  # stored as naive UTC
-
         found = conn.execute(NEWEST_WITH_PG, {
             "site_ids": [p[0] for p in pairs], "variants": [p[1] for p in pairs], "suites": [p[2] for p in pairs],
-            "components": [p[3] for p in pairs], "los": [naive(p[4]) for p in pairs],
-            "his": [naive(p[5]) for p in pairs]}).scalars()
+            "components": [p[3] for p in pairs], "los": [stored_utc(p[4]) for p in pairs],
+            "his": [stored_utc(p[5]) for p in pairs]}).scalars()
         return {n for n in found if n is not None}
     out = set()
     for site_id, variant, suite, components, lo, hi in pairs:

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from exaworks_sdk.versions import normalize_version
 
-from .models import Run, Site, TestResultRow
+from .models import Run, Site, TestResultRow, stored_utc
 from .params import page_arg
 from .schemas import FactChange, FailureGroup, FailuresOut, SiteCut
 
@@ -83,7 +83,7 @@ def _last_passes(db: Session, cells: list[tuple[int, str, str, datetime]]) -> di
     if not cells:
         return {}
     conn = db.connection()
-    befores = [c[3].astimezone(UTC).replace(tzinfo=None) for c in cells]  # stored as naive UTC
+    befores = [stored_utc(c[3]) for c in cells]
     if conn.dialect.name == "postgresql":
         rows = conn.execute(LAST_PASSES_PG, {"site_ids": [c[0] for c in cells], "variants": [c[1] for c in cells],
                                              "suites": [c[2] for c in cells], "befores": befores})

@@ -37,6 +37,12 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from exaworks_sdk.records import LIMITS, MAX_NAME
 
 
+def stored_utc(value: datetime) -> datetime:
+    """A time as the database holds it: naive UTC. For values bound outside ``UTCDateTime``,
+    such as arrays of times sent to PostgreSQL in one parameter."""
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo is not None else value
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores naive UTC (portable across SQLite and PostgreSQL); always returns aware UTC."""
 
@@ -44,11 +50,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        return value
+        return None if value is None else stored_utc(value)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
