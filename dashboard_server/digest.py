@@ -2,7 +2,8 @@
 previous digest, so a maintainer reads the changes of a day instead of the whole summary.
 
 ``sdk-dashboard digest`` (run by a cron or CI schedule) makes one: it reads the failing tests of
-every summary cell's newest run (``latest_results``, so its cost does not grow with history),
+every summary cell's newest run (``latest_results``, so its cost does not grow with history; at
+most ``MAX_TESTS_PER_CELL`` of one cell, so one site's broken install does not make it huge),
 compares them with the previous digest's, stores the result in ``digests`` and, when the
 deployment configures it (off by default), sends it as a JSON POST to a webhook (Slack or
 Mattermost style: ``{"text": …}``) and by email over SMTP. The newest digest is the ``/digest/``
@@ -16,34 +17,48 @@ from email.message import EmailMessage
 from typing import Any
 
 import requests
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from exaworks_sdk.status import FAILING
 
 from .exceptions import NotFound
 from .models import Digest, LatestResult, Site, TestResultRow, utcnow
-from .schemas import DigestItem, DigestOut
+from .schemas import DigestCut, DigestItem, DigestOut
 
 
 def _key(item: DigestItem) -> str:
     return "\t".join([item.site, item.variant, item.suite, item.test_id])
 
 
-def failing_now(db: Session) -> dict[str, DigestItem]:
-    """Every failing test of every cell's newest run, by key."""
-    rows = db.execute(
-        select(Site.name, LatestResult.variant, TestResultRow.suite, TestResultRow.test_id, TestResultRow.run_id,
-               TestResultRow.fingerprint)
+MAX_TESTS_PER_CELL = 50  # of one cell (site, variant, suite): a broken install fails a whole suite
+
+
+def failing_now(db: Session) -> tuple[dict[str, DigestItem], list[DigestCut]]:
+    """The failing tests of every cell's newest run, by key: of a cell with more than
+    ``MAX_TESTS_PER_CELL``, the first by name, and the cell with its number in the second list. A
+    site whose JUnit report fails 100,000 cases would otherwise make a digest of 15 MB, stored,
+    posted and shown to everyone."""
+    cell = (LatestResult.site_id, LatestResult.variant, TestResultRow.suite)
+    ranked = (
+        select(Site.name.label("site"), LatestResult.variant, TestResultRow.suite, TestResultRow.test_id,
+               TestResultRow.run_id, TestResultRow.fingerprint,
+               func.row_number().over(partition_by=cell, order_by=TestResultRow.test_id).label("n"),
+               func.count().over(partition_by=cell).label("failing"))
         .select_from(LatestResult).join(Site, Site.id == LatestResult.site_id)
         .join(TestResultRow, (TestResultRow.run_id == LatestResult.run_id)
               & (TestResultRow.suite == LatestResult.suite))
         .where(TestResultRow.status.in_([s.value for s in FAILING]))
-        .order_by(Site.name, LatestResult.variant, TestResultRow.suite, TestResultRow.test_id)
-    ).tuples()
-    items = (DigestItem(site=site, variant=variant, suite=suite, test_id=test_id, run=run, fingerprint=fp)
-             for site, variant, suite, test_id, run, fp in rows)
-    return {_key(item): item for item in items}
+    ).subquery()
+    rows = db.execute(select(ranked).where(ranked.c.n <= MAX_TESTS_PER_CELL)
+                      .order_by(ranked.c.site, ranked.c.variant, ranked.c.suite, ranked.c.test_id)).tuples()
+    items, cut = {}, []
+    for site, variant, suite, test_id, run, fp, n, failing in rows:
+        item = DigestItem(site=site, variant=variant, suite=suite, test_id=test_id, run=run, fingerprint=fp)
+        items[_key(item)] = item
+        if n == MAX_TESTS_PER_CELL and failing > n:
+            cut.append(DigestCut(site=site, variant=variant, suite=suite, run=run, failing=failing, listed=n))
+    return items, cut
 
 
 def _out(row: Digest) -> DigestOut:
@@ -54,12 +69,13 @@ def make_digest(db: Session) -> DigestOut:
     """Compare the failures now with the previous digest's, and store the result."""
     previous = db.scalar(select(Digest).order_by(Digest.id.desc()).limit(1))
     before = {key: DigestItem.model_validate(item) for key, item in (previous.failing if previous else {}).items()}
-    now = failing_now(db)
+    now, cut = failing_now(db)
     body: dict[str, Any] = {
         "since": previous.created_at.isoformat() if previous else None,
         "new": [now[k].model_dump() for k in sorted(now.keys() - before.keys())],
         "persistent": [now[k].model_dump() for k in sorted(now.keys() & before.keys())],
         "fixed": [before[k].model_dump() for k in sorted(before.keys() - now.keys())],
+        "cut": [c.model_dump() for c in cut],
     }
     row = Digest(created_at=utcnow(), failing={k: v.model_dump() for k, v in now.items()}, body=body)
     db.add(row)
@@ -78,9 +94,10 @@ MAX_TESTS_LISTED = 3  # of one cell: more are one line with their number
 MAX_TEXT = 12_000  # characters: Mattermost refuses posts over 16,383 by default, Slack cuts at 40,000
 
 
-def _lines(items: list[DigestItem], base: str) -> list[str]:
+def _lines(items: list[DigestItem], base: str, failing: dict[tuple[str, str, str], int]) -> list[str]:
     """One line per failing test; one line per cell (site, variant, suite) with more than
-    ``MAX_TESTS_LISTED``: a broken install fails a whole suite, and its thousand tests are one fact."""
+    ``MAX_TESTS_LISTED``: a broken install fails a whole suite, and its thousand tests are one fact
+    (``failing``: how many, of the cells with more than the digest lists)."""
     cells: dict[tuple[str, str, str], list[DigestItem]] = {}
     for item in items:
         cells.setdefault((item.site, item.variant, item.suite), []).append(item)
@@ -90,7 +107,8 @@ def _lines(items: list[DigestItem], base: str) -> list[str]:
             lines += [f"- {site} {variant} {suite}::{i.test_id} {base}/runs/{i.run}" for i in found]
         else:
             named = ", ".join(i.test_id for i in found[:MAX_TESTS_LISTED])
-            lines.append(f"- {site} {variant} {suite}: {len(found):,} tests ({named}, …) {base}/runs/{found[0].run}")
+            of = f" of {failing[(site, variant, suite)]:,} failing" if (site, variant, suite) in failing else ""
+            lines.append(f"- {site} {variant} {suite}: {len(found):,} tests{of} ({named}, …) {base}/runs/{found[0].run}")
     return lines
 
 
@@ -99,10 +117,12 @@ def as_text(digest: DigestOut, base_url: str) -> str:
     ``MAX_TEXT`` characters, the rest left to the digest page."""
     base = base_url.rstrip("/")
     lines = [f"ExaWorks SDK dashboard digest: {len(digest.new)} new, {len(digest.persistent)} persistent, "
-             f"{len(digest.fixed)} fixed failures" + (f" since {digest.since:%Y-%m-%d %H:%M} UTC" if digest.since else "")]
+             f"{len(digest.fixed)} fixed failures" + (f" since {digest.since:%Y-%m-%d %H:%M} UTC" if digest.since else "")
+             + (f" ({len(digest.cut)} cells fail more tests than listed)" if digest.cut else "")]
+    failing = {(c.site, c.variant, c.suite): c.failing for c in digest.cut}
     for title, items in (("New", digest.new), ("Persistent", digest.persistent), ("Fixed", digest.fixed)):
         if items:
-            lines += [f"{title}:", *_lines(items, base)]
+            lines += [f"{title}:", *_lines(items, base, failing)]
     kept, size = [], 0
     for n, line in enumerate(lines):
         if size + len(line) + 1 > MAX_TEXT - 200:  # room for the last line

@@ -347,6 +347,15 @@ class DigestItem(_Out):
     fingerprint: str | None = None
 
 
+class DigestCut(_Out):
+    site: str
+    variant: str
+    suite: str
+    run: int = Field(description="the dashboard run number of the cell's newest run")
+    failing: int = Field(description="how many tests fail in that run")
+    listed: int = Field(description="how many of them, the first by name, the digest lists and compares")
+
+
 class DigestOut(_Out):
     id: int
     created_at: datetime
@@ -354,6 +363,8 @@ class DigestOut(_Out):
     new: list[DigestItem] = Field(description="failing now, not in the previous digest")
     persistent: list[DigestItem] = Field(description="failing now and in the previous digest")
     fixed: list[DigestItem] = Field(description="in the previous digest, not failing now")
+    cut: list[DigestCut] = Field(default_factory=list,
+                                 description="cells with more failing tests than one digest lists")
 
 
 class ReleaseCell(AttestedCell):

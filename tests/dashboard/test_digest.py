@@ -15,7 +15,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
+from dashboard_server import db
+from dashboard_server.models import Digest
 from tests.support.dashboard import facility_tokens
 from tests.support.history import SPACK_PINNED, passing, run_at
 
@@ -136,8 +139,9 @@ def test_off_by_default_and_none_yet(app: Flask, client: FlaskClient) -> None:
 def test_a_broken_suite_is_one_line_and_the_message_stays_postable(
         app: Flask, client: FlaskClient, receivers: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     """A broken install fails all 1,200 tests of one suite: the chat message says so in one line
-    (a Mattermost post over 16,383 characters is refused), the JSON keeps every test; and a
-    digest still too long for one message ends with a link to the page."""
+    (a Mattermost post over 16,383 characters is refused), the digest lists and stores the first
+    50 of them and says how many there are; and a digest still too long for one message ends with
+    a link to the page."""
     http, _ = receivers
     app.config.update(DASHBOARD_URL="https://sdk-dashboard.example.org",
                       DIGEST_WEBHOOK_URL=f"http://127.0.0.1:{http.server_address[1]}/hooks/abc")
@@ -148,15 +152,31 @@ def test_a_broken_suite_is_one_line_and_the_message_stays_postable(
     digest(app)
     (post,) = http.posts
     text = post["text"]
-    assert text.startswith("ExaWorks SDK dashboard digest: 1201 new, 0 persistent, 0 fixed")
+    assert text.startswith("ExaWorks SDK dashboard digest: 51 new, 0 persistent, 0 fixed failures "
+                           "(1 cells fail more tests than listed)")
     assert "- llnl-dane spack parsl::test_a https://sdk-dashboard.example.org/runs/" in text
-    assert ("- llnl-dane spack psij: 1,200 tests (test_0000, test_0001, test_0002, …) "
+    assert ("- llnl-dane spack psij: 50 tests of 1,200 failing (test_0000, test_0001, test_0002, …) "
             "https://sdk-dashboard.example.org/runs/") in text
-    assert len(text) < 500 and len(post["digest"]["new"]) == 1201
+    assert len(text) < 500
+    body = post["digest"]
+    assert [i["test_id"] for i in body["new"] if i["suite"] == "psij"] == [f"test_{n:04d}" for n in range(50)]
+    (cut,) = body["cut"]
+    assert {k: cut[k] for k in ("site", "variant", "suite", "failing", "listed")} == {
+        "site": "llnl-dane", "variant": "spack", "suite": "psij", "failing": 1200, "listed": 50}
+    with app.app_context():
+        stored = db.session().scalar(select(Digest).order_by(Digest.id.desc()).limit(1))
+        assert len(stored.failing) == 51 and len(json.dumps(stored.failing)) < 20_000
+    page = client.get("/digest/").get_data(as_text=True)
+    assert "These cells fail more tests than a digest lists" in page and "(50 of 1,200," in page
+
+    # the same failures a day later are persistent, every listed one: the first 50 by name are stable
+    digest(app)
+    again = http.posts[1]["digest"]
+    assert (len(again["new"]), len(again["persistent"]), len(again["fixed"])) == (0, 51, 0)
 
     monkeypatch.setattr("dashboard_server.digest.MAX_TEXT", 330)
     run_at(client, tokens["llnl-tioga"], "llnl-tioga", "pip", hours_ago=1, components=SPACK_PINNED,
            suites={"flux": {"test_a": "failed", "test_b": "failed"}, "mpi": {"test_ranks": "error"}})
     digest(app)
-    text = http.posts[1]["text"]
+    text = http.posts[2]["text"]
     assert len(text) <= 330 and text.rstrip().endswith("more lines: https://sdk-dashboard.example.org/digest/")
