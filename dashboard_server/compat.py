@@ -10,6 +10,7 @@ version sets seen there, not with how many runs used them (``_rows``).
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -83,17 +84,37 @@ class Read(NamedTuple):
     cut: dict[tuple[int, str], int]  # (site, variant) → how many sets it ran, where over MAX_SETS_PER_CELL
 
 
-def _newest_sets(groups: list[Any]) -> tuple[list[Any], dict[tuple[int, str], int]]:
+def _pinned_suites(components: str, variant: str, suites: Iterable[SuiteInfo]) -> set[str]:
+    """The suites for which these stored components are the variant's pins (``pinned_in``'s rule
+    on the suite's components)."""
+    pins = pins_by_variant().get(variant, {})
+    found = _uploaded(json.loads(components or "null"), tuple(pins))
+    return {s.name for s in suites
+            if (relevant := [c for c in s.requires if c in pins])
+            and all(normalize_version(found[c]) == pins[c].normalized for c in relevant)}
+
+
+def _newest_sets(groups: list[Any], suites: Iterable[SuiteInfo]) -> tuple[list[Any], dict[tuple[int, str], int]]:
     """Each (site, variant)'s newest ``MAX_SETS_PER_CELL`` groups (by their last run), and how
     many groups the (site, variant)s that had more ran: one site that runs a new set every night
-    neither crowds the other sites' verdicts out nor makes the page grow with its runs."""
-    counted: Counter[tuple[int, str]] = Counter()
+    neither crowds the other sites' verdicts out nor makes the page grow with its runs. Beyond
+    the limit the newest group that is pinned for a suite is kept too, one per suite at most:
+    the pinned set is the one ``sdk release check`` looks for, however many nightly sets came after."""
+    newest_first = sorted(groups, key=lambda g: g.last, reverse=True)
+    counted = Counter((g.site_id, g.variant) for g in newest_first)
+    over = {cell for cell, n in counted.items() if n > MAX_SETS_PER_CELL}
+    place: Counter[tuple[int, str]] = Counter()
+    pinned: dict[tuple[int, str], set[str]] = {cell: set() for cell in over}
     kept = []
-    for group in sorted(groups, key=lambda g: g.last, reverse=True):
-        counted[(group.site_id, group.variant)] += 1
-        if counted[(group.site_id, group.variant)] <= MAX_SETS_PER_CELL:
+    for group in newest_first:
+        cell = (group.site_id, group.variant)
+        place[cell] += 1
+        new = _pinned_suites(group.components, group.variant, suites) - pinned[cell] if cell in over else set()
+        if place[cell] <= MAX_SETS_PER_CELL or new:
             kept.append(group)
-    return kept, {cell: n for cell, n in counted.items() if n > MAX_SETS_PER_CELL}
+        if new:
+            pinned[cell] |= new
+    return kept, {cell: counted[cell] for cell in over}
 
 
 def _rows(db: Session, suites: Iterable[str], since: datetime) -> Read:
@@ -123,10 +144,10 @@ def _rows(db: Session, suites: Iterable[str], since: datetime) -> Read:
         # PostgreSQL guesses thousands of groups and hashes the runs: without this, all of them;
         # SQLite seeks (site, time) in ix_runs_site_started, and would trade that for this range
         heads = heads.where(newest_run.started_at >= since)
-    groups, cut = _newest_sets(list(db.execute(heads)))
+    wanted = set(suites)
+    groups, cut = _newest_sets(list(db.execute(heads)), [s for s in registry().values() if s.name in wanted])
     if not groups:
         return Read([], {}, cut)
-    wanted = set(suites)
     found: set[int] = set()
     covered: set[tuple[int, str]] = set()  # (newest run, suite)
     for suite_run, run_pk, suite in db.execute(

@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from exaworks_sdk.versions import normalize_version
 from tests.support.dashboard import facility_tokens
 from tests.support.history import PIP_PINNED, SPACK_PINNED, passing, run_at, run_number
 
@@ -158,21 +159,27 @@ def test_a_suite_the_newest_run_of_its_versions_did_not_run(app: Flask, client: 
 
 def test_a_site_running_nightly_builds_does_not_crowd_the_matrix(
         app: Flask, client: FlaskClient, history: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    """One more site tests a nightly parsl build twice a day for a week: 14 component sets. The
-    matrix shows its newest few (lowered here to 5 from 20), says how many it ran, and the
-    other sites' sets are all still there."""
+    """One more site tests a nightly parsl build twice a day for a week, after one run of the
+    pinned set: 15 component sets. The matrix shows its newest few (lowered here to 5 from 20)
+    and the pinned one, says how many it ran, and the other sites' sets are all still there."""
     monkeypatch.setattr("dashboard_server.compat.MAX_SETS_PER_CELL", 5)
     polaris = facility_tokens(app, "anl")["anl-polaris"]
+    run_at(client, polaris, "anl-polaris", "pip", hours_ago=12 * 14 + 5, components=PIP_PINNED,
+           suites=passing("parsl", "parsl-flux"))
     for night in range(14):
         run_at(client, polaris, "anl-polaris", "pip", hours_ago=12 * night + 1,
                components={**PIP_PINNED, "parsl": f"2026.11.{30 - night // 2}.dev{night}"},
                suites=passing("parsl", "parsl-flux"))
     body = client.get("/api/v1/compat?suite=parsl-flux").get_json()
-    assert body["cut"] == [{"site": "anl-polaris", "variant": "pip", "sets": 14, "shown": 5}]
+    assert body["cut"] == [{"site": "anl-polaris", "variant": "pip", "sets": 15, "shown": 5}]
     (suite,) = body["suites"]
     nightly = [s for s in suite["sets"] if any(v["site"] == "anl-polaris" for v in s["sites"])]
-    assert sorted(s["versions"]["parsl"] for s in nightly) == sorted(f"2026.11.{30 - n // 2}.dev{n}" for n in range(5))
+    pinned = normalize_version(PIP_PINNED["parsl"])
+    assert sorted(s["versions"]["parsl"] for s in nightly) == sorted(
+        [f"2026.11.{30 - n // 2}.dev{n}" for n in range(5)] + [pinned])
+    (kept,) = [s for s in nightly if s["versions"]["parsl"] == pinned]
+    assert "pip" in kept["pinned_in"] and ("anl-polaris", "passed") in {(v["site"], v["status"]) for v in kept["sites"]}
     others = {(v["site"], v["variant"]) for s in suite["sets"] for v in s["sites"]} - {("anl-polaris", "pip")}
     assert others == {("llnl-dane", "spack"), ("nersc-perlmutter", "spack"), ("llnl-tioga", "pip")}
     page = client.get("/compat/").get_data(as_text=True)
-    assert "Only the newest 5 component sets" in page and "<strong>anl-polaris</strong> <small>pip</small> (14)" in page
+    assert "Only the newest 5 component sets" in page and "<strong>anl-polaris</strong> <small>pip</small> (15)" in page

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import requests
 
+from dashboard_server.compat import MAX_SETS_PER_CELL
 from exaworks_sdk.manifest import load_manifest, load_sites
 from exaworks_sdk.manifest.expected import expected_cells, pins
 from tests.support.dashboard import make_run, now
@@ -159,6 +160,28 @@ def test_a_release_check_fails_then_passes(server: Server, tmp_path: Path) -> No
     assert f'href="/runs/{tioga["run"]}"' in page and "flux-core==0.81.0" in page and "Excluded (" in page
     listed = requests.get(f"{server.url}/api/v1/releases", timeout=30).json()["releases"]
     assert [r["version"] for r in listed] == [version] and listed[0]["ready"]
+
+
+def test_a_site_testing_nightly_builds_keeps_its_pinned_run(server: Server, tmp_path: Path) -> None:
+    """nersc-perlmutter pip runs the pinned set once, then a nightly parsl every 2 hours: more
+    sets than the matrix shows of one site and variant (20). The pinned run is still found, so
+    its parsl cells are green, not "pin mismatch" against the newest nightly."""
+    for site, variant in PAIRS:
+        if (site, variant) != ("nersc-perlmutter", "pip"):
+            report(server, site, variant)
+    report(server, "nersc-perlmutter", "pip", hours_ago=60)
+    for night in range(MAX_SETS_PER_CELL + 2):
+        report(server, "nersc-perlmutter", "pip", hours_ago=50 - 2 * night, parsl=f"2026.11.30.dev{night}")
+    cut = requests.get(f"{server.url}/api/v1/compat", params={"days": 7}, timeout=60).json()["cut"]
+    assert cut == [{"site": "nersc-perlmutter", "variant": "pip", "sets": MAX_SETS_PER_CELL + 3,
+                    "shown": MAX_SETS_PER_CELL}]
+    code, output, attestation = release_check(server, tmp_path / "nightly.json")
+    assert code == 0, output
+    got = states(attestation)
+    assert got[("nersc-perlmutter", "pip", "parsl")] == got[("nersc-perlmutter", "pip", "parsl-rp")] == "green"
+    parsl = next(c for c in attestation["cells"] if (c["site"], c["variant"], c["suite"]) == ("nersc-perlmutter",
+                                                                                            "pip", "parsl"))
+    assert parsl["versions"]["parsl"] == pins(MANIFEST, "pip")["parsl"]
 
 
 def test_a_forged_attestation_is_refused_with_every_reason(server: Server, tmp_path: Path) -> None:
