@@ -338,19 +338,19 @@ class FailuresOut(_Out):
         "counts start at `since`; the other sites' failures are read in full"))
 
 
-class DigestItem(_Out):
+class _DigestCell(_Out):
     site: str
     variant: str
     suite: str
+
+
+class DigestItem(_DigestCell):
     test_id: str
     run: int = Field(description="the dashboard run number where it was seen (/runs/<run>)")
     fingerprint: str | None = None
 
 
-class DigestCut(_Out):
-    site: str
-    variant: str
-    suite: str
+class DigestCut(_DigestCell):
     run: int = Field(description="the dashboard run number of the cell's newest run")
     failing: int = Field(description="how many tests fail in that run")
     listed: int = Field(description="how many of them, the first by name, the digest lists and compares")
