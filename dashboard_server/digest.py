@@ -32,17 +32,20 @@ def _key(item: DigestItem) -> str:
 
 
 MAX_TESTS_PER_CELL = 50  # of one cell (site, variant, suite): a broken install fails a whole suite
+MAX_TESTS_PER_SITE = 500  # of one site: its cells take turns, so each keeps its first tests
 
 
 def failing_now(db: Session) -> tuple[dict[str, DigestItem], list[DigestCut]]:
-    """The failing tests of every cell's newest run, by key: of a cell with more than
-    ``MAX_TESTS_PER_CELL``, the first by name, and the cell with its number in the second list. A
-    site whose JUnit report fails 100,000 cases would otherwise make a digest of 15 MB, stored,
-    posted and shown to everyone."""
+    """The failing tests of every cell's newest run, by key, and the cells with more than that.
+
+    Of one cell at most ``MAX_TESTS_PER_CELL``, the first by name; of one site at most
+    ``MAX_TESTS_PER_SITE``, its cells' first tests before any cell's later ones. A site whose
+    JUnit report fails 100,000 cases, or whose 200 suites all fail, would otherwise make a digest
+    of megabytes, stored, posted and shown to everyone."""
     cell = (LatestResult.site_id, LatestResult.variant, TestResultRow.suite)
-    ranked = (
-        select(Site.name.label("site"), LatestResult.variant, TestResultRow.suite, TestResultRow.test_id,
-               TestResultRow.run_id, TestResultRow.fingerprint,
+    in_cell = (
+        select(LatestResult.site_id, Site.name.label("site"), LatestResult.variant, TestResultRow.suite,
+               TestResultRow.test_id, TestResultRow.run_id, TestResultRow.fingerprint,
                func.row_number().over(partition_by=cell, order_by=TestResultRow.test_id).label("n"),
                func.count().over(partition_by=cell).label("failing"))
         .select_from(LatestResult).join(Site, Site.id == LatestResult.site_id)
@@ -50,15 +53,25 @@ def failing_now(db: Session) -> tuple[dict[str, DigestItem], list[DigestCut]]:
               & (TestResultRow.suite == LatestResult.suite))
         .where(TestResultRow.status.in_([s.value for s in FAILING]))
     ).subquery()
-    rows = db.execute(select(ranked).where(ranked.c.n <= MAX_TESTS_PER_CELL)
-                      .order_by(ranked.c.site, ranked.c.variant, ranked.c.suite, ranked.c.test_id)).tuples()
-    items, cut = {}, []
-    for site, variant, suite, test_id, run, fp, n, failing in rows:
+    in_site = (
+        select(in_cell, func.row_number().over(partition_by=in_cell.c.site_id, order_by=(
+            in_cell.c.n, in_cell.c.variant, in_cell.c.suite)).label("m"))
+        .where(in_cell.c.n <= MAX_TESTS_PER_CELL)
+    ).subquery()
+    rows = db.execute(
+        select(in_site.c.site, in_site.c.variant, in_site.c.suite, in_site.c.test_id, in_site.c.run_id,
+               in_site.c.fingerprint, in_site.c.failing)
+        .where(in_site.c.m <= MAX_TESTS_PER_SITE)
+        .order_by(in_site.c.site, in_site.c.variant, in_site.c.suite, in_site.c.test_id)).tuples()
+    items: dict[str, DigestItem] = {}
+    cells: dict[tuple[str, str, str], DigestCut] = {}
+    for site, variant, suite, test_id, run, fp, failing in rows:
         item = DigestItem(site=site, variant=variant, suite=suite, test_id=test_id, run=run, fingerprint=fp)
         items[_key(item)] = item
-        if n == MAX_TESTS_PER_CELL and failing > n:
-            cut.append(DigestCut(site=site, variant=variant, suite=suite, run=run, failing=failing, listed=n))
-    return items, cut
+        listed = cells.setdefault((site, variant, suite), DigestCut(site=site, variant=variant, suite=suite, run=run,
+                                                                     failing=failing, listed=0))
+        listed.listed += 1
+    return items, [c for c in cells.values() if c.failing > c.listed]
 
 
 def _out(row: Digest) -> DigestOut:

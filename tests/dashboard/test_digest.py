@@ -180,3 +180,26 @@ def test_a_broken_suite_is_one_line_and_the_message_stays_postable(
     digest(app)
     text = http.posts[2]["text"]
     assert len(text) <= 330 and text.rstrip().endswith("more lines: https://sdk-dashboard.example.org/digest/")
+
+
+def test_a_site_failing_everywhere_is_listed_in_turns_within_its_share(
+        app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A site whose every suite fails (here 4 suites × 30 tests, with the site's share lowered to
+    60 tests from 500) gets the first 15 tests of each suite listed, and each suite in ``cut``;
+    another site's failure is listed whole."""
+    monkeypatch.setattr("dashboard_server.digest.MAX_TESTS_PER_SITE", 60)
+    tokens = facility_tokens(app, "llnl")
+    broken = ("parsl", "psij", "flux", "mpi")
+    run_at(client, tokens["llnl-dane"], "llnl-dane", "spack", hours_ago=2, components=SPACK_PINNED,
+           suites={suite: {f"test_{n:02d}": "failed" for n in range(30)} for suite in broken})
+    run_at(client, tokens["llnl-tioga"], "llnl-tioga", "pip", hours_ago=1, components=SPACK_PINNED,
+           suites={"psij": {"test_cancel": "failed", "test_ok": "passed"}})
+    digest(app)
+    body = client.get("/api/v1/digest").get_json()
+    listed: dict[str, list[str]] = {}
+    for item in body["new"]:
+        listed.setdefault(f"{item['site']} {item['suite']}", []).append(item["test_id"])
+    assert listed == {**{f"llnl-dane {s}": [f"test_{n:02d}" for n in range(15)] for s in broken},
+                      "llnl-tioga psij": ["test_cancel"]}
+    assert sorted((c["suite"], c["failing"], c["listed"]) for c in body["cut"]) == sorted(
+        (s, 30, 15) for s in broken)
