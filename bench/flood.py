@@ -6,7 +6,9 @@ through the real upload code (``ingest.records``, with the per-run and per-site 
 the flood gets in, as data from before the caps would be). One gunicorn (1 worker) per
 database; one client requests the shared views from both in turn: the summary page and its
 JSON, a suite badge, an honest site's page and badge, the failures page and its JSON (the
-flood's 10,000 failed tests are in their window), and the compatibility matrix. The figure is
+flood's 10,000 failed tests are in their window), the compatibility matrix, and the digest
+page and its JSON (a digest is made after the flood, as the daily ``sdk-dashboard digest``
+would: the flood's 10,000 failing cells are in it). The figure is
 the ratio of medians, flooded over clean; the target is ≤ 1.2×.
 
     python -m bench.flood [--suites 10000] [--results 30000] [--repeats 20] [--postgres URL]
@@ -24,10 +26,12 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from dashboard_server import create_app, db
+from dashboard_server.digest import make_digest
 from dashboard_server.ingest.records import parse_batch, store_batch
-from dashboard_server.models import Site
+from dashboard_server.models import Digest, Site
 from exaworks_sdk.records import RunFinish, RunStart, Status, TestResult, new_id, utcnow
 
 from .common import gunicorn, loadavg, median, p95
@@ -80,11 +84,24 @@ def flood(url: str, suites: int) -> dict[str, Any]:
     return {"suites": suites, "accepted": result.accepted, "seconds": round(time.perf_counter() - began, 1)}
 
 
+def digest(url: str) -> dict[str, Any]:
+    """A new digest, as the daily ``sdk-dashboard digest`` makes it after the flood: its size as stored."""
+    engine = create_engine(url)
+    with Session(engine) as session, session.begin():
+        made = make_digest(session)
+        stored = session.get(Digest, made.id)
+        size = len(json.dumps(stored.failing)) + len(json.dumps(stored.body)) if stored else 0
+        listed = len(made.new) + len(made.persistent)
+    engine.dispose()
+    return {"listed": listed, "stored_bytes": size}
+
+
 def targets() -> dict[str, str]:
     site = Matrix.build(SPEC).rows[0][0]
     return {"summary": "/", "summary.json": "/api/v1/summary", "suite_badge": "/badges/suites/psij.svg",
             "site": f"/sites/{site}", "site_badge": f"/badges/sites/{site}.svg",
-            "failures": "/failures/", "failures.json": "/api/v1/failures", "compat": "/compat/"}
+            "failures": "/failures/", "failures.json": "/api/v1/failures", "compat": "/compat/",
+            "digest": "/digest/", "digest.json": "/api/v1/digest"}
 
 
 def measure(servers: dict[str, str], repeats: int, warmup: int = 3) -> dict[str, Any]:
@@ -117,6 +134,8 @@ def run(suites: int = 10_000, results: int = 30_000, repeats: int = 20, postgres
         filled = {name: fill(url, results) for name, url in urls.items()}
         flooded = flood(urls["flooded"], suites)
         print(f"  flood: {flooded}", flush=True)
+        digests = {name: digest(url) for name, url in urls.items()}
+        print(f"  digests: {digests}", flush=True)
         servers = {name: stack.enter_context(gunicorn("dashboard_server:create_app()",
                                                       {"SDK_DASHBOARD_DATABASE_URL": url}, tmp / f"gunicorn-{name}.log",
                                                       workers=1))
@@ -124,7 +143,7 @@ def run(suites: int = 10_000, results: int = 30_000, repeats: int = 20, postgres
         load_before = loadavg()
         pages = measure(servers, repeats)
         return {"database": make_url(urls["clean"]).get_backend_name(), "stored_results": filled["clean"]["results"],
-                "flood": flooded, "repeats": repeats, "pages": pages, "target": TARGET,
+                "flood": flooded, "digests": digests, "repeats": repeats, "pages": pages, "target": TARGET,
                 "summary_ratio": max(pages["summary"]["ratio"], pages["summary.json"]["ratio"]),
                 "loadavg_1min": [load_before[0], loadavg()[0]]}
 

@@ -14,17 +14,17 @@ from __future__ import annotations
 
 import smtplib
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, NamedTuple
 
 import requests
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from exaworks_sdk.status import FAILING
 
 from .exceptions import NotFound
 from .models import Digest, LatestResult, Site, TestResultRow, utcnow
-from .schemas import DigestCut, DigestItem, DigestOut
+from .schemas import DigestCut, DigestItem, DigestOut, DigestSite
 
 
 def _key(item: DigestItem) -> str:
@@ -32,46 +32,59 @@ def _key(item: DigestItem) -> str:
 
 
 MAX_TESTS_PER_CELL = 50  # of one cell (site, variant, suite): a broken install fails a whole suite
-MAX_TESTS_PER_SITE = 500  # of one site: its cells take turns, so each keeps its first tests
+MAX_TESTS_PER_SITE = 100  # of one site: its cells take turns, so each keeps its first tests
 
 
-def failing_now(db: Session) -> tuple[dict[str, DigestItem], list[DigestCut]]:
-    """The failing tests of every cell's newest run, by key, and the cells with more than that.
+class Failing(NamedTuple):
+    items: dict[str, DigestItem]  # by key
+    cut: list[DigestCut]  # listed cells with more failing tests than listed
+    crowded: list[DigestSite]  # sites with more failing tests than listed
 
-    Of one cell at most ``MAX_TESTS_PER_CELL``, the first by name; of one site at most
-    ``MAX_TESTS_PER_SITE``, its cells' first tests before any cell's later ones. A site whose
-    JUnit report fails 100,000 cases, or whose 200 suites all fail, would otherwise make a digest
-    of megabytes, stored, posted and shown to everyone."""
+
+def failing_now(db: Session) -> Failing:
+    """The failing tests of every cell's newest run: of one cell at most ``MAX_TESTS_PER_CELL``,
+    the first by name; of one site at most ``MAX_TESTS_PER_SITE``, its cells' first tests before
+    any cell's later ones. A site whose JUnit report fails 100,000 cases, or whose 10,000 suites
+    all fail, would otherwise make a digest of megabytes, stored, posted and shown to everyone;
+    such cells and sites are counted instead."""
     cell = (LatestResult.site_id, LatestResult.variant, TestResultRow.suite)
     in_cell = (
         select(LatestResult.site_id, Site.name.label("site"), LatestResult.variant, TestResultRow.suite,
                TestResultRow.test_id, TestResultRow.run_id, TestResultRow.fingerprint,
                func.row_number().over(partition_by=cell, order_by=TestResultRow.test_id).label("n"),
-               func.count().over(partition_by=cell).label("failing"))
+               func.count().over(partition_by=cell).label("failing"),
+               func.count().over(partition_by=LatestResult.site_id).label("site_failing"))
         .select_from(LatestResult).join(Site, Site.id == LatestResult.site_id)
         .join(TestResultRow, (TestResultRow.run_id == LatestResult.run_id)
               & (TestResultRow.suite == LatestResult.suite))
         .where(TestResultRow.status.in_([s.value for s in FAILING]))
     ).subquery()
     in_site = (
-        select(in_cell, func.row_number().over(partition_by=in_cell.c.site_id, order_by=(
-            in_cell.c.n, in_cell.c.variant, in_cell.c.suite)).label("m"))
+        select(in_cell,
+               func.row_number().over(partition_by=in_cell.c.site_id,
+                                      order_by=(in_cell.c.n, in_cell.c.variant, in_cell.c.suite)).label("m"),
+               func.sum(case((in_cell.c.n == 1, 1), else_=0)).over(partition_by=in_cell.c.site_id).label("cells"),
+               func.count().over(partition_by=in_cell.c.site_id).label("listable"))
         .where(in_cell.c.n <= MAX_TESTS_PER_CELL)
     ).subquery()
     rows = db.execute(
         select(in_site.c.site, in_site.c.variant, in_site.c.suite, in_site.c.test_id, in_site.c.run_id,
-               in_site.c.fingerprint, in_site.c.failing)
+               in_site.c.fingerprint, in_site.c.failing, in_site.c.site_failing, in_site.c.cells, in_site.c.listable)
         .where(in_site.c.m <= MAX_TESTS_PER_SITE)
         .order_by(in_site.c.site, in_site.c.variant, in_site.c.suite, in_site.c.test_id)).tuples()
     items: dict[str, DigestItem] = {}
     cells: dict[tuple[str, str, str], DigestCut] = {}
-    for site, variant, suite, test_id, run, fp, failing in rows:
+    sites: dict[str, DigestSite] = {}
+    listable: dict[str, int] = {}  # of a site, within the cells' limit: more than listed when the site's was reached
+    for site, variant, suite, test_id, run, fp, failing, site_failing, site_cells, site_listable in rows:
         item = DigestItem(site=site, variant=variant, suite=suite, test_id=test_id, run=run, fingerprint=fp)
         items[_key(item)] = item
-        listed = cells.setdefault((site, variant, suite), DigestCut(site=site, variant=variant, suite=suite, run=run,
-                                                                     failing=failing, listed=0))
-        listed.listed += 1
-    return items, [c for c in cells.values() if c.failing > c.listed]
+        cells.setdefault((site, variant, suite), DigestCut(site=site, variant=variant, suite=suite, run=run,
+                                                           failing=failing, listed=0)).listed += 1
+        sites.setdefault(site, DigestSite(site=site, failing=site_failing, cells=site_cells, listed=0)).listed += 1
+        listable[site] = site_listable
+    return Failing(items, [c for c in cells.values() if c.failing > c.listed],
+                   [s for s in sites.values() if listable[s.site] > s.listed])
 
 
 def _out(row: Digest) -> DigestOut:
@@ -79,16 +92,22 @@ def _out(row: Digest) -> DigestOut:
 
 
 def make_digest(db: Session) -> DigestOut:
-    """Compare the failures now with the previous digest's, and store the result."""
+    """Compare the failures now with the previous digest's, and store the result. A test that
+    is no longer listed is fixed only when its cell is listed whole: in a cell or site with more
+    failures than listed it may still fail, unlisted."""
     previous = db.scalar(select(Digest).order_by(Digest.id.desc()).limit(1))
     before = {key: DigestItem.model_validate(item) for key, item in (previous.failing if previous else {}).items()}
-    now, cut = failing_now(db)
+    now, cut, crowded = failing_now(db)
+    partly = {(c.site, c.variant, c.suite) for c in cut}
+    crowded_sites = {c.site for c in crowded}
+    gone = [before[k] for k in sorted(before.keys() - now.keys())]
     body: dict[str, Any] = {
         "since": previous.created_at.isoformat() if previous else None,
         "new": [now[k].model_dump() for k in sorted(now.keys() - before.keys())],
         "persistent": [now[k].model_dump() for k in sorted(now.keys() & before.keys())],
-        "fixed": [before[k].model_dump() for k in sorted(before.keys() - now.keys())],
+        "fixed": [i.model_dump() for i in gone if i.site not in crowded_sites and (i.site, i.variant, i.suite) not in partly],
         "cut": [c.model_dump() for c in cut],
+        "crowded": [c.model_dump() for c in crowded],
     }
     row = Digest(created_at=utcnow(), failing={k: v.model_dump() for k, v in now.items()}, body=body)
     db.add(row)
@@ -129,13 +148,19 @@ def as_text(digest: DigestOut, base_url: str) -> str:
     """The digest in plain words with links, for a chat message or an email: at most
     ``MAX_TEXT`` characters, the rest left to the digest page."""
     base = base_url.rstrip("/")
+    over = [f"{len(found)} {what}" for found, what in ((digest.cut, "cells"), (digest.crowded, "sites")) if found]
     lines = [f"ExaWorks SDK dashboard digest: {len(digest.new)} new, {len(digest.persistent)} persistent, "
              f"{len(digest.fixed)} fixed failures" + (f" since {digest.since:%Y-%m-%d %H:%M} UTC" if digest.since else "")
-             + (f" ({len(digest.cut)} cells fail more tests than listed)" if digest.cut else "")]
+             + (f" ({' and '.join(over)} fail more tests than listed)" if over else "")]
+    if digest.crowded:  # their tests are on the page, not in the message
+        lines += ["Too many to list:", *(f"- {c.site}: {c.failing:,} failing tests in {c.cells:,} cells "
+                                          f"{base}/sites/{c.site}" for c in digest.crowded)]
+    crowded = {c.site for c in digest.crowded}
     failing = {(c.site, c.variant, c.suite): c.failing for c in digest.cut}
     for title, items in (("New", digest.new), ("Persistent", digest.persistent), ("Fixed", digest.fixed)):
-        if items:
-            lines += [f"{title}:", *_lines(items, base, failing)]
+        shown = [i for i in items if i.site not in crowded]
+        if shown:
+            lines += [f"{title}:", *_lines(shown, base, failing)]
     kept, size = [], 0
     for n, line in enumerate(lines):
         if size + len(line) + 1 > MAX_TEXT - 200:  # room for the last line

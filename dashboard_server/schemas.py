@@ -356,6 +356,13 @@ class DigestCut(_DigestCell):
     listed: int = Field(description="how many of them, the first by name, the digest lists and compares")
 
 
+class DigestSite(_Out):
+    site: str
+    failing: int = Field(description="how many tests fail in the site's cells' newest runs")
+    cells: int = Field(description="in how many cells (variant, suite)")
+    listed: int = Field(description="how many of them the digest lists and compares: each cell's first ones")
+
+
 class DigestOut(_Out):
     id: int
     created_at: datetime
@@ -364,7 +371,9 @@ class DigestOut(_Out):
     persistent: list[DigestItem] = Field(description="failing now and in the previous digest")
     fixed: list[DigestItem] = Field(description="in the previous digest, not failing now")
     cut: list[DigestCut] = Field(default_factory=list,
-                                 description="cells with more failing tests than one digest lists")
+                                 description="listed cells with more failing tests than one digest lists")
+    crowded: list[DigestSite] = Field(default_factory=list,
+                                      description="sites with more failing tests than one digest lists of a site")
 
 
 class ReleaseCell(AttestedCell):

@@ -183,16 +183,21 @@ def test_a_broken_suite_is_one_line_and_the_message_stays_postable(
 
 
 def test_a_site_failing_everywhere_is_listed_in_turns_within_its_share(
-        app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+        app: Flask, client: FlaskClient, receivers: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     """A site whose every suite fails (here 4 suites × 30 tests, with the site's share lowered to
-    60 tests from 500) gets the first 15 tests of each suite listed, and each suite in ``cut``;
-    another site's failure is listed whole."""
+    60 tests from 100) gets the first 15 tests of each suite listed, and is named with its
+    numbers; another site's failure is listed whole. A day later one of the broken site's
+    listed tests passes, but another is listed in its place: nothing of that site reads as
+    fixed, since its unlisted tests are not known to pass."""
+    http, _ = receivers
+    app.config.update(DASHBOARD_URL="https://sdk-dashboard.example.org",
+                      DIGEST_WEBHOOK_URL=f"http://127.0.0.1:{http.server_address[1]}/hooks/abc")
     monkeypatch.setattr("dashboard_server.digest.MAX_TESTS_PER_SITE", 60)
     tokens = facility_tokens(app, "llnl")
     broken = ("parsl", "psij", "flux", "mpi")
-    run_at(client, tokens["llnl-dane"], "llnl-dane", "spack", hours_ago=2, components=SPACK_PINNED,
+    run_at(client, tokens["llnl-dane"], "llnl-dane", "spack", hours_ago=30, components=SPACK_PINNED,
            suites={suite: {f"test_{n:02d}": "failed" for n in range(30)} for suite in broken})
-    run_at(client, tokens["llnl-tioga"], "llnl-tioga", "pip", hours_ago=1, components=SPACK_PINNED,
+    run_at(client, tokens["llnl-tioga"], "llnl-tioga", "pip", hours_ago=29, components=SPACK_PINNED,
            suites={"psij": {"test_cancel": "failed", "test_ok": "passed"}})
     digest(app)
     body = client.get("/api/v1/digest").get_json()
@@ -201,5 +206,21 @@ def test_a_site_failing_everywhere_is_listed_in_turns_within_its_share(
         listed.setdefault(f"{item['site']} {item['suite']}", []).append(item["test_id"])
     assert listed == {**{f"llnl-dane {s}": [f"test_{n:02d}" for n in range(15)] for s in broken},
                       "llnl-tioga psij": ["test_cancel"]}
+    assert body["crowded"] == [{"site": "llnl-dane", "failing": 120, "cells": 4, "listed": 60}]
     assert sorted((c["suite"], c["failing"], c["listed"]) for c in body["cut"]) == sorted(
         (s, 30, 15) for s in broken)
+    text = http.posts[0]["text"]
+    assert text.startswith("ExaWorks SDK dashboard digest: 61 new, 0 persistent, 0 fixed failures "
+                           "(4 cells and 1 sites fail more tests than listed)")
+    assert "- llnl-dane: 120 failing tests in 4 cells https://sdk-dashboard.example.org/sites/llnl-dane" in text
+    assert "llnl-dane spack parsl" not in text and "- llnl-tioga pip psij::test_cancel" in text
+    page = client.get("/digest/").get_data(as_text=True)
+    assert "These sites fail more tests than a digest lists of one site" in page and "(60 of 120 in 4 cells)" in page
+
+    run_at(client, tokens["llnl-dane"], "llnl-dane", "spack", hours_ago=2, components=SPACK_PINNED,
+           suites={suite: {f"test_{n:02d}": "passed" if n == 0 else "failed" for n in range(30)} for suite in broken})
+    digest(app)
+    again = client.get("/api/v1/digest").get_json()
+    assert again["fixed"] == []
+    assert {(i["suite"], i["test_id"]) for i in again["new"]} == {(s, "test_15") for s in broken}
+    assert len(again["persistent"]) == 4 * 14 + 1
