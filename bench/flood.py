@@ -87,13 +87,15 @@ def flood(url: str, suites: int) -> dict[str, Any]:
 def digest(url: str) -> dict[str, Any]:
     """A new digest, as the daily ``sdk-dashboard digest`` makes it after the flood: its size as stored."""
     engine = create_engine(url)
+    began = time.perf_counter()
     with Session(engine) as session, session.begin():
         made = make_digest(session)
+        seconds = time.perf_counter() - began
         stored = session.get(Digest, made.id)
         size = len(json.dumps(stored.failing)) + len(json.dumps(stored.body)) if stored else 0
         listed = len(made.new) + len(made.persistent)
     engine.dispose()
-    return {"listed": listed, "stored_bytes": size}
+    return {"listed": listed, "stored_bytes": size, "seconds": round(seconds, 3)}
 
 
 def targets() -> dict[str, str]:
