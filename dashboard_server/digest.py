@@ -3,8 +3,8 @@ previous digest, so a maintainer reads the changes of a day instead of the whole
 
 ``sdk-dashboard digest`` (run by a cron or CI schedule) makes one: it reads the failing tests of
 every summary cell's newest run (``latest_results``, so its cost does not grow with history; at
-most ``MAX_TESTS_PER_CELL`` of one cell, so one site's broken install does not make it huge),
-compares them with the previous digest's, stores the result in ``digests`` and, when the
+most ``MAX_TESTS_PER_CELL`` of one cell and ``MAX_TESTS_PER_SITE`` of one site, so one site's
+broken install does not make it huge), compares them with the previous digest's, stores the result in ``digests`` and, when the
 deployment configures it (off by default), sends it as a JSON POST to a webhook (Slack or
 Mattermost style: ``{"text": …}``) and by email over SMTP. The newest digest is the ``/digest/``
 page and ``GET /api/v1/digest``.
