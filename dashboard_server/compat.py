@@ -91,13 +91,11 @@ class Read(NamedTuple):
 
 
 def _pinned_suites(components: str, variant: str, suites: Iterable[SuiteInfo]) -> set[str]:
-    """The suites for which these stored components are the variant's pins (``pinned_in``'s rule
-    on the suite's components)."""
-    pins = pins_by_variant().get(variant, {})
-    found = _uploaded(json.loads(components or "null"), tuple(pins))
+    """The suites whose version set in these stored components is pinned for the variant, by
+    ``pinned_in`` (the rule that marks the matrix's pinned sets)."""
+    stored = json.loads(components or "null")
     return {s.name for s in suites
-            if (relevant := [c for c in s.requires if c in pins])
-            and all(normalize_version(found[c]) == pins[c].normalized for c in relevant)}
+            if variant in pinned_in({c: normalize_version(v) for c, v in _uploaded(stored, s.requires).items()})}
 
 
 def _newest_sets(groups: list[Any], suites: Iterable[SuiteInfo]) -> tuple[list[Any], dict[tuple[int, str], int]]:
