@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from dashboard_server import migrate
 from dashboard_server.db import make_engine
 from dashboard_server.folding import refresh_folded
+from dashboard_server.latest_sets import refresh_latest_sets
 from dashboard_server.models import LatestResult, Run, SeenRecord, Site, SuiteRun, TestResultRow
 from dashboard_server.streaks import refresh_streaks
 from exaworks_sdk import status as rule
@@ -212,10 +213,11 @@ def load(engine: Engine, matrix: Matrix, first_day: int = 0, last_day: int | Non
             if progress:
                 rate = stats.results / (time.perf_counter() - started)
                 print(f"\r  {stats.results:>10,} results  {rate:>9,.0f}/s", end="", flush=True)
-        with conn.begin():  # the streak of every cell and each row's other cell, as the upload path stores them
+        with conn.begin():  # the streak, version sets and other cell of every cell, as the upload path stores them
             cells = list(conn.execute(select(LatestResult.site_id, LatestResult.variant, LatestResult.suite)).tuples())
             session = Session(bind=conn)
             refresh_streaks(session, cells)
+            refresh_latest_sets(session, cells)
             refresh_folded(session, {(site_id, variant) for site_id, variant, _ in cells})
             session.flush()
         with conn.begin():

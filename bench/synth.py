@@ -86,6 +86,7 @@ class Spec:
     log_bytes: int = 2000  # output stored on failures
     seed: int = 1
     end: datetime = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    release_days: int = RELEASE_DAYS  # each component's next release is this many days later
 
     def site_rows(self) -> list[dict[str, Any]]:
         rows = []
@@ -245,9 +246,9 @@ def runs(matrix: Matrix, first_day: int = 0, last_day: int | None = None) -> Ite
         yield from _day(matrix, day, rng)
 
 
-def components(site: str, variant: str, day: int) -> dict[str, str | None]:
+def components(site: str, variant: str, day: int, release_days: int = RELEASE_DAYS) -> dict[str, str | None]:
     """The versions a (site, variant) installed ``day`` days before the newest day."""
-    lag = day // RELEASE_DAYS + (1 if hash_of(site) % 3 == 0 else 0)
+    lag = day // release_days + (1 if hash_of(site) % 3 == 0 else 0)
     lag += 1 if variant == "spack" else 0
     out: dict[str, str | None] = {c: versions[max(0, len(versions) - 1 - lag)] for c, versions in RELEASES.items()}
     if variant == "pip":
@@ -263,7 +264,7 @@ def _day(matrix: Matrix, day: int, rng: random.Random) -> Iterator[SynthRun]:
         for row, (site, variant) in enumerate(matrix.rows):
             started = base + slot * step + timedelta(minutes=row % 50, seconds=row)
             pipeline = 900_000 - day * spec.runs_per_day + slot
-            yield _run(matrix, site, variant, started, pipeline, rng, components(site, variant, day))
+            yield _run(matrix, site, variant, started, pipeline, rng, components(site, variant, day, spec.release_days))
 
 
 def _run(matrix: Matrix, site: str, variant: str, started: datetime, pipeline: int,

@@ -31,7 +31,7 @@ from .generate import load, open_database, reset_database
 from .synth import Matrix, Spec, runs
 
 SMALL = Spec(sites=4, suites=5, days=3, runs_per_day=2, tests_per_suite=(2, 4), flaky_fraction=0.3,
-             fail_rate=0.05, log_bytes=300, seed=7)
+             fail_rate=0.05, log_bytes=300, seed=7, release_days=1)  # a new version set each day
 
 QUERIES = {
     "sites": "SELECT name, facility, machine, scheduler, expected_interval_hours FROM sites",
@@ -47,6 +47,8 @@ QUERIES = {
                          p.run_id FROM latest_results l JOIN runs r ON r.id = l.run_id JOIN sites s ON s.id = l.site_id
                          LEFT JOIN runs f ON f.id = l.first_failing_run_id
                          LEFT JOIN runs p ON p.id = l.last_passing_run_id""",
+    "latest_set_runs": """SELECT s.name, l.variant, l.suite, l.components_key, r.run_id, l.started_at
+                          FROM latest_set_runs l JOIN runs r ON r.id = l.run_id JOIN sites s ON s.id = l.site_id""",
     "seen_records": """SELECT x.record_id, s.name, r.run_id, x.kind, x.content_hash FROM seen_records x
                        JOIN runs r ON r.id = x.run_id JOIN sites s ON s.id = x.site_id""",
 }

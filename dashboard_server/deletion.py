@@ -2,8 +2,8 @@
 
 Test rows, per-suite counters and ledger entries go with their run (``ON DELETE CASCADE``), so a
 deleted run's records can be uploaded again. Every cell that pointed at a deleted run points at
-its newest remaining run afterwards, and its failure streak is recomputed, so the summary never
-shows a hole or a stale streak.
+its newest remaining run afterwards, and its failure streak and version sets are recomputed, so
+neither the summary nor the compatibility matrix shows a hole or a stale streak.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from .folding import refresh_folded
+from .latest_sets import refresh_latest_sets
 from .models import LatestResult, Run, Site, SuiteRun, TestResultRow
 from .streaks import Cell, refresh_streaks
 
@@ -70,4 +71,5 @@ def delete_runs(db: Session, selection: Selection) -> None:
                                 started_at=newest.started_at))
     db.flush()
     refresh_streaks(db, selection.cells)
+    refresh_latest_sets(db, selection.cells)
     refresh_folded(db, [(site_id, variant) for site_id, variant, _ in selection.cells])

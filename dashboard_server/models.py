@@ -7,6 +7,9 @@ queries independent of stored history:
   the sparklines and run lists read it instead of counting test rows.
 * ``latest_results`` — one row per (site, variant, suite) pointing at the newest run; the
   summary matrix reads only this table (plus the rows it points at).
+* ``latest_set_runs`` — one row per (site, variant, suite, stored components) pointing at the
+  newest run; the compatibility matrix reads only the rows of its window (plus the rows they
+  point at), however many runs used each set.
 
 ``seen_records`` is the idempotency ledger: every accepted record id with a hash of its content.
 """
@@ -230,6 +233,22 @@ class LatestResult(Base):
     failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_failing_run_id: Mapped[int | None] = mapped_column(Integer)
     last_passing_run_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class LatestSetRun(Base):
+    """The newest run of (site, variant, suite) with one set of stored components, kept at ingest
+    (``latest_sets.py``): what the compatibility matrix reads instead of grouping every run of
+    its window. ``components_key`` is a hash of the run's components in canonical JSON."""
+
+    __tablename__ = "latest_set_runs"
+    __table_args__ = (Index("ix_latest_set_runs_suite_started", "suite", "started_at"),)
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    variant: Mapped[str] = mapped_column(String(LIMITS["variant"]), primary_key=True)
+    suite: Mapped[str] = mapped_column(String(MAX_NAME), primary_key=True)
+    components_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class FoldedCell(Base):

@@ -181,7 +181,7 @@ def _start(writer: Writer, record: RunStart) -> Any:
             setattr(run, name, value)
         writer.move_start(run, record.started_at)
     run.environment = dict(record.environment)
-    run.components = dict(record.components)
+    writer.set_components(run, dict(record.components))
     return run
 
 

@@ -2,7 +2,8 @@
 
 A ``Writer`` lives for one write transaction. It answers "have we seen this record id?"
 from the ledger, collects rows, and at the end inserts them, applies counter deltas with atomic
-``UPDATE ... SET n = n + :d`` statements and moves the ``latest_results`` pointers forward.
+``UPDATE ... SET n = n + :d`` statements and moves the ``latest_results`` and ``latest_set_runs``
+pointers forward.
 
 The cost per batch is a handful of statements, not a few per record: ``prefetch`` reads the
 ledger for a whole batch at once, ``preload_runs`` its runs, and new runs, test rows, ledger rows
@@ -34,8 +35,9 @@ from exaworks_sdk.status import COUNTERS, Status
 
 from ..exceptions import BadInput
 from ..folding import refresh_folded
+from ..latest_sets import components_key, refresh_latest_sets
 from ..limits import configured
-from ..models import Base, LatestResult, Run, SeenRecord, Site, SuiteRun, TestResultRow, UTCDateTime, utcnow
+from ..models import Base, LatestResult, LatestSetRun, Run, SeenRecord, Site, SuiteRun, TestResultRow, UTCDateTime, utcnow
 from ..streaks import refresh_streaks
 
 TEST_DEFAULTS: dict[str, Any] = {"duration": 0.0, "started_at": None, "message": "", "output": "", "phases": {}}
@@ -170,6 +172,7 @@ class Writer:
         self._test_rows: list[tuple[Run, dict[str, Any]]] = []  # run_id filled in at close()
         self._ledger_rows: list[tuple[Run, str, str, str]] = []  # (run, record id, kind, hash)
         self._suites: dict[int, set[str]] = defaultdict(set)  # id(run) -> suites this batch adds tests to
+        self._rekeyed: dict[int, Run] = {}  # id(run) -> runs whose components changed after they had suites
         self.max_suites_per_run = int(configured("MAX_SUITES_PER_RUN"))
         self.max_suites_per_site = int(configured("MAX_SUITES_PER_SITE"))
 
@@ -257,12 +260,19 @@ class Writer:
         """Drop ``run`` from the lookup cache after its identity changed."""
         self._runs = {key: cached for key, cached in self._runs.items() if cached is not run}
 
+    def set_components(self, run: Run, components: dict[str, Any]) -> None:
+        """A start record gave a stored run its components: the version sets its suites were
+        filed under are recomputed at ``close``."""
+        if run.id is not None and components_key(run.components) != components_key(components):
+            self._rekeyed[id(run)] = run
+        run.components = components
+
     def move_start(self, run: Run, started_at: datetime) -> None:
         """A start record arrived after the run was created from a later record."""
         if started_at >= run.started_at:
             return
         run.started_at = started_at
-        for table in (SuiteRun, LatestResult):
+        for table in (SuiteRun, LatestResult, LatestSetRun):
             self.db.execute(update(table).where(table.run_id == run.id).values(started_at=started_at))
 
     def finish(self, run: Run, finished_at: datetime, status: str | None, exit_code: int | None = None) -> None:
@@ -319,6 +329,10 @@ class Writer:
             self._bump(cells)
             self._check_caps(adds_suites=len(known) < len(suites))
             refresh_streaks(self.db, [(run.site_id, run.variant, suite) for run, suite, _ in cells])
+        if self._rekeyed:
+            refresh_latest_sets(self.db, self.db.execute(
+                select(SuiteRun.site_id, SuiteRun.variant, SuiteRun.suite)
+                .where(SuiteRun.run_id.in_([run.id for run in self._rekeyed.values()]))).tuples())
         if self._touched:  # a finish alone can turn unfinished cells into finished ones
             refresh_folded(self.db, [(run.site_id, run.variant) for run in self._touched.values()])
         # Only test results make a site "seen" (STALE counts from it); any accepted record,
@@ -349,10 +363,11 @@ class Writer:
                                   f"{self.max_suites_per_site}", "MAX_SUITES_PER_SITE")
 
     def _bump(self, cells: list[tuple[Run, str, dict[str, int]]]) -> None:
-        """Counters and latest pointers of every touched (run, suite): two statements in all,
-        in sorted order so concurrent writers take row locks in the same order. A (run, suite)
-        row is inserted with this batch's counts, or its counts are added to (``n = n + d``)."""
-        counters, latest = _bump_statements(self.db.get_bind().dialect.name)
+        """Counters, latest pointers and version sets of every touched (run, suite): three
+        statements in all, in sorted order so concurrent writers take row locks in the same
+        order. A (run, suite) row is inserted with this batch's counts, or its counts are added
+        to (``n = n + d``)."""
+        counters, latest, sets = _bump_statements(self.db.get_bind().dialect.name)
         conn = self.db.connection()
         conn.execute(
             counters,
@@ -361,6 +376,9 @@ class Writer:
         )
         conn.execute(latest, [{"site_id": run.site_id, "variant": run.variant, "suite": suite,
                                   "run_id": run.id, "started_at": run.started_at} for run, suite, _ in cells])
+        keys = {run.id: components_key(run.components) for run, _, _ in cells}
+        conn.execute(sets, [{"site_id": run.site_id, "variant": run.variant, "suite": suite, "run_id": run.id,
+                             "started_at": run.started_at, "components_key": keys[run.id]} for run, suite, _ in cells])
 
 
 class Statements(NamedTuple):
@@ -396,11 +414,11 @@ def _statements(dialect: str) -> Statements:
 
 
 @lru_cache(maxsize=2)
-def _bump_statements(dialect: str) -> tuple[Any, Any]:
-    """``Writer._bump``'s two statements, built once per dialect (statements are immutable;
+def _bump_statements(dialect: str) -> tuple[Any, Any, Any]:
+    """``Writer._bump``'s three statements, built once per dialect (statements are immutable;
     building them cost about a millisecond a batch)."""
     module = postgresql if dialect == "postgresql" else sqlite
-    suite_runs, latest_results = table(SuiteRun), table(LatestResult)
+    suite_runs, latest_results, latest_sets = table(SuiteRun), table(LatestResult), table(LatestSetRun)
     counters = module.insert(suite_runs)
     counters = counters.on_conflict_do_update(
         index_elements=["run_id", "suite"],
@@ -412,4 +430,10 @@ def _bump_statements(dialect: str) -> tuple[Any, Any]:
         set_={"run_id": latest.excluded.run_id, "started_at": latest.excluded.started_at},
         where=latest_results.c.started_at <= latest.excluded.started_at,
     )
-    return counters, latest
+    sets = module.insert(latest_sets)
+    sets = sets.on_conflict_do_update(
+        index_elements=["site_id", "variant", "suite", "components_key"],
+        set_={"run_id": sets.excluded.run_id, "started_at": sets.excluded.started_at},
+        where=latest_sets.c.started_at <= sets.excluded.started_at,
+    )
+    return counters, latest, sets

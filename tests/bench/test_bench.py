@@ -33,6 +33,7 @@ def test_generator_fills_about_the_requested_results(tmp_path):
 def test_generated_history_equals_real_uploads(tmp_path):
     counts, problems = verify.verify(f"sqlite:///{tmp_path / 'a.sqlite'}", f"sqlite:///{tmp_path / 'b.sqlite'}")
     assert problems == [] and counts["test_results"] > 0 and counts["latest_results"] > 0
+    assert counts["latest_set_runs"] > counts["latest_results"]  # cells that ran several version sets
 
 
 @pytest.mark.slow
