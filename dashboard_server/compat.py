@@ -5,27 +5,26 @@ A version set is the tuple of the suite's required components' versions as the r
 ``RunStart`` recorded them, compared in normal form (``exaworks_sdk.versions.normalize_version``:
 ``v0.81.0`` and ``0.81.0`` are one version). The manifest's pins (``pins.py``) mark the set each
 install variant is pinned to. Only the last ``days`` days count, and what is read grows with the
-version sets seen there, not with how many runs used them (``_rows``).
+version sets seen there, not with how many runs used them (``_rows``, ``latest_sets.py``).
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from flask import request
-from sqlalchemy import Text, bindparam, cast, func, select, text, type_coerce
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from exaworks_sdk import status as rule
 from exaworks_sdk.status import COUNTERS
 from exaworks_sdk.versions import normalize_version
 
 from .exceptions import BadInput, NotFound
-from .models import LatestResult, Run, Site, SuiteRun, UTCDateTime, stored_utc
+from .models import LatestSetRun, Run, Site, SuiteRun
 from .params import page_arg
 from .pins import package_names, pins_by_variant
 from .registry import SuiteInfo, registry
@@ -37,68 +36,31 @@ FORMATS = ("pip", "spack")
 Key = tuple[str | None, ...]
 
 
-# the newest suite run of (site, variant, suite) with these stored components within [lo, hi]:
-# a seek backwards in ix_suite_runs_cell; compiled once, run per pair on SQLite (in process)
-NEWEST_WITH = (
-    select(SuiteRun.id).join(Run, Run.id == SuiteRun.run_id)
-    .where(SuiteRun.site_id == bindparam("site_id"), SuiteRun.variant == bindparam("variant"),
-           SuiteRun.suite == bindparam("suite"), SuiteRun.started_at >= bindparam("lo", type_=UTCDateTime),
-           SuiteRun.started_at <= bindparam("hi", type_=UTCDateTime),
-           type_coerce(Run.components, Text) == bindparam("components", type_=Text))
-    .order_by(SuiteRun.started_at.desc(), SuiteRun.id.desc()).limit(1)
-)
-# PostgreSQL: every pair in one round trip, the pairs as arrays (one statement shape)
-NEWEST_WITH_PG = text("""
-SELECT (SELECT s.id FROM suite_runs s JOIN runs r ON r.id = s.run_id
-        WHERE s.site_id = w.site_id AND s.variant = w.variant AND s.suite = w.suite
-          AND s.started_at >= w.lo AND s.started_at <= w.hi AND CAST(r.components AS TEXT) = w.components
-        ORDER BY s.started_at DESC, s.id DESC LIMIT 1)
-FROM unnest(CAST(:site_ids AS integer[]), CAST(:variants AS text[]), CAST(:suites AS text[]),
-            CAST(:components AS text[]), CAST(:los AS timestamp[]), CAST(:his AS timestamp[]))
-     AS w(site_id, variant, suite, components, lo, hi)
-""")
-
-
-def _newest_with(db: Session, pairs: list[tuple[int, str, str, str, datetime, datetime]]) -> set[int]:
-    if not pairs:
-        return set()
-    conn = db.connection()
-    if conn.dialect.name == "postgresql":
-        found = conn.execute(NEWEST_WITH_PG, {
-            "site_ids": [p[0] for p in pairs], "variants": [p[1] for p in pairs], "suites": [p[2] for p in pairs],
-            "components": [p[3] for p in pairs], "los": [stored_utc(p[4]) for p in pairs],
-            "his": [stored_utc(p[5]) for p in pairs]}).scalars()
-        return {n for n in found if n is not None}
-    out = set()
-    for site_id, variant, suite, components, lo, hi in pairs:
-        n = conn.execute(NEWEST_WITH, {"site_id": site_id, "variant": variant, "suite": suite,
-                                       "components": components, "lo": lo, "hi": hi}).scalar()
-        if n is not None:
-            out.add(n)
-    return out
-
-
-def _as_text(components: Any, postgres: bool) -> Any:
-    """The stored components as their JSON text: PostgreSQL's ``json`` needs a cast to compare;
-    SQLite stores the text itself, and a ``CAST`` there costs a third of grouping a window's runs."""
-    return cast(components, Text) if postgres else type_coerce(components, Text)
-
-
 class Read(NamedTuple):
-    rows: list[Any]  # suite runs, newest first
+    rows: list[Any]  # suite runs, newest first: (suite, variant, started at, run, run id, finished, site,
+    #                  facility, *COUNTERS)
     components: dict[int, Any]  # the stored components of their runs, by run
     cut: dict[tuple[int, str], int]  # (site, variant) → how many sets it ran, where over MAX_SETS_PER_CELL
 
 
-def _pinned_suites(components: str, variant: str, suites: Iterable[SuiteInfo]) -> set[str]:
+class Group(NamedTuple):
+    """The runs of one site and variant with one set of stored components, within the window."""
+
+    site_id: int
+    variant: str
+    key: str  # latest_set_runs.components_key
+    last: datetime  # its newest run's start
+    components: Any  # as stored
+
+
+def _pinned_suites(components: Any, variant: str, suites: Iterable[SuiteInfo]) -> set[str]:
     """The suites whose version set in these stored components is pinned for the variant, by
     ``pinned_in`` (the rule that marks the matrix's pinned sets)."""
-    stored = json.loads(components or "null")
     return {s.name for s in suites
-            if variant in pinned_in({c: normalize_version(v) for c, v in _uploaded(stored, s.requires).items()})}
+            if variant in pinned_in({c: normalize_version(v) for c, v in _uploaded(components, s.requires).items()})}
 
 
-def _newest_sets(groups: list[Any], suites: Iterable[SuiteInfo]) -> tuple[list[Any], dict[tuple[int, str], int]]:
+def _newest_sets(groups: list[Group], suites: Iterable[SuiteInfo]) -> tuple[list[Group], dict[tuple[int, str], int]]:
     """Each (site, variant)'s newest ``MAX_SETS_PER_CELL`` groups (by their last run), and how
     many groups the (site, variant)s that had more ran: one site that runs a new set every night
     neither crowds the other sites' verdicts out nor makes the page grow with its runs. Beyond
@@ -127,58 +89,35 @@ def _rows(db: Session, suites: Iterable[str], since: datetime) -> Read:
     in spelling), at most ``MAX_SETS_PER_CELL`` stored components per site and variant, and the
     stored components of their runs (each decoded once, however many suites the run has).
 
-    Read without visiting every suite run of the window: (1) the window's runs grouped by site,
-    variant and stored ``components`` (``ix_runs_started``; a handful of groups per site and
-    variant, one per version change), with each group's newest run and time span; (2) the suite
-    runs of those newest runs; (3) for a suite its site and variant ran (``latest_results``) but
-    the group's newest run did not, one seek backwards in ``ix_suite_runs_cell`` from the end of
-    the group's span to the newest run of that suite with those components."""
-    postgres = db.get_bind().dialect.name == "postgresql"
-    stored = _as_text(Run.components, postgres)
-    # grouped by components first: grouping by site first would walk ix_runs_site_started (all of history)
-    spans = (select(stored.label("components"), Run.variant, Run.site_id, func.min(Run.started_at).label("first"),
-                    func.max(Run.started_at).label("last"))
-             .where(Run.started_at >= since).group_by(stored, Run.variant, Run.site_id).subquery())
-    newest_run = aliased(Run)
-    heads = (
-        select(newest_run.id, spans.c.site_id, spans.c.variant, spans.c.components, spans.c.first, spans.c.last)
-        .join(newest_run, (newest_run.site_id == spans.c.site_id) & (newest_run.started_at == spans.c.last)
-              & (newest_run.variant == spans.c.variant) & (_as_text(newest_run.components, postgres) == spans.c.components))
-    )
-    if postgres:
-        # PostgreSQL guesses thousands of groups and hashes the runs: without this, all of them;
-        # SQLite seeks (site, time) in ix_runs_site_started, and would trade that for this range
-        heads = heads.where(newest_run.started_at >= since)
-    wanted = set(suites)
-    groups, cut = _newest_sets(list(db.execute(heads)), [s for s in registry().values() if s.name in wanted])
-    if not groups:
-        return Read([], {}, cut)
-    found: set[int] = set()
-    covered: set[tuple[int, str]] = set()  # (newest run, suite)
-    for suite_run, run_pk, suite in db.execute(
-            select(SuiteRun.id, SuiteRun.run_id, SuiteRun.suite)
-            .where(SuiteRun.run_id.in_([g[0] for g in groups]), SuiteRun.suite.in_(wanted))).tuples():
-        found.add(suite_run)
-        covered.add((run_pk, suite))
-    ran: dict[tuple[int, str], list[str]] = {}
-    for site_id, variant, suite in db.execute(select(LatestResult.site_id, LatestResult.variant, LatestResult.suite)
-                                              .where(LatestResult.suite.in_(sorted(wanted)))):  # not a site's own suites
-        ran.setdefault((site_id, variant), []).append(suite)
-    missing = [(site_id, variant, suite, components, first, last)
-               for run_pk, site_id, variant, components, first, last in groups
-               for suite in ran.get((site_id, variant), []) if (run_pk, suite) not in covered]
-    found.update(_newest_with(db, missing))
-    if not found:
-        return Read([], {}, cut)
-    rows = list(db.execute(
+    Read from ``latest_set_runs`` (``ix_latest_set_runs_suite_started``), which ingest keeps: one row
+    per set and cell, whatever the number of runs that used it."""
+    wanted = sorted(set(suites))
+    conn = db.connection()  # Core rows, read by position: the ORM's and named access cost more than the reads
+    pointers = conn.execute(select(LatestSetRun.site_id, LatestSetRun.variant, LatestSetRun.components_key,
+                                   LatestSetRun.run_id, LatestSetRun.suite, LatestSetRun.started_at)
+                            .where(LatestSetRun.suite.in_(wanted), LatestSetRun.started_at >= since)).all()
+    if not pointers:
+        return Read([], {}, {})
+    components = dict(conn.execute(select(Run.id, Run.components)
+                                   .where(Run.id.in_({p[3] for p in pointers}))).tuples().all())
+    groups: dict[tuple[int, str, str], Group] = {}
+    for site_id, variant, key, run_pk, _, started_at in pointers:
+        group = groups.get((site_id, variant, key))
+        if group is None or started_at > group.last:
+            groups[(site_id, variant, key)] = Group(site_id, variant, key, started_at, components.get(run_pk))
+    kept, cut = _newest_sets(list(groups.values()), [s for s in registry().values() if s.name in wanted])
+    shown = {(g.site_id, g.variant, g.key) for g in kept}
+    chosen = {(run_pk, suite) for site_id, variant, key, run_pk, suite, _ in pointers if (site_id, variant, key) in shown}
+    # both sides of the join by run id alone: no planner hashes every run, or walks a suite's history
+    runs = sorted({run_pk for run_pk, _ in chosen})
+    rows = [row for row in conn.execute(
         select(SuiteRun.suite, SuiteRun.variant, SuiteRun.started_at, Run.id, Run.run_id,
                Run.finished_at.is_not(None), Site.name, Site.facility, *(getattr(SuiteRun, c) for c in COUNTERS))
         .join(Run, Run.id == SuiteRun.run_id).join(Site, Site.id == SuiteRun.site_id)
-        .where(SuiteRun.id.in_(found), SuiteRun.started_at >= since)
+        .where(SuiteRun.run_id.in_(runs), Run.id.in_(runs))
         .order_by(SuiteRun.started_at.desc(), SuiteRun.id.desc())
-    ).tuples())
-    components = dict(db.execute(select(Run.id, Run.components).where(Run.id.in_({r.id for r in rows}))).tuples().all())
-    return Read(rows, components, cut)
+    ).tuples() if (row[3], row[0]) in chosen]
+    return Read(rows, {run_pk: components[run_pk] for run_pk in {row[3] for row in rows}}, cut)
 
 
 def _uploaded(components: Any, names: tuple[str, ...]) -> dict[str, str | None]:
@@ -214,16 +153,17 @@ def constraints(versions: Mapping[str, str | None]) -> tuple[list[str], list[str
 
 def _suite(info: SuiteInfo, rows: list[Any], stored: Mapping[int, Any]) -> CompatSuite:
     sets: dict[Key, dict[tuple[str, str], SiteVerdict]] = {}
-    for row in rows:  # newest first: the first row of a (set, site, variant) is its verdict
-        uploaded = _uploaded(stored.get(row.id), info.requires)
+    for _, variant, started_at, run_pk, run_id, finished, site, facility, *counters in rows:
+        # newest first: the first row of a (set, site, variant) is its verdict
+        uploaded = _uploaded(stored.get(run_pk), info.requires)
         key = tuple(normalize_version(uploaded[c]) for c in info.requires)
         cell = sets.setdefault(key, {})
-        if (row.name, row.variant) in cell:
+        if (site, variant) in cell:
             continue
-        counts = dict(zip(COUNTERS, row[-len(COUNTERS):], strict=True))
-        cell[(row.name, row.variant)] = SiteVerdict(
-            site=row.name, facility=row.facility, variant=row.variant, status=rule.in_run(counts, row[5]),
-            run=row.id, run_id=row.run_id, started_at=row.started_at, uploaded=uploaded)
+        counts = dict(zip(COUNTERS, counters, strict=True))
+        cell[(site, variant)] = SiteVerdict(
+            site=site, facility=facility, variant=variant, status=rule.in_run(counts, finished),
+            run=run_pk, run_id=run_id, started_at=started_at, uploaded=uploaded)
     out = []
     for key, cell in sets.items():
         versions = dict(zip(info.requires, key, strict=True))
@@ -246,7 +186,7 @@ def matrix(db: Session, days: int, suite: str | None = None) -> CompatOut:
     by_suite: dict[str, list[Any]] = {s.name: [] for s in chosen}
     read = _rows(db, by_suite, since) if chosen else Read([], {}, {})
     for row in read.rows:
-        by_suite[row.suite].append(row)
+        by_suite[row[0]].append(row)
     names = dict(db.execute(select(Site.id, Site.name).where(Site.id.in_({c[0] for c in read.cut}))).tuples().all()
                  ) if read.cut else {}
     return CompatOut(generated_at=datetime.now(UTC), days=days,

@@ -1,0 +1,140 @@
+"""The version sets kept at ingest (``latest_sets.py``): what the compatibility matrix shows stays
+true when a run's components come after its tests, when runs are deleted and when an existing
+database is migrated; and the matrix reads one row per set and cell, not the window's runs."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event, func, select, text
+from sqlalchemy.orm import Session
+
+from bench.generate import load, open_database
+from bench.synth import Matrix, Spec
+from dashboard_server import compat, migrate
+from dashboard_server.models import LatestSetRun, Run
+from tests.support.dashboard import auth, make_run, upload
+from tests.support.history import run_at, run_number
+
+JUNIT = b"""<testsuite name="parsl"><testcase classname="t" name="test_a"/><testcase classname="t" name="test_b"/>
+</testsuite>"""
+
+
+def _sets(client: FlaskClient, suite: str) -> list[tuple[dict[str, Any], list[tuple[str, str, int]]]]:
+    (shown,) = client.get(f"/api/v1/compat?suite={suite}").get_json()["suites"]
+    return [(s["versions"], [(v["site"], v["status"], v["run"]) for v in s["sites"]]) for s in shown["sets"]]
+
+
+def test_a_run_start_after_its_junit_upload_files_the_suites_under_its_components(
+        client: FlaskClient, token: str) -> None:
+    run_id = "late-start-0001"
+    response = client.post(f"/api/v1/junit?run_id={run_id}&variant=pip&suite=parsl&finished=false", data=JUNIT,
+                           content_type="application/xml", headers=auth(token))
+    assert response.status_code == 200, response.get_json()
+    number = run_number(client, "local-linux", run_id)
+    assert _sets(client, "parsl") == [({"parsl": None}, [("local-linux", "unfinished", number)])]
+
+    start, *_, finish = make_run(run_id=run_id, suites={"parsl": {}})
+    start["components"] = {"parsl": "2026.10.26", "psij-python": "0.9.11"}
+    assert upload(client, token, [start, finish]).status_code == 200
+    assert _sets(client, "parsl") == [({"parsl": "2026.10.26"}, [("local-linux", "passed", number)])]
+
+
+def test_deleting_a_sets_newest_run_shows_its_run_before(app: Flask, client: FlaskClient, token: str) -> None:
+    old, new = {"parsl": "2026.8.3"}, {"parsl": "2026.10.26"}
+    ran = [run_at(client, token, "local-linux", "pip", hours_ago=hours, components=versions,
+                  suites={"parsl": {"test_a": status}})
+           for hours, versions, status in [(30, old, "passed"), (20, new, "failed"), (10, new, "passed")]]
+    a, b, c = (run_number(client, "local-linux", r["run_id"]) for r in ran)
+    assert _sets(client, "parsl") == [(new, [("local-linux", "passed", c)]), (old, [("local-linux", "passed", a)])]
+
+    cli = app.test_cli_runner()
+    assert cli.invoke(args=["runs", "delete", "local-linux", "--run", str(c)]).exit_code == 0
+    assert _sets(client, "parsl") == [(new, [("local-linux", "failed", b)]), (old, [("local-linux", "passed", a)])]
+    assert cli.invoke(args=["runs", "delete", "local-linux", "--run", str(b)]).exit_code == 0
+    assert _sets(client, "parsl") == [(old, [("local-linux", "passed", a)])]
+
+
+def _stored(app: Flask) -> set[tuple[Any, ...]]:
+    with Session(app.extensions["sdk_dashboard"]["engine"]) as session:
+        return {tuple(r) for r in session.execute(select(
+            LatestSetRun.site_id, LatestSetRun.variant, LatestSetRun.suite, LatestSetRun.components_key,
+            LatestSetRun.run_id, LatestSetRun.started_at))}
+
+
+def test_the_migration_backfills_what_ingest_keeps(app: Flask, client: FlaskClient, token: str,
+                                                   other_token: str) -> None:
+    for n, (site_token, site, versions) in enumerate([
+            (token, "local-linux", {"parsl": "2026.8.3"}), (token, "local-linux", {"parsl": "2026.10.26"}),
+            (other_token, "llnl-dane", {"parsl": "2026.10.26", "flux-core": "0.81.0"}),
+            (other_token, "llnl-dane", {"flux-core": "0.81.0", "parsl": "2026.10.26"}),  # one set, other order
+            (token, "local-linux", {"parsl": "2026.10.26"})]):
+        run_at(client, site_token, site, "pip", hours_ago=50 - n, components=versions,
+               suites={"parsl": {"test_a": "passed"}, "parsl-flux": {"test_b": "passed"}})
+    kept = _stored(app)
+    assert len(kept) == 6  # local-linux: 2 sets × 2 suites; llnl-dane: 1 set × 2 suites
+    engine = app.extensions["sdk_dashboard"]["engine"]
+    migrate.downgrade(engine, "0010")
+    migrate.upgrade(engine)
+    assert _stored(app) == kept
+
+
+# Four sites, 100 days, a new release every 30 days: a handful of sets per cell, hundreds of runs
+SPEC = Spec(sites=4, suites=10, days=100, runs_per_day=4, max_variants=2, tests_per_suite=(2, 3), release_days=30,
+            end=datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1))
+
+
+@pytest.fixture
+def history(db_url: str) -> Any:
+    engine = open_database(db_url)
+    load(engine, Matrix.build(SPEC))
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+    yield engine
+    engine.dispose()
+
+
+def _touched(plan: dict[str, Any], table: str) -> int:
+    """Rows of ``table`` that an executed PostgreSQL plan's nodes produced or filtered away."""
+    rows = 0
+    if plan.get("Relation Name") == table:
+        rows += (plan.get("Actual Rows", 0) + plan.get("Rows Removed by Filter", 0)) * plan.get("Actual Loops", 1)
+    return rows + sum(_touched(child, table) for child in plan.get("Plans", []))
+
+
+def test_the_matrix_reads_each_set_once_however_many_runs_used_it(history: Any) -> None:
+    app = Flask(__name__)
+    statements: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, sql: str, params: Any, context: Any, many: bool) -> None:
+        statements.append((sql, params))
+
+    event.listen(history, "before_cursor_execute", capture)
+    with app.app_context(), Session(history) as session:
+        since = datetime.now(UTC) - timedelta(days=compat.DEFAULT_DAYS)
+        window_runs = session.scalar(select(func.count()).select_from(Run).where(Run.started_at >= since))
+        pointers = session.scalar(select(func.count()).select_from(LatestSetRun)
+                                  .where(LatestSetRun.started_at >= since))
+        assert window_runs > 4 * pointers / SPEC.suites  # many runs per set: reading them all would show
+        statements.clear()
+        out = compat.matrix(session, compat.DEFAULT_DAYS)
+        event.remove(history, "before_cursor_execute", capture)
+        shown = sum(len(v.sites) for s in out.suites for v in s.sets)
+        assert 0 < shown <= pointers  # a verdict per pointer, less those that differ only in other components
+        conn = session.connection()
+        for sql, params in statements:
+            if history.dialect.name == "sqlite":
+                plan = " / ".join(row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params))
+                assert "ix_runs_started" not in plan and "SCAN runs" not in plan, plan
+                assert "SCAN suite_runs" not in plan and "USING INDEX ix_suite_runs_" not in plan, plan
+            else:
+                (raw,) = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params).one()
+                plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
+                assert _touched(plan, "runs") <= pointers < window_runs, (sql, plan)
+                assert _touched(plan, "suite_runs") <= 2 * pointers, (sql, plan)
