@@ -434,6 +434,8 @@ def _bump_statements(dialect: str) -> tuple[Any, Any, Any]:
     sets = sets.on_conflict_do_update(
         index_elements=["site_id", "variant", "suite", "components_key"],
         set_={"run_id": sets.excluded.run_id, "started_at": sets.excluded.started_at},
-        where=latest_sets.c.started_at <= sets.excluded.started_at,
+        # a batch of a run already pointed at writes nothing: no new row version per batch
+        where=(latest_sets.c.started_at < sets.excluded.started_at)
+        | ((latest_sets.c.started_at == sets.excluded.started_at) & (latest_sets.c.run_id != sets.excluded.run_id)),
     )
     return counters, latest, sets
