@@ -8,13 +8,13 @@ import json
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bench.generate import load, open_database
-from bench.synth import Matrix, Spec
+from bench.synth import Spec
 from dashboard_server import queries
 from dashboard_server.models import TestResultRow
+from tests.support.plans import loaded, rows_touched
 
 PER_PAGE = 50
 # Ten suites: a test id belongs to one suite, but PostgreSQL's planner takes ``suite = s AND
@@ -24,13 +24,8 @@ SPEC = Spec(sites=2, suites=10, days=100, runs_per_day=2, max_variants=2, tests_
 
 @pytest.fixture
 def history(db_url: str) -> Any:
-    engine = open_database(db_url)
-    load(engine, Matrix.build(SPEC))
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.execute(text("ANALYZE"))
-    yield engine
-    engine.dispose()
+    with loaded(db_url, SPEC) as engine:
+        yield engine
 
 
 def _a_test(session: Session) -> tuple[str, str, int]:
@@ -40,16 +35,6 @@ def _a_test(session: Session) -> tuple[str, str, int]:
                                                                                   TestResultRow.test_id)
         .order_by(func.count().desc()).limit(1)).one()
     return suite, test, n
-
-
-def _rows_touched(plan: dict[str, Any], table: str) -> int:
-    """Rows of ``table`` that the executed plan's nodes produced or filtered away."""
-    touched = 0
-    if plan.get("Relation Name") == table:
-        per_loop = (plan.get("Actual Rows", 0) + plan.get("Rows Removed by Filter", 0)
-                    + plan.get("Rows Removed by Index Recheck", 0))
-        touched += per_loop * plan.get("Actual Loops", 1)
-    return touched + sum(_rows_touched(child, table) for child in plan.get("Plans", []))
 
 
 def test_a_page_of_history_reads_only_the_runs_it_shows(history):
@@ -70,6 +55,6 @@ def test_a_page_of_history_reads_only_the_runs_it_shows(history):
         else:
             (raw,) = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}").one()
             plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
-            touched = _rows_touched(plan, "test_results")
+            touched = rows_touched(plan, "test_results")
             most_tests_in_a_run = SPEC.tests_per_suite[1]
             assert touched <= (PER_PAGE + 1) * most_tests_in_a_run < stored, (touched, stored)  # a run past the page

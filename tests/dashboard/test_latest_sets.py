@@ -11,15 +11,15 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from bench.generate import load, open_database
-from bench.synth import Matrix, Spec
+from bench.synth import Spec
 from dashboard_server import compat, migrate
 from dashboard_server.models import LatestSetRun, Run
 from tests.support.dashboard import auth, make_run, upload
 from tests.support.history import run_at, run_number
+from tests.support.plans import loaded, rows_touched
 
 JUNIT = b"""<testsuite name="parsl"><testcase classname="t" name="test_a"/><testcase classname="t" name="test_b"/>
 </testsuite>"""
@@ -91,21 +91,8 @@ SPEC = Spec(sites=4, suites=10, days=100, runs_per_day=4, max_variants=2, tests_
 
 @pytest.fixture
 def history(db_url: str) -> Any:
-    engine = open_database(db_url)
-    load(engine, Matrix.build(SPEC))
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.execute(text("ANALYZE"))
-    yield engine
-    engine.dispose()
-
-
-def _touched(plan: dict[str, Any], table: str) -> int:
-    """Rows of ``table`` that an executed PostgreSQL plan's nodes produced or filtered away."""
-    rows = 0
-    if plan.get("Relation Name") == table:
-        rows += (plan.get("Actual Rows", 0) + plan.get("Rows Removed by Filter", 0)) * plan.get("Actual Loops", 1)
-    return rows + sum(_touched(child, table) for child in plan.get("Plans", []))
+    with loaded(db_url, SPEC) as engine:
+        yield engine
 
 
 def test_the_matrix_reads_each_set_once_however_many_runs_used_it(history: Any) -> None:
@@ -136,5 +123,5 @@ def test_the_matrix_reads_each_set_once_however_many_runs_used_it(history: Any) 
             else:
                 (raw,) = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params).one()
                 plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
-                assert _touched(plan, "runs") <= pointers < window_runs, (sql, plan)
-                assert _touched(plan, "suite_runs") <= 2 * pointers, (sql, plan)
+                assert rows_touched(plan, "runs") <= pointers < window_runs, (sql, plan)
+                assert rows_touched(plan, "suite_runs") <= 2 * pointers, (sql, plan)
