@@ -14,10 +14,9 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from .folding import refresh_folded
-from .latest_sets import refresh_latest_sets
-from .models import LatestResult, Run, Site, SuiteRun, TestResultRow
-from .streaks import Cell, refresh_streaks
+from .models import Run, Site, SuiteRun, TestResultRow
+from .repair import repair_cells
+from .streaks import Cell
 
 CHUNK = 500
 
@@ -58,18 +57,4 @@ def delete_runs(db: Session, selection: Selection) -> None:
     for start in range(0, len(selection.runs), CHUNK):
         ids = [run[0] for run in selection.runs[start:start + CHUNK]]
         db.execute(delete(Run).where(Run.id.in_(ids)).execution_options(synchronize_session=False))
-    db.expire_all()
-    for site_id, variant, suite in selection.cells:
-        if db.get(LatestResult, (site_id, variant, suite)) is not None:
-            continue  # its latest run was not deleted
-        newest = db.scalars(
-            select(SuiteRun).where(SuiteRun.site_id == site_id, SuiteRun.variant == variant, SuiteRun.suite == suite)
-            .order_by(SuiteRun.started_at.desc(), SuiteRun.id.desc()).limit(1)
-        ).first()
-        if newest is not None:
-            db.add(LatestResult(site_id=site_id, variant=variant, suite=suite, run_id=newest.run_id,
-                                started_at=newest.started_at))
-    db.flush()
-    refresh_streaks(db, selection.cells)
-    refresh_latest_sets(db, selection.cells)
-    refresh_folded(db, [(site_id, variant) for site_id, variant, _ in selection.cells])
+    repair_cells(db, selection.cells)

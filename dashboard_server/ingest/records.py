@@ -178,10 +178,11 @@ def _start(writer: Writer, record: RunStart) -> Any:
         )
     else:  # created earlier by a JUnit upload without a start record
         for name, value in fields.items():
-            setattr(run, name, value)
+            if name != "variant":  # restate moves the run's suites with it
+                setattr(run, name, value)
         writer.move_start(run, record.started_at)
     run.environment = dict(record.environment)
-    writer.set_components(run, dict(record.components))
+    writer.restate(run, record.variant, dict(record.components))
     return run
 
 

@@ -35,10 +35,11 @@ from exaworks_sdk.status import COUNTERS, Status
 
 from ..exceptions import BadInput
 from ..folding import refresh_folded
-from ..latest_sets import components_key, refresh_latest_sets
+from ..latest_sets import components_key
 from ..limits import configured
 from ..models import Base, LatestResult, LatestSetRun, Run, SeenRecord, Site, SuiteRun, TestResultRow, UTCDateTime, utcnow
-from ..streaks import refresh_streaks
+from ..repair import repair_cells
+from ..streaks import Cell, refresh_streaks
 
 TEST_DEFAULTS: dict[str, Any] = {"duration": 0.0, "started_at": None, "message": "", "output": "", "phases": {}}
 PREFETCH_CHUNK = 500  # ids per IN (...) list
@@ -172,7 +173,7 @@ class Writer:
         self._test_rows: list[tuple[Run, dict[str, Any]]] = []  # run_id filled in at close()
         self._ledger_rows: list[tuple[Run, str, str, str]] = []  # (run, record id, kind, hash)
         self._suites: dict[int, set[str]] = defaultdict(set)  # id(run) -> suites this batch adds tests to
-        self._rekeyed: dict[int, Run] = {}  # id(run) -> runs whose components changed after they had suites
+        self._restated: dict[int, Run] = {}  # id(run) -> stored runs a late start record restated
         self.max_suites_per_run = int(configured("MAX_SUITES_PER_RUN"))
         self.max_suites_per_site = int(configured("MAX_SUITES_PER_SITE"))
 
@@ -260,12 +261,14 @@ class Writer:
         """Drop ``run`` from the lookup cache after its identity changed."""
         self._runs = {key: cached for key, cached in self._runs.items() if cached is not run}
 
-    def set_components(self, run: Run, components: dict[str, Any]) -> None:
-        """A start record gave a stored run its components: the version sets its suites were
-        filed under are recomputed at ``close``."""
-        if run.id is not None and components_key(run.components) != components_key(components):
-            self._rekeyed[id(run)] = run
-        run.components = components
+    def restate(self, run: Run, variant: str, components: dict[str, Any]) -> None:
+        """A start record gave a stored run its variant and components (it came after the run's
+        JUnit results). Its suite runs move to that variant, and the cells it left and joined
+        are recomputed at ``close`` (``repair.py``)."""
+        if run.id is not None and (run.variant != variant
+                                   or components_key(run.components) != components_key(components)):
+            self._restated[id(run)] = run
+        run.variant, run.components = variant, components
 
     def move_start(self, run: Run, started_at: datetime) -> None:
         """A start record arrived after the run was created from a later record."""
@@ -320,6 +323,7 @@ class Writer:
             site_id = self.site.id
             ledger.execute(self.db, [(site_id, record_id, run.id, kind, digest, now)
                                      for run, record_id, kind, digest in self._ledger_rows])
+        moved = self._move_restated()
         cells = sorted(((self._touched[key], suite, delta) for (key, suite), delta in self._deltas.items()),
                        key=lambda cell: (cell[0].id, cell[1]))
         statements, conn = _statements(self.db.get_bind().dialect.name), self.db.connection()
@@ -329,10 +333,7 @@ class Writer:
             self._bump(cells)
             self._check_caps(adds_suites=len(known) < len(suites))
             refresh_streaks(self.db, [(run.site_id, run.variant, suite) for run, suite, _ in cells])
-        if self._rekeyed:
-            refresh_latest_sets(self.db, self.db.execute(
-                select(SuiteRun.site_id, SuiteRun.variant, SuiteRun.suite)
-                .where(SuiteRun.run_id.in_([run.id for run in self._rekeyed.values()]))).tuples())
+        repair_cells(self.db, moved)
         if self._touched:  # a finish alone can turn unfinished cells into finished ones
             refresh_folded(self.db, [(run.site_id, run.variant) for run in self._touched.values()])
         # Only test results make a site "seen" (STALE counts from it); any accepted record,
@@ -343,6 +344,21 @@ class Writer:
         elif self._touched or self.result.duplicates:
             conn.execute(statements.contact, {"b_site": self.site.id, "b_now": now})
         return self.result
+
+    def _move_restated(self) -> list[Cell]:
+        """The restated runs' suite runs take their run's variant; returns the cells they left
+        and joined."""
+        if not self._restated:
+            return []
+        runs = {run.id: run for run in self._restated.values()}
+        cells: list[Cell] = []
+        for run_pk, site_id, variant, suite in self.db.execute(
+                select(SuiteRun.run_id, SuiteRun.site_id, SuiteRun.variant, SuiteRun.suite)
+                .where(SuiteRun.run_id.in_(runs))).tuples():
+            cells += [(site_id, variant, suite), (site_id, runs[run_pk].variant, suite)]
+        for run in runs.values():
+            self.db.execute(update(SuiteRun).where(SuiteRun.run_id == run.id).values(variant=run.variant))
+        return cells
 
     def _check_caps(self, adds_suites: bool) -> None:
         """A run holds at most MAX_SUITES_PER_RUN suites and a site MAX_SUITES_PER_SITE distinct

@@ -45,6 +45,27 @@ def test_a_run_start_after_its_junit_upload_files_the_suites_under_its_component
     assert _sets(client, "parsl") == [({"parsl": "2026.10.26"}, [("local-linux", "passed", number)])]
 
 
+def test_a_run_start_naming_another_variant_moves_the_runs_cells(client: FlaskClient, token: str) -> None:
+    """JUnit results filed under the default variant; the run's start record says pip: the
+    summary, the matrix and the run agree on pip, and the default row is gone."""
+    run_id = "late-start-0002"
+    response = client.post(f"/api/v1/junit?run_id={run_id}&suite=parsl&finished=false", data=JUNIT,
+                           content_type="application/xml", headers=auth(token))
+    assert response.status_code == 200, response.get_json()
+    rows = {row["variant"]: row["cells"] for row in client.get("/api/v1/summary").get_json()["rows"]}
+    assert "parsl" in rows["default"]
+
+    start = make_run(run_id=run_id, variant="pip", suites={"parsl": {}})[0]
+    assert upload(client, token, [start]).status_code == 200
+    rows = {row["variant"]: row["cells"] for row in client.get("/api/v1/summary").get_json()["rows"]}
+    assert rows["pip"]["parsl"]["run"] == run_number(client, "local-linux", run_id)
+    assert "parsl" not in rows.get("default", {})
+    (shown,) = client.get("/api/v1/compat?suite=parsl").get_json()["suites"]
+    assert [[(v["site"], v["variant"]) for v in s["sites"]] for s in shown["sets"]] == [[("local-linux", "pip")]]
+    (run,) = client.get(f"/api/v1/sites/local-linux/runs/{run_id}").get_json()
+    assert run["variant"] == "pip"
+
+
 def test_deleting_a_sets_newest_run_shows_its_run_before(app: Flask, client: FlaskClient, token: str) -> None:
     old, new = {"parsl": "2026.8.3"}, {"parsl": "2026.10.26"}
     ran = [run_at(client, token, "local-linux", "pip", hours_ago=hours, components=versions,
