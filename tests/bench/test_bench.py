@@ -17,7 +17,18 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # bench/ is a top-level directory, not an installed package
     sys.path.insert(0, str(ROOT))
 
-from bench import flood, harness_overhead, image_size, ingest, junit_bulk, pages, report, summary_floor, verify  # noqa: E402
+from bench import (  # noqa: E402
+    flood,
+    harness_overhead,
+    image_size,
+    ingest,
+    junit_bulk,
+    pages,
+    report,
+    run_frequency,
+    summary_floor,
+    verify,
+)
 from bench.generate import count_results, load, open_database  # noqa: E402
 from bench.synth import Matrix, Spec, days_for  # noqa: E402
 
@@ -80,6 +91,15 @@ def test_summary_floor_benchmark_runs(tmp_path):
     table = report.markdown({"command": "c", "date": "d", "loadavg_start": [0, 0, 0], "summary_floor_sqlite": out,
                              "machine": {"cpu": "cpu", "cores": 2, "ram_gb": 4.0, "python": "3.11", "os": "Linux"}})
     assert "Page `summary.json` (sqlite) / floor" in table
+
+
+@pytest.mark.slow
+def test_run_frequency_benchmark_shows_the_same_sets_at_both_frequencies(tmp_path):
+    spec = Spec(sites=3, suites=4, days=10, tests_per_suite=(1, 1), release_days=4)
+    out = run_frequency.run(repeats=1, workdir=tmp_path, spec=spec)
+    assert out["frequencies"]["24"]["runs"] == 12 * out["frequencies"]["2"]["runs"]
+    assert set(out["pages"]) == set(run_frequency.PATHS) and "compat.json" in run_frequency.table(out)
+    assert 0.9 <= out["pages"]["compat.json"]["bytes_ratio"] <= 1.1  # the same sets and sites, other run ids
 
 
 @pytest.mark.slow
