@@ -78,6 +78,16 @@ def _targets(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                          f"{jb['first_s']} s ({jb['cases_per_s']:,} cases/s; resent: {jb['again_s']} s)",
                          f"< {jb['gunicorn_timeout_s']} s (gunicorn --timeout)",
                          _verdict(jb["first_s"], jb["gunicorn_timeout_s"], False)))
+    for db in ("sqlite", "postgresql"):
+        rf = r.get(f"run_frequency_{db}")
+        if not rf:
+            continue
+        if "error" in rf:
+            rows.append((f"Run frequency ({db})", rf["error"][:120], "", "failed"))
+            continue
+        for page, row in rf["pages"].items():  # the matrix, its JSON and the pip export
+            rows.append((f"Page `{page}` ({db}), 24 runs a day / 2", f"{row['ratio']:.2f}×", "≤ 1.2×",
+                         _verdict(row["ratio"], 1.2, False)))
     rows += _harness_rows(r)
     im = r.get("image_size")
     if im:

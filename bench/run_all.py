@@ -9,7 +9,8 @@ in ``docs/benchmarks.md`` between its ``bench:begin``/``bench:end`` markers. The
 in order: the loader check (``bench.verify``), ingest (``bench.ingest``), page latency
 (``bench.pages``, which also reports the loader's rate), the summary against its floor
 (``bench.summary_floor``), the shared views under one site's
-flood of failing suites (``bench.flood``), a bulk JUnit report (``bench.junit_bulk``), harness
+flood of failing suites (``bench.flood``), a bulk JUnit report (``bench.junit_bulk``), the
+compatibility matrix at two and 24 runs a day (``bench.run_frequency``), harness
 start-up and overhead on the quick suites and on every suite runnable here
 (``bench.harness_overhead``; the latter takes about 25 minutes) and image size against its
 floor (``bench.image_size``).
@@ -26,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import flood, harness_overhead, image_size, ingest, junit_bulk, pages, summary_floor, verify
+from . import flood, harness_overhead, image_size, ingest, junit_bulk, pages, run_frequency, summary_floor, verify
 from .common import ROOT, busiest_processes, loadavg, machine
 from .report import markdown, update_docs
 
@@ -89,6 +90,10 @@ def run(full: bool, postgres: str | None, workdir: Path | None) -> dict[str, Any
     if postgres:
         _step("flood_postgresql", results, flood.run, suites, 30_000 if full else 3_000, repeats, postgres)
         _step("junit_bulk_postgresql", results, junit_bulk.run, cases, postgres)
+    frequency = run_frequency.SPEC if full else run_frequency.SMALL
+    _step("run_frequency_sqlite", results, run_frequency.run, repeats, None, None, False, frequency)
+    if postgres:
+        _step("run_frequency_postgresql", results, run_frequency.run, repeats, postgres, None, False, frequency)
     _step("harness_overhead", results, harness_overhead.run, harness_overhead.QUICK, 3)
     # every suite runnable here, each side 2 (4 with --full) times: harness, bare, bare, harness, ...
     _step("harness_overhead_all", results, lambda: harness_overhead.run(harness_overhead.runnable(), 4 if full else 2,

@@ -3,8 +3,9 @@ over the matrix's 90-day window, run twice a day and every hour (a site testing 
 
 What the matrix shows is the same at both frequencies: the version sets of the window and each
 site's newest verdict of them. What it reads must not grow with the runs that used each set
-(``dashboard_server/latest_sets.py``): the figure is the hourly median over the twice-daily one,
-pages requested in turn from one gunicorn (1 worker) per database, as ``bench.pages`` does.
+(``dashboard_server/latest_sets.py``): the figure is the hourly median over the twice-daily one
+(target ≤ 1.2×), pages requested in turn from one gunicorn (1 worker) per database, as
+``bench.pages`` does. ``python -m bench`` runs it on ``SMALL`` (``SPEC`` with ``--full``).
 
     python -m bench.run_frequency [--repeats 30] [--postgres URL] [--workdir DIR] [--reuse]
 """
@@ -32,6 +33,7 @@ from .synth import Matrix, Spec
 
 SPEC = Spec(sites=12, suites=10, days=90, tests_per_suite=(1, 2), seed=5,
             end=datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2))
+SMALL = dataclasses.replace(SPEC, sites=4)  # ``python -m bench`` without ``--full``: a third of the runs
 FREQUENCIES = (2, 24)  # runs a day of each (site, variant)
 PATHS = {"compat": "/compat/", "compat.json": "/api/v1/compat", "known_good.pip": "/api/v1/compat/known-good.txt"}
 

@@ -100,6 +100,8 @@ def test_run_frequency_benchmark_shows_the_same_sets_at_both_frequencies(tmp_pat
     assert out["frequencies"]["24"]["runs"] == 12 * out["frequencies"]["2"]["runs"]
     assert set(out["pages"]) == set(run_frequency.PATHS) and "compat.json" in run_frequency.table(out)
     assert 0.9 <= out["pages"]["compat.json"]["bytes_ratio"] <= 1.1  # the same sets and sites, other run ids
+    rows = {row[0]: row for row in report._targets({"run_frequency_sqlite": out})}
+    assert rows["Page `compat.json` (sqlite), 24 runs a day / 2"][2] == "≤ 1.2×"
 
 
 @pytest.mark.slow
