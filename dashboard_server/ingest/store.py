@@ -265,8 +265,7 @@ class Writer:
         """A start record gave a stored run its variant and components (it came after the run's
         JUnit results). Its suite runs move to that variant, and the cells it left and joined
         are recomputed at ``close`` (``repair.py``)."""
-        if run.id is not None and (run.variant != variant
-                                   or components_key(run.components) != components_key(components)):
+        if run.id is not None and (run.variant != variant or run.components != components):
             self._restated[id(run)] = run
         run.variant, run.components = variant, components
 
