@@ -15,20 +15,22 @@ last passing runs had, is a change that came with the failure:
 * anything else is said to be unclear, with the facts found.
 
 Only test rows of the last ``days`` days are read, each site's newest first and at most
-``MAX_ROWS_PER_SITE`` of each site, and only the ``MAX_GROUPS`` largest groups are attributed,
-so the cost is bounded by recent failures, and a site that fails by the thousand (a broken
-install, a hostile uploader) neither pushes the other sites' failures off the page nor makes
-it slower than its own share; the page says whose failures were cut and from when.
+``MAX_ROWS_PER_SITE`` of each site, so the cost is bounded by recent failures, and a site that
+fails by the thousand (a broken install, a hostile uploader) neither pushes the other sites'
+failures off the page nor makes it slower than its own share; the page says whose failures
+were cut and from when. The groups come a page at a time (``GROUPS_PER_PAGE``), largest first,
+and only a page's groups are attributed.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from functools import lru_cache
+from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Select, bindparam, select, text, true
+from sqlalchemy import ColumnElement, Select, String, Text, bindparam, cast, select, text, true, type_coerce
 from sqlalchemy.orm import Session
 
 from exaworks_sdk.versions import normalize_version
@@ -37,7 +39,8 @@ from .models import Run, Site, TestResultRow, stored_utc
 from .params import page_arg
 from .schemas import FactChange, FailureGroup, FailuresOut, SiteCut
 
-MAX_ROWS_PER_SITE, MAX_GROUPS, MAX_TESTS, MAX_RUNS = 500, 50, 50, 20  # MAX_TESTS, MAX_RUNS: shown per group
+MAX_ROWS_PER_SITE, MAX_TESTS, MAX_RUNS = 500, 50, 20  # MAX_TESTS, MAX_RUNS: shown per group
+GROUPS_PER_PAGE, MAX_PER_PAGE = 20, 100
 MAX_CELLS_PER_SITE = 20  # of a group, compared for its attribution: the ones that failed this way last
 DEFAULT_DAYS, MAX_DAYS = 14, 365
 Fact = tuple[str, str]  # (kind, name): ("component", "flux-core") or ("environment", "mpi")
@@ -94,11 +97,18 @@ def _last_passes(db: Session, cells: list[tuple[int, str, str, datetime]]) -> di
 
 
 def _facts_of(db: Session, runs: set[int]) -> dict[int, dict[Fact, str | None]]:
-    """Each run's facts, read in one statement (only the two columns they come from)."""
+    """Each run's facts, read in one statement as the stored JSON text: runs of one site and set
+    store the same text, so each distinct text is decoded once (``_facts_of_text``)."""
     if not runs:
         return {}
-    return {pk: facts(components, environment) for pk, components, environment in db.connection().execute(
-        select(Run.id, Run.components, Run.environment).where(Run.id.in_(sorted(runs))))}
+    return {pk: _facts_of_text(components, environment) for pk, components, environment in db.connection().execute(
+        select(Run.id, cast(Run.components, Text), cast(Run.environment, Text)).where(Run.id.in_(sorted(runs))))}
+
+
+@lru_cache(maxsize=4096)
+def _facts_of_text(components: str | None, environment: str | None) -> dict[Fact, str | None]:
+    """``facts`` of the stored JSON texts; shared between calls, so never changed by a caller."""
+    return facts(orjson.loads(components) if components else None, orjson.loads(environment) if environment else None)
 
 
 def _changes(failing: list[dict[Fact, str | None]], passing: list[dict[Fact, str | None]]) -> list[FactChange]:
@@ -142,101 +152,125 @@ def explain(sites: list[str], changes: list[FactChange]) -> tuple[str, str]:
 
 
 def _site_rows(site_id: ColumnElement[int], since: datetime) -> Select[Any]:
-    """One site's fingerprinted failed tests of the window, newest first: its runs of the window
-    (``ix_runs_site_started``; PostgreSQL may filter ``ix_runs_started`` while the window is
-    small), each run's failed tests by ``ix_test_results_failing``."""
-    return (select(TestResultRow.fingerprint, TestResultRow.suite, TestResultRow.test_id,
-                   TestResultRow.id.label("row_pk"), Run.id.label("run_pk"), Run.variant, Run.started_at)
+    """One site's fingerprinted failed tests of the window, newest first, as ``Failed`` rows:
+    its runs of the window (``ix_runs_site_started``; PostgreSQL may filter ``ix_runs_started``
+    while the window is small), each run's failed tests from ``ix_test_results_failing`` alone."""
+    return (select(type_coerce(Run.started_at, String).label("started_at"),  # as the driver gives it: see Raw
+                   TestResultRow.id.label("row_pk"), TestResultRow.fingerprint, TestResultRow.suite,
+                   TestResultRow.test_id, Run.id.label("run_pk"), Run.variant, Run.site_id)
             .join(TestResultRow, TestResultRow.run_id == Run.id)
             .where(Run.site_id == site_id, Run.started_at >= since, TestResultRow.fingerprint.is_not(None))
             .order_by(Run.started_at.desc()).limit(MAX_ROWS_PER_SITE))  # by run only: LIMIT stops the read
 
 
-class Failed(NamedTuple):
-    """One fingerprinted failed test of the window, with where and when it ran."""
+Raw = Any  # a stored time as the driver returns it: SQLite's text, PostgreSQL's naive datetime (UTC)
+# One fingerprinted failed test of the window: (started_at, row_pk, fingerprint, suite, test_id,
+# run_pk, variant, site_id). A plain tuple, as a page reads a thousand: time and row id first,
+# so that sorting the tuples puts them in time order.
+Failed = tuple[Raw, int, str | None, str, str, int, str, int]
 
-    fingerprint: str | None
-    suite: str
-    test_id: str
-    row_pk: int
-    run_pk: int
-    variant: str
-    started_at: datetime
-    site_id: int
-    site: str
+
+def _aware(raw: Raw) -> datetime:
+    """A ``Raw`` time as an aware one. The page reads a thousand rows of the window and needs
+    the times of a few: both raw forms sort in time order, so only those are converted."""
+    return (datetime.fromisoformat(raw) if isinstance(raw, str) else raw).replace(tzinfo=UTC)
 
 
 def _window_rows(db: Session, since: datetime) -> list[Failed]:
     """Every site's newest ``MAX_ROWS_PER_SITE`` failed tests of the window, newest first.
     PostgreSQL reads them in one statement (a LATERAL read per site); SQLite, in process, in
     one statement per site."""
-    rows: list[Failed] = []
     conn = db.connection()  # Core rows: the ORM's result processing costs more than these reads
     if conn.dialect.name == "postgresql":
         per_site = _site_rows(Site.id.expression, since).lateral("per_site")
-        rows = [Failed._make(r) for r in conn.execute(
-            select(*per_site.c, Site.id, Site.name).select_from(Site).join(per_site, true()))]
+        rows = [tuple(r) for r in conn.execute(select(*per_site.c).select_from(Site).join(per_site, true()))]
     else:
         statement = _site_rows(bindparam("site_id"), since)
-        for site_id, name in conn.execute(select(Site.id, Site.name)).all():
-            rows += [Failed._make((*r, site_id, name)) for r in conn.execute(statement, {"site_id": site_id})]
-    rows.sort(key=lambda r: (r.started_at, r.row_pk), reverse=True)
+        rows = [tuple(r) for site_id in conn.scalars(select(Site.id))
+                for r in conn.execute(statement, {"site_id": site_id})]
+    rows.sort(reverse=True)  # (time, row id) is unique: the rest of a tuple is never compared
     return rows
 
 
-def _cut(rows: list[Failed]) -> list[SiteCut]:
+def _cut(rows: list[Failed], names: dict[int, str]) -> list[SiteCut]:
     """The sites whose failed tests in the window reached ``MAX_ROWS_PER_SITE``, and from when
     their failures were read."""
-    read = Counter(r.site for r in rows)
-    full = {site for site, n in read.items() if n >= MAX_ROWS_PER_SITE}
-    since: dict[str, datetime] = {}
+    read = Counter(r[7] for r in rows)
+    full = {site_id for site_id, n in read.items() if n >= MAX_ROWS_PER_SITE}
+    since: dict[int, Raw] = {}
     for r in rows:  # newest first: ends at each site's oldest
-        if r.site in full:
-            since[r.site] = r.started_at
-    return [SiteCut(site=site, since=when, read=read[site]) for site, when in sorted(since.items())]
+        if r[7] in full:
+            since[r[7]] = r[0]
+    return sorted((SiteCut(site=names[site_id], since=_aware(when), read=read[site_id])
+                   for site_id, when in since.items()), key=lambda c: c.site)
 
 
-def failures(db: Session, days: int) -> FailuresOut:
-    since = datetime.now(UTC) - timedelta(days=days)
-    rows = _window_rows(db, since)
-    groups: dict[str, dict[str, Any]] = {}
-    for fp, suite, test_id, row_pk, run_pk, variant, started, site_id, site in rows:
+class _Group:
+    """What the window's rows say of one fingerprint (rows arrive newest first)."""
+
+    __slots__ = ("newest", "tests", "sites", "count", "first", "last", "runs", "cells", "per_site")
+
+    def __init__(self, row_pk: int, started: Raw) -> None:
+        self.newest, self.first, self.last = row_pk, started, started
+        self.tests: set[tuple[str, str]] = set()
+        self.sites: set[int] = set()
+        self.count = 0
+        self.runs: dict[int, None] = {}  # an ordered set: newest first
+        self.cells: dict[tuple[int, str, str], tuple[int, Raw]] = {}  # → its first failing run here
+        self.per_site: Counter[int] = Counter()
+
+
+def _groups(rows: list[Failed]) -> dict[str, _Group]:
+    groups: dict[str, _Group] = {}
+    for started, row_pk, fp, suite, test_id, run_pk, variant, site_id in rows:
         g = groups.get(fp or "")
         if g is None:
-            g = groups[fp or ""] = {"newest": row_pk, "tests": set(), "sites": set(), "count": 0, "first": started,
-                                    "last": started, "runs": {}, "cells": {}, "per_site": Counter()}
-        g["tests"].add(f"{suite}::{test_id}")
-        g["sites"].add(site)
-        g["count"] += 1
-        g["first"], g["last"] = min(g["first"], started), max(g["last"], started)
-        g["runs"][run_pk] = None  # an ordered set: newest first
+            g = groups[fp or ""] = _Group(row_pk, started)
+        g.tests.add((suite, test_id))
+        g.sites.add(site_id)
+        g.count += 1
+        g.first = started  # newest first: ends at the oldest
+        g.runs[run_pk] = None
         cell = (site_id, variant, suite)
-        if cell in g["cells"] or g["per_site"][site_id] < MAX_CELLS_PER_SITE:
-            g["per_site"][site_id] += cell not in g["cells"]
-            g["cells"][cell] = (run_pk, started)  # rows are newest first: ends at the first
-    largest = sorted(groups.items(), key=lambda item: (-len(item[1]["sites"]), -item[1]["count"]))[:MAX_GROUPS]
+        if cell in g.cells:
+            g.cells[cell] = (run_pk, started)
+        elif g.per_site[site_id] < MAX_CELLS_PER_SITE:
+            g.per_site[site_id] += 1
+            g.cells[cell] = (run_pk, started)
+    return groups
+
+
+def failures(db: Session, days: int, page: int = 1, per_page: int = GROUPS_PER_PAGE) -> FailuresOut:
+    """The groups of the window, most sites first, ``per_page`` of them from page ``page``: only
+    those are attributed and described, so a page costs what it shows."""
+    since = datetime.now(UTC) - timedelta(days=days)
+    rows = _window_rows(db, since)
+    names = dict(db.connection().execute(select(Site.id, Site.name)).tuples().all())
+    ranked = sorted(_groups(rows).items(), key=lambda item: (-len(item[1].sites), -item[1].count, item[0]))
+    shown = ranked[(page - 1) * per_page:page * per_page]
     messages = dict(db.execute(select(TestResultRow.id, TestResultRow.message)
-                               .where(TestResultRow.id.in_(sorted(g["newest"] for _, g in largest)))).tuples().all())
-    cells = sorted({(site_id, variant, suite, started) for _, g in largest
-                    for (site_id, variant, suite), (_, started) in g["cells"].items()})
-    passes = _last_passes(db, cells)
-    known = _facts_of(db, {run_pk for _, g in largest for run_pk, _ in g["cells"].values()} | set(passes.values()))
+                               .where(TestResultRow.id.in_(sorted(g.newest for _, g in shown)))).tuples().all())
+    # each cell of a group, with the time its first failing run of the window started
+    cells = {fp: [((site_id, variant, suite, _aware(started)), run_pk)
+                  for (site_id, variant, suite), (run_pk, started) in g.cells.items()] for fp, g in shown}
+    passes = _last_passes(db, sorted({cell for of_group in cells.values() for cell, _ in of_group}))
+    known = _facts_of(db, {run_pk for of_group in cells.values() for _, run_pk in of_group} | set(passes.values()))
     out = []
-    for fp, g in largest:
-        first_fail = [known[run_pk] for run_pk, _ in g["cells"].values() if run_pk in known]
-        last_pass = [known[passes[(site_id, variant, suite, started)]]
-                     for (site_id, variant, suite), (_, started) in g["cells"].items()
-                     if passes.get((site_id, variant, suite, started)) in known]
+    for fp, g in shown:
+        first_fail = [known[run_pk] for _, run_pk in cells[fp] if run_pk in known]
+        last_pass = [known[passes[cell]] for cell, _ in cells[fp] if passes.get(cell) in known]
         changes = _changes(first_fail, last_pass)
-        sites = sorted(g["sites"])
+        sites = sorted(names[site_id] for site_id in g.sites)
         attribution, explanation = explain(sites, changes)
         out.append(FailureGroup(
-            fingerprint=fp, message=(messages.get(g["newest"]) or "")[:500], tests=sorted(g["tests"])[:MAX_TESTS],
-            test_count=len(g["tests"]), sites=sites, count=g["count"], first_seen=g["first"], last_seen=g["last"],
-            runs=list(g["runs"])[:MAX_RUNS],
-            changes=changes, attribution=attribution, explanation=explanation))
-    return FailuresOut(generated_at=datetime.now(UTC), days=days, groups=out, cut=_cut(rows))
+            fingerprint=fp, message=(messages.get(g.newest) or "")[:500],
+            tests=[f"{suite}::{test}" for suite, test in sorted(g.tests)[:MAX_TESTS]],
+            test_count=len(g.tests), sites=sites, count=g.count, first_seen=_aware(g.first), last_seen=_aware(g.last),
+            runs=list(g.runs)[:MAX_RUNS], changes=changes, attribution=attribution, explanation=explanation))
+    return FailuresOut(generated_at=datetime.now(UTC), days=days, page=page, per_page=per_page,
+                       total=len(ranked), pages=max(1, -(-len(ranked) // per_page)), groups=out, cut=_cut(rows, names))
 
 
-def days_arg() -> int:
-    return page_arg("days", DEFAULT_DAYS, MAX_DAYS)
+def args() -> tuple[int, int, int]:
+    """``days``, ``page`` and ``per_page`` from the query string, shared by the page and the JSON twin."""
+    return (page_arg("days", DEFAULT_DAYS, MAX_DAYS), page_arg(), page_arg("per_page", GROUPS_PER_PAGE, MAX_PER_PAGE))

@@ -170,9 +170,10 @@ class TestResultRow(Base):
         Index("ix_test_results_run_suite", "run_id", "suite"),
         Index("ix_test_results_suite_test", "suite", "test_id"),
         Index("ix_test_results_fingerprint", "fingerprint"),
-        # a run's failed tests (only they have a fingerprint), without reading its passed ones
-        Index("ix_test_results_failing", "run_id", sqlite_where=text("fingerprint IS NOT NULL"),
-              postgresql_where=text("fingerprint IS NOT NULL")),
+        # a run's failed tests (only they have a fingerprint), without reading its passed ones or
+        # the failed ones' rows: the failures page reads the index alone (migration 0012)
+        Index("ix_test_results_failing", "run_id", "fingerprint", "suite", "test_id",
+              sqlite_where=text("fingerprint IS NOT NULL"), postgresql_where=text("fingerprint IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

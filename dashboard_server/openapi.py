@@ -128,8 +128,11 @@ def _paths() -> dict[str, Any]:
             "The newest known-good version set of each suite, as pip constraints or a Spack packages.yaml",
             [_param("format", "query", {"type": "string", "enum": ["pip", "spack"]}, False), *_COMPAT]),
         "/api/v1/failures": _get("Failing tests grouped by fingerprint across sites, each group attributed to a "
-                                 "component or the facility, with the evidence", _ref(s.FailuresOut),
-                                 [_param("days", "query", {"type": "integer", "minimum": 1, "maximum": 365}, False)]),
+                                 "component or the facility, with the evidence; largest groups first, a page "
+                                 "at a time", _ref(s.FailuresOut),
+                                 [_param("days", "query", {"type": "integer", "minimum": 1, "maximum": 365}, False),
+                                  _param("page", "query", {"type": "integer", "minimum": 1, "maximum": 10_000_000}),
+                                  _param("per_page", "query", {"type": "integer", "minimum": 1, "maximum": 100})]),
         "/api/v1/digest": _get("The newest failure digest: new, persistent and fixed failures since the one "
                                "before", _ref(s.DigestOut)),
         "/api/v1/releases": _get("Recorded release attestations, newest first", _ref(s.ReleaseList)),

@@ -75,7 +75,7 @@ def matrix() -> str:
 
 @failures_bp.get("/")
 def groups() -> str:
-    return render_template("failures/index.html", out=failures.failures(db.session(), failures.days_arg()))
+    return render_template("failures/index.html", out=failures.failures(db.session(), *failures.args()))
 
 
 @digest_bp.get("/")

@@ -332,7 +332,11 @@ class SiteCut(_Out):
 class FailuresOut(_Out):
     generated_at: datetime
     days: int
-    groups: list[FailureGroup] = Field(description="most sites first")
+    page: int
+    per_page: int
+    total: int = Field(description="failure groups in the window, on every page")
+    pages: int
+    groups: list[FailureGroup] = Field(description="this page's groups, most sites first, then most failures")
     cut: list[SiteCut] = Field(default_factory=list, description=(
         "sites whose failed tests in the window reached what the page reads of one site: their "
         "counts start at `since`; the other sites' failures are read in full"))

@@ -99,7 +99,7 @@ def compat_known_good() -> Any:
 
 @api_bp.get("/api/v1/failures")
 def failure_groups() -> Any:
-    return failures.failures(db.session(), failures.days_arg()).model_dump(mode="json")
+    return failures.failures(db.session(), *failures.args()).model_dump(mode="json")
 
 
 @api_bp.get("/api/v1/digest")

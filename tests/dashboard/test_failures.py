@@ -4,16 +4,17 @@ different paths, hosts, job ids and times), and an MPI upgrade at one site break
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from dashboard_server import db
-from dashboard_server.failures import _last_passes
+from dashboard_server.failures import _last_passes, failures
 from dashboard_server.models import SuiteRun
 from tests.support.dashboard import facility_tokens
 from tests.support.history import SPACK_PINNED, passing, run_at, run_number
@@ -145,3 +146,64 @@ def test_a_site_failing_by_the_hundred_does_not_hide_the_others(
     assert "these sites reached" in page and "<strong>anl-polaris</strong> (100, since" in page
     assert "and 50 more" in page
     assert "Points to flux-core" in page and "Points to the facility" in page
+
+
+def test_the_groups_come_a_page_at_a_time_largest_first(app: Flask, client: FlaskClient,
+                                                          history: dict[str, Any]) -> None:
+    """Three more failures of their own kinds at one site make five groups. Pages of two hold
+    them in the order of the whole list, each group as the whole list shows it, and say how
+    many there are; a page past the last is empty, not an error."""
+    tokens = facility_tokens(app, "anl")
+    for hours_ago, name in ((5, "alpha"), (4, "beta"), (3, "gamma")):
+        run_at(client, tokens["anl-polaris"], "anl-polaris", "pip", hours_ago=hours_ago, components=SPACK_PINNED,
+               suites={"maestro": {f"test_{name}": "failed"}}, failure=(f"ImportError: cannot import {name}", ""))
+    whole = client.get("/api/v1/failures?per_page=100").get_json()
+    assert (whole["total"], whole["pages"], len(whole["groups"])) == (5, 1, 5)
+    pages = [client.get(f"/api/v1/failures?per_page=2&page={n}").get_json() for n in (1, 2, 3, 4)]
+    assert [(p["page"], p["per_page"], p["total"], p["pages"]) for p in pages] == [(n, 2, 5, 3) for n in (1, 2, 3, 4)]
+    assert [len(p["groups"]) for p in pages] == [2, 2, 1, 0]
+    assert [g for p in pages for g in p["groups"]] == whole["groups"]
+    assert whole["groups"][0]["attribution"] == "component"  # the two-site group leads
+    assert client.get("/api/v1/failures").get_json()["per_page"] == 20
+    for bad in ("page=0", "per_page=0", "per_page=101", "page=x"):
+        assert client.get(f"/api/v1/failures?{bad}").status_code == 400, bad
+    html = client.get("/failures/?per_page=2&page=2").get_data(as_text=True)
+    assert "Groups 3–4 of 5." in html and "page 2 of 3" in html
+    assert 'href="/failures/?page=1&amp;days=14&amp;per_page=2"' in html  # larger groups
+    assert 'href="/failures/?page=3&amp;days=14&amp;per_page=2"' in html  # smaller ones
+    assert "No group on page 4" in client.get("/failures/?per_page=2&page=4").get_data(as_text=True)
+
+
+def _test_result_reads(plan: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """(node type, index) of each node of an executed PostgreSQL plan that reads ``test_results``."""
+    own = [(plan["Node Type"], plan.get("Index Name"))] if plan.get("Relation Name") == "test_results" else []
+    return own + [read for child in plan.get("Plans", []) for read in _test_result_reads(child)]
+
+
+def test_the_window_is_read_from_the_failed_tests_index_alone(app: Flask, history: dict[str, Any]) -> None:
+    """The failed tests of the window come from ``ix_test_results_failing`` alone (migration
+    0012): their table rows, which hold the messages and logs, are read only for the messages
+    a page shows, by id."""
+    statements: list[tuple[str, Any]] = []
+    with app.app_context():
+        session = db.session()
+        engine = session.get_bind()
+        capture = lambda conn, cursor, sql, params, context, many: statements.append((sql, params))  # noqa: E731
+        event.listen(engine, "before_cursor_execute", capture)
+        try:
+            out = failures(session, 14)
+        finally:
+            event.remove(engine, "before_cursor_execute", capture)
+        assert out.total == 2
+        window = [(sql, params) for sql, params in statements if "fingerprint IS NOT NULL" in sql]
+        assert window
+        conn = session.connection()
+        for sql, params in window:
+            if conn.dialect.name == "sqlite":
+                plan = " / ".join(row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params))
+                assert "USING COVERING INDEX ix_test_results_failing" in plan, plan
+            else:
+                (raw,) = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params).one()
+                plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
+                reads = _test_result_reads(plan)
+                assert reads and all(index == "ix_test_results_failing" for _, index in reads), reads
