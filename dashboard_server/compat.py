@@ -167,19 +167,20 @@ def _suite(info: SuiteInfo, rows: list[Any], stored: Mapping[int, Any]) -> Compa
         cell = sets.setdefault(key, {})
         if (site, variant) in cell:
             continue
-        # the database's own values: built without validation, as hundreds are on one page
-        cell[(site, variant)] = SiteVerdict.model_construct(
-            site=site, facility=facility, variant=variant, status=_status(tuple(counters), finished),
-            run=run_pk, run_id=run_id, started_at=started_at, uploaded=uploaded)
+        cell[(site, variant)] = SiteVerdict(site=site, facility=facility, variant=variant,
+                                            status=_status(tuple(counters), finished), run=run_pk, run_id=run_id,
+                                            started_at=started_at, uploaded=uploaded)
     out = []
     for key, cell in sets.items():
         versions = dict(zip(info.requires, key, strict=True))
-        verdicts = sorted(cell.values(), key=lambda v: (v.site, v.variant))
+        verdicts = [cell[k] for k in sorted(cell)]  # by site and variant
+        statuses = [v["status"] for v in verdicts]
         pip, spack = constraints(versions)
-        out.append(VersionSet(
+        # the database's own values: built without validation, as a matrix holds hundreds of verdicts
+        out.append(VersionSet.model_construct(
             versions=versions, pinned_in=pinned_in(versions), sites=verdicts,
-            known_good=any(v.status in rule.PROVEN for v in verdicts) and not any(rule.is_failing(v.status) for v in verdicts),
-            last_run_at=max(v.started_at for v in verdicts), pip_constraints=pip, spack_constraints=spack))
+            known_good=any(s in rule.PROVEN for s in statuses) and not any(rule.is_failing(s) for s in statuses),
+            last_run_at=max(v["started_at"] for v in verdicts), pip_constraints=pip, spack_constraints=spack))
     out.sort(key=lambda s: s.last_run_at, reverse=True)
     return CompatSuite(suite=info.name, level=info.level, pair=info.pair, components=list(info.requires), sets=out)
 
@@ -216,7 +217,7 @@ def known_good_text(out: CompatOut, form: str) -> str:
         pip, spack = constraints(fresh)
         chosen = pip if form == "pip" else spack
         if chosen:
-            sites = ", ".join(sorted({v.site for v in good.sites if v.status in rule.PROVEN}))
+            sites = ", ".join(sorted({v["site"] for v in good.sites if v["status"] in rule.PROVEN}))
             lines += [f"# {suite.suite}: passed at {sites}", *chosen]
             taken |= set(fresh)
     if form == "pip":

@@ -6,8 +6,10 @@ Everything a client sent is escaped before it is wrapped in markup we generate.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 
 from flask import Flask, g, url_for
 from markupsafe import Markup, escape
@@ -148,10 +150,27 @@ def run_href(run: int) -> str:
     return f"{pattern[0]}{int(run)}{pattern[1]}"
 
 
+@lru_cache(maxsize=64)
+def status_span(value: str) -> Markup:
+    """What the ``status`` macro renders for ``value`` (not breakable), built once per status."""
+    return Markup(f'<span class="status status-{escape(value)}">{escape(status_label(value))}</span>')
+
+
+def verdicts(items: Iterable[Mapping[str, Any]]) -> Markup:
+    """The compatibility matrix's site verdicts of one version set, comma separated: site,
+    variant, and the status linked to the run. A matrix shows hundreds, and a macro call and a
+    filter each cost more than building the whole verdict here."""
+    return Markup(", ".join(
+        f'<span class="verdict">{escape(v["site"])} <small>{escape(v["variant"])}</small> '
+        f'<a href="{run_href(v["run"])}" title="{when(v["started_at"])}">{status_span(v["status"])}</a></span>'
+        for v in items))
+
+
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters.update(ansi=ansi_to_html, sparkline=sparkline, when=when, ago=ago,
                                  status_label=status_label)
     app.jinja_env.globals["run_href"] = run_href
+    app.jinja_env.globals["verdicts"] = verdicts
     app.jinja_env.globals["STATUS_COLOURS"] = STATUS_COLOURS
     app.jinja_env.globals["LEGEND"] = [s for s in Shown if s is not Shown.UNKNOWN]
 

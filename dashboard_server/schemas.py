@@ -5,9 +5,10 @@ and the responses cannot drift apart."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, with_config
+from typing_extensions import TypedDict  # pydantic reads typing's only from Python 3.12
 
 from exaworks_sdk.records import Record
 from exaworks_sdk.release.attestation import AttestedCell, AttestedRun
@@ -250,17 +251,19 @@ class LegacyUpload(BaseModel):
     data: LegacyData
 
 
-class SiteVerdict(_Out):
+@with_config(ConfigDict(extra="forbid"))
+class SiteVerdict(TypedDict):
     """The newest run of one suite with one version set at one site and variant."""
 
+    # A dict, not a model: a matrix holds hundreds, and building a model costs more than reading one
     site: str
     facility: str
     variant: str
     status: Shown
-    run: int = Field(description="dashboard run number (/runs/<run>)")
+    run: Annotated[int, Field(description="dashboard run number (/runs/<run>)")]
     run_id: str
     started_at: datetime
-    uploaded: dict[str, str | None] = Field(description="the versions as the run uploaded them")
+    uploaded: Annotated[dict[str, str | None], Field(description="the versions as the run uploaded them")]
 
 
 class VersionSet(_Out):
