@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, current_app, request
+from pydantic import BaseModel
 
 from .. import compat, db, digest, failures, queries, releases
 from ..exceptions import BadInput, NotFound
@@ -14,17 +15,23 @@ from ..schemas import Health
 from .blueprint import api_bp
 
 
+def as_json(out: BaseModel) -> Response:
+    """A response model as JSON, written by pydantic's serialiser in one pass (a matrix of
+    hundreds of verdicts took twice as long through a dict and ``json.dumps``)."""
+    return Response(out.model_dump_json(), mimetype="application/json")
+
+
 @api_bp.get("/api/v1/health")
 def health() -> Any:
     engine = current_app.extensions["sdk_dashboard"]["engine"]
     db.ping(engine)
-    return Health(status="ok", database="ok", schema_revision=current_revision(engine)).model_dump(mode="json")
+    return as_json(Health(status="ok", database="ok", schema_revision=current_revision(engine)))
 
 
 @api_bp.get("/api/v1/summary")
 def summary() -> Any:
     out = queries.summary(db.session(), current_app.config["SPARKLINE_LENGTH"])
-    return out.model_dump(mode="json")
+    return as_json(out)
 
 
 @api_bp.get("/api/v1/sites")
@@ -35,13 +42,13 @@ def sites() -> Any:
 @api_bp.get("/api/v1/sites/<site>")
 def site(site: str) -> Any:
     out = queries.site_detail(db.session(), site, current_app.config["SPARKLINE_LENGTH"])
-    return out.model_dump(mode="json")
+    return as_json(out)
 
 
 @api_bp.get("/api/v1/sites/<site>/runs")
 def site_runs(site: str) -> Any:
     out = queries.site_runs(db.session(), site, page_arg(), per_page())
-    return out.model_dump(mode="json")
+    return as_json(out)
 
 
 @api_bp.get("/api/v1/sites/<site>/runs/<path:run_id>")
@@ -55,7 +62,7 @@ def site_run(site: str, run_id: str) -> Any:
 
 @api_bp.get("/api/v1/runs/<int:run>")
 def run(run: int) -> Any:
-    return queries.run_detail(db.session(), run).model_dump(mode="json")
+    return as_json(queries.run_detail(db.session(), run))
 
 
 def _history(suite: str, test_id: str) -> Any:
@@ -64,7 +71,7 @@ def _history(suite: str, test_id: str) -> Any:
         db.session(), suite, test_id, page=page_arg(), per_page=per_page(),
         window=config["FLAKY_WINDOW"], threshold=config["FLAKY_THRESHOLD"],
     )
-    return out.model_dump(mode="json")
+    return as_json(out)
 
 
 @api_bp.get("/api/v1/tests/<suite>/<path:test_id>")
@@ -84,7 +91,7 @@ def test_history_query() -> Any:
 @api_bp.get("/api/v1/compat")
 def compat_matrix() -> Any:
     days, suite = compat.args()
-    return compat.matrix(db.session(), days, suite).model_dump(mode="json")
+    return as_json(compat.matrix(db.session(), days, suite))
 
 
 @api_bp.get("/api/v1/compat/known-good.txt")
@@ -99,19 +106,19 @@ def compat_known_good() -> Any:
 
 @api_bp.get("/api/v1/failures")
 def failure_groups() -> Any:
-    return failures.failures(db.session(), *failures.args()).model_dump(mode="json")
+    return as_json(failures.failures(db.session(), *failures.args()))
 
 
 @api_bp.get("/api/v1/digest")
 def latest_digest() -> Any:
-    return digest.latest(db.session()).model_dump(mode="json")
+    return as_json(digest.latest(db.session()))
 
 
 @api_bp.get("/api/v1/releases")
 def release_list() -> Any:
-    return releases.releases(db.session()).model_dump(mode="json")
+    return as_json(releases.releases(db.session()))
 
 
 @api_bp.get("/api/v1/releases/<version>")
 def release_attestation(version: str) -> Any:
-    return releases.release(db.session(), version).model_dump(mode="json")
+    return as_json(releases.release(db.session(), version))
