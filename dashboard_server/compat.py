@@ -25,7 +25,7 @@ from exaworks_sdk.status import COUNTERS, Shown
 from exaworks_sdk.versions import normalize_version
 
 from .exceptions import BadInput, NotFound
-from .models import LatestSetRun, Run, Site, SuiteRun
+from .models import LatestSetRun, RawTime, Run, Site, SuiteRun, from_raw_time, raw_time
 from .params import page_arg
 from .pins import package_names, pins_by_variant
 from .registry import SuiteInfo, registry
@@ -38,7 +38,7 @@ Key = tuple[str | None, ...]
 
 
 class Read(NamedTuple):
-    rows: list[Any]  # suite runs, newest first: (suite, variant, started at, run, run id, finished, site,
+    rows: list[Any]  # suite runs, newest first: (suite, variant, started at (raw_time), run, run id, finished, site,
     #                  facility, *COUNTERS)
     components: dict[int, Any]  # the stored components of their runs, by run
     cut: dict[tuple[int, str], int]  # (site, variant) → how many sets it ran, where over MAX_SETS_PER_CELL
@@ -50,7 +50,7 @@ class Group(NamedTuple):
     site_id: int
     variant: str
     key: str  # latest_set_runs.components_key
-    last: datetime  # its newest run's start
+    last: RawTime  # its newest run's start
     components: Any  # as stored
 
 
@@ -95,7 +95,7 @@ def _rows(db: Session, suites: Iterable[str], since: datetime) -> Read:
     wanted = sorted(set(suites))
     conn = db.connection()  # Core rows, read by position: the ORM's and named access cost more than the reads
     pointers = conn.execute(select(LatestSetRun.site_id, LatestSetRun.variant, LatestSetRun.components_key,
-                                   LatestSetRun.run_id, LatestSetRun.suite, LatestSetRun.started_at)
+                                   LatestSetRun.run_id, LatestSetRun.suite, raw_time(LatestSetRun.started_at))
                             .where(LatestSetRun.suite.in_(wanted), LatestSetRun.started_at >= since)).all()
     if not pointers:
         return Read([], {}, {})
@@ -112,7 +112,7 @@ def _rows(db: Session, suites: Iterable[str], since: datetime) -> Read:
     # both sides of the join by run id alone: no planner hashes every run, or walks a suite's history
     runs = sorted({run_pk for run_pk, _ in chosen})
     rows = [row for row in conn.execute(
-        select(SuiteRun.suite, SuiteRun.variant, SuiteRun.started_at, Run.id, Run.run_id,
+        select(SuiteRun.suite, SuiteRun.variant, raw_time(SuiteRun.started_at), Run.id, Run.run_id,
                Run.finished_at.is_not(None), Site.name, Site.facility, *(getattr(SuiteRun, c) for c in COUNTERS))
         .join(Run, Run.id == SuiteRun.run_id).join(Site, Site.id == SuiteRun.site_id)
         .where(SuiteRun.run_id.in_(runs), Run.id.in_(runs))
@@ -169,7 +169,7 @@ def _suite(info: SuiteInfo, rows: list[Any], stored: Mapping[int, Any]) -> Compa
             continue
         cell[(site, variant)] = SiteVerdict(site=site, facility=facility, variant=variant,
                                             status=_status(tuple(counters), finished), run=run_pk, run_id=run_id,
-                                            started_at=started_at, uploaded=uploaded)
+                                            started_at=from_raw_time(started_at), uploaded=uploaded)
     out = []
     for key, cell in sets.items():
         versions = dict(zip(info.requires, key, strict=True))

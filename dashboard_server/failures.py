@@ -30,12 +30,12 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Select, String, Text, bindparam, cast, select, text, true, type_coerce
+from sqlalchemy import ColumnElement, Select, Text, bindparam, cast, select, text, true
 from sqlalchemy.orm import Session
 
 from exaworks_sdk.versions import normalize_version
 
-from .models import Run, Site, TestResultRow, stored_utc
+from .models import RawTime, Run, Site, TestResultRow, from_raw_time, raw_time, stored_utc
 from .params import page_arg
 from .schemas import FactChange, FailureGroup, FailuresOut, SiteCut
 
@@ -155,7 +155,7 @@ def _site_rows(site_id: ColumnElement[int], since: datetime) -> Select[Any]:
     """One site's fingerprinted failed tests of the window, newest first, as ``Failed`` rows:
     its runs of the window (``ix_runs_site_started``; PostgreSQL may filter ``ix_runs_started``
     while the window is small), each run's failed tests from ``ix_test_results_failing`` alone."""
-    return (select(type_coerce(Run.started_at, String).label("started_at"),  # as the driver gives it: see Raw
+    return (select(raw_time(Run.started_at).label("started_at"),
                    TestResultRow.id.label("row_pk"), TestResultRow.fingerprint, TestResultRow.suite,
                    TestResultRow.test_id, Run.id.label("run_pk"), Run.variant, Run.site_id)
             .join(TestResultRow, TestResultRow.run_id == Run.id)
@@ -163,17 +163,10 @@ def _site_rows(site_id: ColumnElement[int], since: datetime) -> Select[Any]:
             .order_by(Run.started_at.desc()).limit(MAX_ROWS_PER_SITE))  # by run only: LIMIT stops the read
 
 
-Raw = Any  # a stored time as the driver returns it: SQLite's text, PostgreSQL's naive datetime (UTC)
 # One fingerprinted failed test of the window: (started_at, row_pk, fingerprint, suite, test_id,
 # run_pk, variant, site_id). A plain tuple, as a page reads a thousand: time and row id first,
 # so that sorting the tuples puts them in time order.
-Failed = tuple[Raw, int, str | None, str, str, int, str, int]
-
-
-def _aware(raw: Raw) -> datetime:
-    """A ``Raw`` time as an aware one. The page reads a thousand rows of the window and needs
-    the times of a few: both raw forms sort in time order, so only those are converted."""
-    return (datetime.fromisoformat(raw) if isinstance(raw, str) else raw).replace(tzinfo=UTC)
+Failed = tuple[RawTime, int, str | None, str, str, int, str, int]
 
 
 def _window_rows(db: Session, since: datetime) -> list[Failed]:
@@ -197,11 +190,11 @@ def _cut(rows: list[Failed], names: dict[int, str]) -> list[SiteCut]:
     their failures were read."""
     read = Counter(r[7] for r in rows)
     full = {site_id for site_id, n in read.items() if n >= MAX_ROWS_PER_SITE}
-    since: dict[int, Raw] = {}
+    since: dict[int, RawTime] = {}
     for r in rows:  # newest first: ends at each site's oldest
         if r[7] in full:
             since[r[7]] = r[0]
-    return sorted((SiteCut(site=names[site_id], since=_aware(when), read=read[site_id])
+    return sorted((SiteCut(site=names[site_id], since=from_raw_time(when), read=read[site_id])
                    for site_id, when in since.items()), key=lambda c: c.site)
 
 
@@ -210,13 +203,13 @@ class _Group:
 
     __slots__ = ("newest", "tests", "sites", "count", "first", "last", "runs", "cells", "per_site")
 
-    def __init__(self, row_pk: int, started: Raw) -> None:
+    def __init__(self, row_pk: int, started: RawTime) -> None:
         self.newest, self.first, self.last = row_pk, started, started
         self.tests: set[tuple[str, str]] = set()
         self.sites: set[int] = set()
         self.count = 0
         self.runs: dict[int, None] = {}  # an ordered set: newest first
-        self.cells: dict[tuple[int, str, str], tuple[int, Raw]] = {}  # → its first failing run here
+        self.cells: dict[tuple[int, str, str], tuple[int, RawTime]] = {}  # → its first failing run here
         self.per_site: Counter[int] = Counter()
 
 
@@ -251,7 +244,7 @@ def failures(db: Session, days: int, page: int = 1, per_page: int = GROUPS_PER_P
     messages = dict(db.execute(select(TestResultRow.id, TestResultRow.message)
                                .where(TestResultRow.id.in_(sorted(g.newest for _, g in shown)))).tuples().all())
     # each cell of a group, with the time its first failing run of the window started
-    cells = {fp: [((site_id, variant, suite, _aware(started)), run_pk)
+    cells = {fp: [((site_id, variant, suite, from_raw_time(started)), run_pk)
                   for (site_id, variant, suite), (run_pk, started) in g.cells.items()] for fp, g in shown}
     passes = _last_passes(db, sorted({cell for of_group in cells.values() for cell, _ in of_group}))
     known = _facts_of(db, {run_pk for of_group in cells.values() for _, run_pk in of_group} | set(passes.values()))
@@ -265,8 +258,9 @@ def failures(db: Session, days: int, page: int = 1, per_page: int = GROUPS_PER_P
         out.append(FailureGroup(
             fingerprint=fp, message=(messages.get(g.newest) or "")[:500],
             tests=[f"{suite}::{test}" for suite, test in sorted(g.tests)[:MAX_TESTS]],
-            test_count=len(g.tests), sites=sites, count=g.count, first_seen=_aware(g.first), last_seen=_aware(g.last),
-            runs=list(g.runs)[:MAX_RUNS], changes=changes, attribution=attribution, explanation=explanation))
+            test_count=len(g.tests), sites=sites, count=g.count, first_seen=from_raw_time(g.first),
+            last_seen=from_raw_time(g.last), runs=list(g.runs)[:MAX_RUNS], changes=changes, attribution=attribution,
+            explanation=explanation))
     return FailuresOut(generated_at=datetime.now(UTC), days=days, page=page, per_page=per_page,
                        total=len(ranked), pages=max(1, -(-len(ranked) // per_page)), groups=out, cut=_cut(rows, names))
 

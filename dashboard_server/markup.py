@@ -144,10 +144,17 @@ def run_href(run: int) -> str:
     """``url_for("runs.show_run", run=run)`` for pages that link hundreds of runs: the rule is
     built once per request (building it costs about a third of rendering a matrix verdict) and
     only the number changes."""
-    pattern = g.get("run_href_pattern")
-    if pattern is None:  # the URL of a run numbered by a placeholder, wherever the rule puts it
-        pattern = g.run_href_pattern = url_for("runs.show_run", run=RUN_PLACEHOLDER).split(str(RUN_PLACEHOLDER))
-    return f"{pattern[0]}{int(run)}{pattern[1]}"
+    before, after = _run_href_parts()
+    return f"{before}{int(run)}{after}"
+
+
+def _run_href_parts() -> tuple[str, str]:
+    """What comes before and after the number in this request's run URLs."""
+    parts = g.get("run_href_parts")
+    if parts is None:  # the URL of a run numbered by a placeholder, wherever the rule puts it
+        before, after = url_for("runs.show_run", run=RUN_PLACEHOLDER).split(str(RUN_PLACEHOLDER))
+        parts = g.run_href_parts = (before, after)
+    return parts
 
 
 @lru_cache(maxsize=64)
@@ -156,13 +163,25 @@ def status_span(value: str) -> Markup:
     return Markup(f'<span class="status status-{escape(value)}">{escape(status_label(value))}</span>')
 
 
+@lru_cache(maxsize=1024)
+def _escaped(text: str) -> str:
+    return str(escape(text))
+
+
+@lru_cache(maxsize=4096)
+def _when(value: datetime) -> str:
+    return when(value)
+
+
 def verdicts(items: Iterable[Mapping[str, Any]]) -> Markup:
     """The compatibility matrix's site verdicts of one version set, comma separated: site,
     variant, and the status linked to the run. A matrix shows hundreds, and a macro call and a
-    filter each cost more than building the whole verdict here."""
+    filter each cost more than building the whole verdict here; names and times repeat (a run's
+    suites share its start), so each is escaped or formatted once."""
+    before, after = _run_href_parts()
     return Markup(", ".join(
-        f'<span class="verdict">{escape(v["site"])} <small>{escape(v["variant"])}</small> '
-        f'<a href="{run_href(v["run"])}" title="{when(v["started_at"])}">{status_span(v["status"])}</a></span>'
+        f'<span class="verdict">{_escaped(v["site"])} <small>{_escaped(v["variant"])}</small> '
+        f'<a href="{before}{int(v["run"])}{after}" title="{_when(v["started_at"])}">{status_span(v["status"])}</a></span>'
         for v in items))
 
 
