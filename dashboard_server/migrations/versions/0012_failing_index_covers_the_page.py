@@ -2,8 +2,9 @@
 
 ``ix_test_results_failing`` held only ``run_id``, so the failures page read every failed test's
 table row (message and output included) for its fingerprint, suite and test id. With those in
-the index the page reads the index alone (SQLite: a covering index; the row id is in every
-index). The index still holds only failed and errored tests, so ingest writes what it wrote.
+the index the page reads the index alone (SQLite: a covering index, as the row id is in every
+index; PostgreSQL: an index-only scan, with the id included). The index still holds only failed
+and errored tests, so ingest writes what it wrote.
 
 Revision ID: 0012
 Revises: 0011
@@ -23,15 +24,15 @@ depends_on = None
 FAILING = sa.text("fingerprint IS NOT NULL")
 
 
-def _failing_index(columns: list[str]) -> None:
+def _failing_index(columns: list[str], include: list[str]) -> None:
     op.drop_index("ix_test_results_failing", table_name="test_results")
     op.create_index("ix_test_results_failing", "test_results", columns,
-                    sqlite_where=FAILING, postgresql_where=FAILING)
+                    sqlite_where=FAILING, postgresql_where=FAILING, postgresql_include=include)
 
 
 def upgrade() -> None:
-    _failing_index(["run_id", "fingerprint", "suite", "test_id"])
+    _failing_index(["run_id", "fingerprint", "suite", "test_id"], ["id"])
 
 
 def downgrade() -> None:
-    _failing_index(["run_id"])
+    _failing_index(["run_id"], [])
