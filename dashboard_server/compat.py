@@ -37,10 +37,19 @@ FORMATS = ("pip", "spack")
 Key = tuple[str | None, ...]
 
 
+class RunFacts(NamedTuple):
+    """What a verdict shows of its run, read once per run however many suites it ran."""
+
+    run_id: str
+    finished: bool
+    site: str
+    facility: str
+    components: Any  # as stored
+
+
 class Read(NamedTuple):
-    rows: list[Any]  # suite runs, newest first: (suite, variant, started at (raw_time), run, run id, finished, site,
-    #                  facility, *COUNTERS)
-    components: dict[int, Any]  # the stored components of their runs, by run
+    rows: list[Any]  # suite runs, newest first: (suite, variant, started at (raw_time), run, *COUNTERS)
+    runs: dict[int, RunFacts]  # of their runs, by run
     cut: dict[tuple[int, str], int]  # (site, variant) → how many sets it ran, where over MAX_SETS_PER_CELL
 
 
@@ -88,7 +97,7 @@ def _rows(db: Session, suites: Iterable[str], since: datetime) -> Read:
     """The newest suite run of each (suite, site, variant, stored components) in the window,
     newest first (``_suite`` then folds sets that differ only outside a suite's components, or
     in spelling), at most ``MAX_SETS_PER_CELL`` stored components per site and variant, and the
-    stored components of their runs (each decoded once, however many suites the run has).
+    facts of their runs (each read and decoded once, however many suites the run has).
 
     Read from ``latest_set_runs`` (``ix_latest_set_runs_suite_started``), which ingest keeps: one row
     per set and cell, whatever the number of runs that used it."""
@@ -99,26 +108,25 @@ def _rows(db: Session, suites: Iterable[str], since: datetime) -> Read:
                             .where(LatestSetRun.suite.in_(wanted), LatestSetRun.started_at >= since)).all()
     if not pointers:
         return Read([], {}, {})
-    components = dict(conn.execute(select(Run.id, Run.components)
-                                   .where(Run.id.in_({p[3] for p in pointers}))).tuples().all())
+    runs = {run_pk: RunFacts(*facts) for run_pk, *facts in conn.execute(
+        select(Run.id, Run.run_id, Run.finished_at.is_not(None), Site.name, Site.facility, Run.components)
+        .join(Site, Site.id == Run.site_id).where(Run.id.in_({p[3] for p in pointers})))}
     groups: dict[tuple[int, str, str], Group] = {}
     for site_id, variant, key, run_pk, _, started_at in pointers:
         group = groups.get((site_id, variant, key))
         if group is None or started_at > group.last:
-            groups[(site_id, variant, key)] = Group(site_id, variant, key, started_at, components.get(run_pk))
+            groups[(site_id, variant, key)] = Group(site_id, variant, key, started_at, runs[run_pk].components)
     kept, cut = _newest_sets(list(groups.values()), [s for s in registry().values() if s.name in wanted])
     shown = {(g.site_id, g.variant, g.key) for g in kept}
     chosen = {(run_pk, suite) for site_id, variant, key, run_pk, suite, _ in pointers if (site_id, variant, key) in shown}
-    # both sides of the join by run id alone: no planner hashes every run, or walks a suite's history
-    runs = sorted({run_pk for run_pk, _ in chosen})
+    # by run id alone: no planner walks a suite's history
     rows = [row for row in conn.execute(
-        select(SuiteRun.suite, SuiteRun.variant, raw_time(SuiteRun.started_at), Run.id, Run.run_id,
-               Run.finished_at.is_not(None), Site.name, Site.facility, *(getattr(SuiteRun, c) for c in COUNTERS))
-        .join(Run, Run.id == SuiteRun.run_id).join(Site, Site.id == SuiteRun.site_id)
-        .where(SuiteRun.run_id.in_(runs), Run.id.in_(runs))
+        select(SuiteRun.suite, SuiteRun.variant, raw_time(SuiteRun.started_at), SuiteRun.run_id,
+               *(getattr(SuiteRun, c) for c in COUNTERS))
+        .where(SuiteRun.run_id.in_(sorted({run_pk for run_pk, _ in chosen})))
         .order_by(SuiteRun.started_at.desc(), SuiteRun.id.desc())
     ).tuples() if (row[3], row[0]) in chosen]
-    return Read(rows, {run_pk: components[run_pk] for run_pk in {row[3] for row in rows}}, cut)
+    return Read(rows, runs, cut)
 
 
 def _uploaded(components: Any, names: tuple[str, ...]) -> dict[str, str | None]:
@@ -158,11 +166,12 @@ def _status(counters: tuple[int, ...], finished: bool) -> Shown:
     return rule.in_run(dict(zip(COUNTERS, counters, strict=True)), finished)
 
 
-def _suite(info: SuiteInfo, rows: list[Any], stored: Mapping[int, Any]) -> CompatSuite:
+def _suite(info: SuiteInfo, rows: list[Any], runs: Mapping[int, RunFacts]) -> CompatSuite:
     sets: dict[Key, dict[tuple[str, str], SiteVerdict]] = {}
-    for _, variant, started_at, run_pk, run_id, finished, site, facility, *counters in rows:
+    for _, variant, started_at, run_pk, *counters in rows:
         # newest first: the first row of a (set, site, variant) is its verdict
-        uploaded = _uploaded(stored.get(run_pk), info.requires)
+        run_id, finished, site, facility, components = runs[run_pk]
+        uploaded = _uploaded(components, info.requires)
         key = tuple(normalize_version(uploaded[c]) for c in info.requires)
         cell = sets.setdefault(key, {})
         if (site, variant) in cell:
@@ -198,7 +207,7 @@ def matrix(db: Session, days: int, suite: str | None = None) -> CompatOut:
     names = dict(db.execute(select(Site.id, Site.name).where(Site.id.in_({c[0] for c in read.cut}))).tuples().all()
                  ) if read.cut else {}
     return CompatOut(generated_at=datetime.now(UTC), days=days,
-                     suites=[_suite(s, by_suite[s.name], read.components) for s in chosen],
+                     suites=[_suite(s, by_suite[s.name], read.runs) for s in chosen],
                      cut=[SetsCut(site=names[site_id], variant=variant, sets=n, shown=MAX_SETS_PER_CELL)
                           for (site_id, variant), n in sorted(read.cut.items(), key=lambda c: (names[c[0][0]], c[0][1]))])
 
