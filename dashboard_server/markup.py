@@ -185,11 +185,22 @@ def verdicts(items: Iterable[Mapping[str, Any]]) -> Markup:
         for v in items))
 
 
+def codes(items: Iterable[str]) -> Markup:
+    """``items`` as comma-separated ``<code>`` elements (a failure group lists up to 50 tests)."""
+    return Markup(", ".join(f"<code>{escape(item)}</code>" for item in items))
+
+
+def run_links(runs: Iterable[int]) -> Markup:
+    """Links to these runs, "#<number>" each (a failures page links hundreds)."""
+    before, after = _run_href_parts()
+    return Markup(" ".join(f'<a href="{before}{int(run)}{after}">#{int(run)}</a>' for run in runs))
+
+
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters.update(ansi=ansi_to_html, sparkline=sparkline, when=when, ago=ago,
                                  status_label=status_label)
     app.jinja_env.globals["run_href"] = run_href
-    app.jinja_env.globals["verdicts"] = verdicts
+    app.jinja_env.globals.update(verdicts=verdicts, codes=codes, run_links=run_links)
     app.jinja_env.globals["STATUS_COLOURS"] = STATUS_COLOURS
     app.jinja_env.globals["LEGEND"] = [s for s in Shown if s is not Shown.UNKNOWN]
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from flask import Flask, url_for
 
-from dashboard_server.markup import run_href, status_span, verdicts
+from dashboard_server.markup import codes, run_href, run_links, status_span, verdicts
 from exaworks_sdk.status import Shown
 
 
@@ -33,3 +33,10 @@ def test_a_matrix_verdict_reads_as_the_macro_wrote_it(app: Flask) -> None:
             f'<span class="verdict">&lt;b&gt;odd&lt;/b&gt; <small>p&amp;p</small> <a href="/sdk/runs/8" '
             f'title="2026-12-01 10:30 UTC">{macro.render(s="fixed")}</a></span>')
         assert str(status_span("fixed")) == macro.render(s="fixed")
+
+
+def test_a_failure_groups_tests_and_runs_are_escaped_and_linked(app: Flask) -> None:
+    with app.test_request_context("/", environ_overrides={"SCRIPT_NAME": "/sdk"}):
+        assert str(codes(["psij::test_a", "x::<script>"])) == "<code>psij::test_a</code>, <code>x::&lt;script&gt;</code>"
+        assert str(run_links([12, 3])) == '<a href="/sdk/runs/12">#12</a> <a href="/sdk/runs/3">#3</a>'
+        assert str(codes([])) == str(run_links([])) == ""
