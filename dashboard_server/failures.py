@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from exaworks_sdk.versions import normalize_version
 
 from .models import RawTime, Run, Site, TestResultRow, from_raw_time, raw_time, stored_utc
-from .params import page_arg
+from .params import page_arg, page_count
 from .schemas import FactChange, FailureGroup, FailuresOut, SiteCut
 
 MAX_ROWS_PER_SITE, MAX_TESTS, MAX_RUNS = 500, 50, 20  # MAX_TESTS, MAX_RUNS: shown per group
@@ -257,12 +257,12 @@ def failures(db: Session, days: int, page: int = 1, per_page: int = GROUPS_PER_P
         attribution, explanation = explain(sites, changes)
         out.append(FailureGroup(
             fingerprint=fp, message=(messages.get(g.newest) or "")[:500],
-            tests=[f"{suite}::{test}" for suite, test in sorted(g.tests)[:MAX_TESTS]],
+            tests=sorted(f"{suite}::{test}" for suite, test in g.tests)[:MAX_TESTS],
             test_count=len(g.tests), sites=sites, count=g.count, first_seen=from_raw_time(g.first),
             last_seen=from_raw_time(g.last), runs=list(g.runs)[:MAX_RUNS], changes=changes, attribution=attribution,
             explanation=explanation))
     return FailuresOut(generated_at=datetime.now(UTC), days=days, page=page, per_page=per_page,
-                       total=len(ranked), pages=max(1, -(-len(ranked) // per_page)), groups=out, cut=_cut(rows, names))
+                       total=len(ranked), pages=page_count(len(ranked), per_page), groups=out, cut=_cut(rows, names))
 
 
 def args() -> tuple[int, int, int]:

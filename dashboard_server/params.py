@@ -25,5 +25,10 @@ def page_arg(name: str = "page", default: int = 1, maximum: int = 10_000_000) ->
     return int(raw)
 
 
+def page_count(total: int, per_page: int) -> int:
+    """How many pages ``total`` items fill, ``per_page`` a page (one when there are none)."""
+    return max(1, -(-total // per_page))
+
+
 def per_page() -> int:
     return page_arg("per_page", current_app.config["RUNS_PER_PAGE"], 500)

@@ -24,6 +24,7 @@ from .exceptions import NotFound
 from .expected import expected, variants_of
 from .folding import known_suites, other_cells
 from .models import LatestResult, Run, Site, SuiteRun, TestResultRow, utcnow
+from .params import page_count
 from .registry import ordered
 from .schemas import (
     CellOut,
@@ -140,10 +141,6 @@ def _run_out(run: Run, site_name: str, counts: dict[str, int]) -> dict[str, Any]
     )
 
 
-def _pages(total: int, per_page: int) -> int:
-    return max(1, -(-total // per_page))
-
-
 def site_runs(db: Session, name: str, page: int = 1, per_page: int = 50) -> RunPage:
     site = get_site(db, name)
     total = db.scalar(select(func.count()).select_from(Run).where(Run.site_id == site.id)) or 0
@@ -162,7 +159,7 @@ def site_runs(db: Session, name: str, page: int = 1, per_page: int = 50) -> RunP
         for row in sums:
             counts[row.run_id] = _counts(row)
     return RunPage(site=site.name, page=page, per_page=per_page, total=total,
-                   pages=_pages(total, per_page),
+                   pages=page_count(total, per_page),
                    runs=[RunOut(**_run_out(r, site.name, counts[r.id])) for r in runs])
 
 
@@ -312,5 +309,5 @@ def test_history(
         groups.append(FlakyGroup(site=site_name, variant=variant, flips=n, window=window, flaky=n > threshold))
     return TestHistory(
         suite=suite, test_id=test_id, flaky=any(g.flaky for g in groups), groups=groups,
-        page=page, per_page=per_page, total=total, pages=_pages(total, per_page), entries=entries,
+        page=page, per_page=per_page, total=total, pages=page_count(total, per_page), entries=entries,
     )
