@@ -103,29 +103,30 @@ def _rows(db: Session, suites: Iterable[str], since: datetime) -> Read:
     per set and cell, whatever the number of runs that used it."""
     wanted = sorted(set(suites))
     conn = db.connection()  # Core rows, read by position: the ORM's and named access cost more than the reads
-    pointers = conn.execute(select(LatestSetRun.site_id, LatestSetRun.variant, LatestSetRun.components_key,
-                                   LatestSetRun.run_id, LatestSetRun.suite, raw_time(LatestSetRun.started_at))
-                            .where(LatestSetRun.suite.in_(wanted), LatestSetRun.started_at >= since)).all()
+    # each pointer with its suite run's counters, found by (run, suite): one seek in the unique index
+    pointers = conn.execute(
+        select(LatestSetRun.site_id, LatestSetRun.variant, LatestSetRun.components_key, LatestSetRun.run_id,
+               LatestSetRun.suite, raw_time(LatestSetRun.started_at), SuiteRun.id,
+               *(getattr(SuiteRun, c) for c in COUNTERS))
+        .join(SuiteRun, (SuiteRun.run_id == LatestSetRun.run_id) & (SuiteRun.suite == LatestSetRun.suite))
+        .where(LatestSetRun.suite.in_(wanted), LatestSetRun.started_at >= since)).all()
     if not pointers:
         return Read([], {}, {})
     runs = {run_pk: RunFacts(*facts) for run_pk, *facts in conn.execute(
         select(Run.id, Run.run_id, Run.finished_at.is_not(None), Site.name, Site.facility, Run.components)
         .join(Site, Site.id == Run.site_id).where(Run.id.in_({p[3] for p in pointers})))}
+    pointers = [p for p in pointers if p[3] in runs]  # PostgreSQL: a run deleted since the first read
     groups: dict[tuple[int, str, str], Group] = {}
-    for site_id, variant, key, run_pk, _, started_at in pointers:
+    for site_id, variant, key, run_pk, _, started_at, *_ in pointers:
         group = groups.get((site_id, variant, key))
         if group is None or started_at > group.last:
             groups[(site_id, variant, key)] = Group(site_id, variant, key, started_at, runs[run_pk].components)
     kept, cut = _newest_sets(list(groups.values()), [s for s in registry().values() if s.name in wanted])
     shown = {(g.site_id, g.variant, g.key) for g in kept}
-    chosen = {(run_pk, suite) for site_id, variant, key, run_pk, suite, _ in pointers if (site_id, variant, key) in shown}
-    # by run id alone: no planner walks a suite's history
-    rows = [row for row in conn.execute(
-        select(SuiteRun.suite, SuiteRun.variant, raw_time(SuiteRun.started_at), SuiteRun.run_id,
-               *(getattr(SuiteRun, c) for c in COUNTERS))
-        .where(SuiteRun.run_id.in_(sorted({run_pk for run_pk, _ in chosen})))
-        .order_by(SuiteRun.started_at.desc(), SuiteRun.id.desc())
-    ).tuples() if (row[3], row[0]) in chosen]
+    pointers.sort(key=lambda p: (p[5], p[6]), reverse=True)  # newest first, by start and suite run
+    rows = [(suite, variant, started_at, run_pk, *counters)
+            for site_id, variant, key, run_pk, suite, started_at, _, *counters in pointers
+            if (site_id, variant, key) in shown]
     return Read(rows, runs, cut)
 
 

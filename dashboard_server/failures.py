@@ -239,6 +239,7 @@ def failures(db: Session, days: int, page: int = 1, per_page: int = GROUPS_PER_P
     since = datetime.now(UTC) - timedelta(days=days)
     rows = _window_rows(db, since)
     names = dict(db.connection().execute(select(Site.id, Site.name)).tuples().all())
+    rows = [r for r in rows if r[7] in names]  # PostgreSQL: a site deleted since the first read
     ranked = sorted(_groups(rows).items(), key=lambda item: (-len(item[1].sites), -item[1].count, item[0]))
     shown = ranked[(page - 1) * per_page:page * per_page]
     messages = dict(db.execute(select(TestResultRow.id, TestResultRow.message)
