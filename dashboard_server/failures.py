@@ -30,11 +30,12 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Select, Text, bindparam, cast, select, text, true
+from sqlalchemy import ColumnElement, Integer, Select, Text, bindparam, cast, select, text, true
 from sqlalchemy.orm import Session
 
 from exaworks_sdk.versions import normalize_version
 
+from .db import plain_rows
 from .models import RawTime, Run, Site, TestResultRow, from_raw_time, raw_time, stored_utc
 from .params import page_arg, page_count
 from .schemas import FactChange, FailureGroup, FailuresOut, SiteCut
@@ -88,11 +89,12 @@ def _last_passes(db: Session, cells: list[tuple[int, str, str, datetime]]) -> di
     conn = db.connection()
     befores = [stored_utc(c[3]) for c in cells]
     if conn.dialect.name == "postgresql":
-        rows = conn.execute(LAST_PASSES_PG, {"site_ids": [c[0] for c in cells], "variants": [c[1] for c in cells],
-                                             "suites": [c[2] for c in cells], "befores": befores})
+        rows = plain_rows(conn.execute(LAST_PASSES_PG, {
+            "site_ids": [c[0] for c in cells], "variants": [c[1] for c in cells], "suites": [c[2] for c in cells],
+            "befores": befores}))
     else:
-        rows = conn.execute(LAST_PASSES_SQLITE, {"cells": orjson.dumps(
-            [[c[0], c[1], c[2], t.strftime(SQLITE_TIME)] for c, t in zip(cells, befores, strict=True)]).decode()})
+        rows = plain_rows(conn.execute(LAST_PASSES_SQLITE, {"cells": orjson.dumps(
+            [[c[0], c[1], c[2], t.strftime(SQLITE_TIME)] for c, t in zip(cells, befores, strict=True)]).decode()}))
     return {cells[n - 1]: run_pk for n, run_pk in rows if run_pk is not None}
 
 
@@ -101,8 +103,9 @@ def _facts_of(db: Session, runs: set[int]) -> dict[int, dict[Fact, str | None]]:
     store the same text, so each distinct text is decoded once (``_facts_of_text``)."""
     if not runs:
         return {}
-    return {pk: _facts_of_text(components, environment) for pk, components, environment in db.connection().execute(
-        select(Run.id, cast(Run.components, Text), cast(Run.environment, Text)).where(Run.id.in_(sorted(runs))))}
+    return {pk: _facts_of_text(components, environment) for pk, components, environment in plain_rows(
+        db.connection().execute(select(Run.id, cast(Run.components, Text), cast(Run.environment, Text))
+                                .where(Run.id.in_(sorted(runs)))))}
 
 
 @lru_cache(maxsize=4096)
@@ -151,7 +154,7 @@ def explain(sites: list[str], changes: list[FactChange]) -> tuple[str, str]:
     return "unknown", f"Unclear: {named} changed, at {len(sites)} sites ({where})."
 
 
-def _site_rows(site_id: ColumnElement[int], since: datetime) -> Select[Any]:
+def _site_rows(site_id: ColumnElement[int]) -> Select[Any]:
     """One site's fingerprinted failed tests of the window, newest first, as ``Failed`` rows:
     its runs of the window (``ix_runs_site_started``; PostgreSQL may filter ``ix_runs_started``
     while the window is small), each run's failed tests from ``ix_test_results_failing`` alone."""
@@ -159,8 +162,10 @@ def _site_rows(site_id: ColumnElement[int], since: datetime) -> Select[Any]:
                    TestResultRow.id.label("row_pk"), TestResultRow.fingerprint, TestResultRow.suite,
                    TestResultRow.test_id, Run.id.label("run_pk"), Run.variant, Run.site_id)
             .join(TestResultRow, TestResultRow.run_id == Run.id)
-            .where(Run.site_id == site_id, Run.started_at >= since, TestResultRow.fingerprint.is_not(None))
-            .order_by(Run.started_at.desc()).limit(MAX_ROWS_PER_SITE))  # by run only: LIMIT stops the read
+            .where(Run.site_id == site_id, Run.started_at >= bindparam("since"),
+                   TestResultRow.fingerprint.is_not(None))
+            .order_by(Run.started_at.desc())  # by run only: LIMIT stops the read
+            .limit(bindparam("per_site", type_=Integer)))
 
 
 # One fingerprinted failed test of the window: (started_at, row_pk, fingerprint, suite, test_id,
@@ -168,19 +173,23 @@ def _site_rows(site_id: ColumnElement[int], since: datetime) -> Select[Any]:
 # so that sorting the tuples puts them in time order.
 Failed = tuple[RawTime, int, str | None, str, str, int, str, int]
 
+# Built once: building a statement costs about as much as running it on a small window
+_PER_SITE = _site_rows(Site.id.expression).lateral("per_site")
+WINDOW_PG = select(*_PER_SITE.c).select_from(Site).join(_PER_SITE, true())
+WINDOW_OF_SITE = _site_rows(bindparam("site_id"))
+
 
 def _window_rows(db: Session, since: datetime) -> list[Failed]:
     """Every site's newest ``MAX_ROWS_PER_SITE`` failed tests of the window, newest first.
     PostgreSQL reads them in one statement (a LATERAL read per site); SQLite, in process, in
     one statement per site."""
-    conn = db.connection()  # Core rows: the ORM's result processing costs more than these reads
+    conn = db.connection()
+    params = {"since": since, "per_site": MAX_ROWS_PER_SITE}
     if conn.dialect.name == "postgresql":
-        per_site = _site_rows(Site.id.expression, since).lateral("per_site")
-        rows = [tuple(r) for r in conn.execute(select(*per_site.c).select_from(Site).join(per_site, true()))]
+        rows = plain_rows(conn.execute(WINDOW_PG, params))
     else:
-        statement = _site_rows(bindparam("site_id"), since)
-        rows = [tuple(r) for site_id in conn.scalars(select(Site.id))
-                for r in conn.execute(statement, {"site_id": site_id})]
+        rows = [r for site_id in conn.scalars(select(Site.id)).all()
+                for r in plain_rows(conn.execute(WINDOW_OF_SITE, {**params, "site_id": site_id}))]
     rows.sort(reverse=True)  # (time, row id) is unique: the rest of a tuple is never compared
     return rows
 

@@ -1,0 +1,27 @@
+"""``db.plain_rows``: a result's rows as the driver returns them, on each database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Flask
+from sqlalchemy import select
+
+from dashboard_server import db
+from dashboard_server.models import Site, from_raw_time, raw_time
+
+
+def test_plain_rows_are_the_driver_tuples_of_the_same_rows(app: Flask) -> None:
+    created = datetime(2026, 12, 3, 12, 0, 0, 250000, tzinfo=UTC)
+    with app.app_context():
+        session = db.session()
+        session.add_all([Site(name="a-site", created_at=created), Site(name="b-site", created_at=created)])
+        session.commit()
+        statement = select(Site.id, Site.name, raw_time(Site.created_at)).order_by(Site.name)
+        result = session.connection().execute(statement)
+        rows = db.plain_rows(result)
+        assert result.closed
+        assert [type(r) for r in rows] == [tuple, tuple]
+        assert rows == [tuple(r) for r in session.connection().execute(statement)]
+        assert [(name, from_raw_time(raw)) for _, name, raw in rows] == [("a-site", created), ("b-site", created)]
+        assert db.plain_rows(session.connection().execute(statement.where(Site.name == "none"))) == []
