@@ -13,6 +13,7 @@ page and ``GET /api/v1/digest``.
 from __future__ import annotations
 
 import smtplib
+from collections import Counter
 from email.message import EmailMessage
 from typing import Any, NamedTuple
 
@@ -120,6 +121,35 @@ def latest(db: Session) -> DigestOut:
     if row is None:
         raise NotFound("no digest yet: run `sdk-dashboard digest`")
     return _out(row)
+
+
+class PageList(NamedTuple):
+    title: str
+    total: int  # tests in the list, folded ones included
+    items: list[DigestItem]  # shown one per row
+    folded: list[tuple[str, int, int]]  # crowded sites: (site, tests, cells), one row each
+
+
+def page_lists(digest: DigestOut, site: str | None = None) -> list[PageList]:
+    """The digest page's new, persistent and fixed lists. A crowded site's tests are one row of
+    each list, linking to that site's own view (``site``), which lists them all: a site that
+    fails everything does not make the page that every maintainer reads a hundred rows longer."""
+    crowded = set() if site else {c.site for c in digest.crowded}
+    out = []
+    for title, items in (("New", digest.new), ("Persistent", digest.persistent), ("Fixed", digest.fixed)):
+        if site:
+            items = [i for i in items if i.site == site]
+        folded: dict[str, set[tuple[str, str]]] = {}
+        shown = []
+        for item in items:
+            if item.site in crowded:
+                folded.setdefault(item.site, set()).add((item.variant, item.suite))
+            else:
+                shown.append(item)
+        tests = Counter(i.site for i in items if i.site in crowded)
+        out.append(PageList(title, len(items), shown,
+                            [(name, tests[name], len(cells)) for name, cells in sorted(folded.items())]))
+    return out
 
 
 MAX_TESTS_LISTED = 3  # of one cell: more are one line with their number

@@ -80,7 +80,8 @@ def groups() -> str:
 
 @digest_bp.get("/")
 def newest() -> str:
-    return render_template("digest/index.html", digest=digest.latest(db.session()),
+    newest, site = digest.latest(db.session()), request.args.get("site") or None
+    return render_template("digest/index.html", digest=newest, site=site, lists=digest.page_lists(newest, site),
                            base=current_app.config["DASHBOARD_URL"])
 
 

@@ -216,6 +216,13 @@ def test_a_site_failing_everywhere_is_listed_in_turns_within_its_share(
     assert "llnl-dane spack parsl" not in text and "- llnl-tioga pip psij::test_cancel" in text
     page = client.get("/digest/").get_data(as_text=True)
     assert "These sites fail more tests than a digest lists of one site" in page and "(60 of 120 in 4 cells)" in page
+    new = page[page.index('id="new"'):page.index('id="persistent"')]
+    assert "New (61)" in new and new.count("<tr") == 3  # the header, llnl-dane folded, llnl-tioga's test
+    assert 'href="/digest/?site=llnl-dane">60 tests in 4 cells</a>' in new and "test_cancel" in new
+    own = client.get("/digest/?site=llnl-dane").get_data(as_text=True)
+    own_new = own[own.index('id="new"'):own.index('id="persistent"')]
+    assert "New (60)" in own_new and own_new.count("<code>test_") == 60 and "test_cancel" not in own_new
+    assert "New (0)" in client.get("/digest/?site=nowhere").get_data(as_text=True)
 
     run_at(client, tokens["llnl-dane"], "llnl-dane", "spack", hours_ago=2, components=SPACK_PINNED,
            suites={suite: {f"test_{n:02d}": "passed" if n == 0 else "failed" for n in range(30)} for suite in broken})
