@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,91 +20,97 @@ def _verdict(value: float | None, target: float, higher_is_better: bool) -> str:
     return f"missed ({miss:.2f}× off)"
 
 
-def _targets(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+Row = tuple[str, str, str, str]  # (figure, value, target, verdict)
+DATABASES = ("sqlite", "postgresql")
+
+
+def _figure(r: dict[str, Any], key: str, label: str, rows_of: Callable[[dict[str, Any]], list[Row]]) -> list[Row]:
+    """The rows of one benchmark's result: none when it did not run, one "failed" row when it failed."""
+    figure = r.get(key)
+    if not figure:
+        return []
+    if "error" in figure:
+        return [(label, figure["error"][:120], "", "failed")]
+    return rows_of(figure)
+
+
+def _ingest_rows(ing: dict[str, Any], db: str) -> list[Row]:
+    return [(f"Ingest ({db}), records/s", f"{ing['records_per_s']:,} (baseline {ing['baseline_records_per_s']:,})",
+             "≥ 2,000 on SQLite" if db == "sqlite" else "—",
+             _verdict(ing["records_per_s"], 2000, True) if db == "sqlite" else "—"),
+            (f"Ingest ({db}), ratio to baseline", f"{ing['ratio']:.2f}", "≥ 0.7", _verdict(ing["ratio"], 0.7, True))]
+
+
+def _floor_rows(sf: dict[str, Any], db: str) -> list[Row]:
+    return [(f"Page `{page}` ({db}) / floor, {sf['cells']} cells, {sf['stored']['results']:,} results",
+             f"{sf['ratio'][page]:.2f}× ({sf['median_ms'][page]:.1f} / {sf['median_ms']['floor']:.1f} ms)",
+             f"≤ {target}×", _verdict(sf["ratio"][page], target, False)) for page, target in sf["targets"].items()]
+
+
+def _pages_rows(pg: dict[str, Any], db: str) -> list[Row]:
+    scales = list(pg["scales"])
+    label = f"{int(scales[-1]):,}/{int(scales[0]):,}"
+    largest = pg["scales"][scales[-1]]
     rows = []
-    for db in ("sqlite", "postgresql"):
-        ing = r.get(f"ingest_{db}")
-        if not ing:
-            continue
-        if "error" in ing:
-            rows.append((f"Ingest ({db})", ing["error"][:120], "", "failed"))
-            continue
-        rows.append((f"Ingest ({db}), records/s", f"{ing['records_per_s']:,} (baseline {ing['baseline_records_per_s']:,})",
-                     "≥ 2,000 on SQLite" if db == "sqlite" else "—",
-                     _verdict(ing["records_per_s"], 2000, True) if db == "sqlite" else "—"))
-        rows.append((f"Ingest ({db}), ratio to baseline", f"{ing['ratio']:.2f}", "≥ 0.7", _verdict(ing["ratio"], 0.7, True)))
-    for db in ("sqlite", "postgresql"):
-        sf = r.get(f"summary_floor_{db}")
-        if not sf:
-            continue
-        if "error" in sf:
-            rows.append((f"Summary floor ({db})", sf["error"][:120], "", "failed"))
-            continue
-        for page, target in sf["targets"].items():
-            rows.append((f"Page `{page}` ({db}) / floor, {sf['cells']} cells, {sf['stored']['results']:,} results",
-                         f"{sf['ratio'][page]:.2f}× ({sf['median_ms'][page]:.1f} / {sf['median_ms']['floor']:.1f} ms)",
-                         f"≤ {target}×", _verdict(sf["ratio"][page], target, False)))
-    for db in ("sqlite", "postgresql"):
-        pg = r.get(f"pages_{db}")
-        if not pg:
-            continue
-        if "error" in pg:
-            rows.append((f"Pages ({db})", pg["error"][:120], "", "failed"))
-            continue
-        scales = list(pg["scales"])
-        label = f"{int(scales[-1]):,}/{int(scales[0]):,}"
-        largest = pg["scales"][scales[-1]]
-        if "results_per_s" in largest:
-            rows.append((f"Generator ({db})", f"{largest['results']:,} results in {largest['seconds']} s: "
-                         f"{largest['results_per_s']:,} results/s, {largest['rows_per_s']:,} rows/s",
-                         "3M in reasonable time", "—"))
-        for page, row in pg["pages"].items():  # every timed page: summary, site, run, test, compat, failures, digest
-            ratio = row["ratio"]
-            rows.append((f"Page `{page}` ({db}), median {label}", f"{ratio:.2f}×", "≤ 1.5×", _verdict(ratio, 1.5, False)))
-    for db in ("sqlite", "postgresql"):
-        fl = r.get(f"flood_{db}")
-        if fl:
-            if "error" in fl:
-                rows.append((f"Flood ({db})", fl["error"][:120], "", "failed"))
-                continue
-            for page in fl["pages"]:  # the shared views: summary, badges, an honest site, failures, compat
-                ratio = fl["pages"][page]["ratio"]
-                rows.append((f"Page `{page}` ({db}), one site with {fl['flood']['suites']:,} failing suites / without",
-                             f"{ratio:.2f}×", "≤ 1.2×", _verdict(ratio, 1.2, False)))
-        jb = r.get(f"junit_bulk_{db}")
-        if jb:
-            if "error" in jb:
-                rows.append((f"Bulk JUnit ({db})", jb["error"][:120], "", "failed"))
-                continue
-            rows.append((f"Bulk JUnit ({db}), {jb['cases']:,} cases in one report",
-                         f"{jb['first_s']} s ({jb['cases_per_s']:,} cases/s; resent: {jb['again_s']} s)",
-                         f"< {jb['gunicorn_timeout_s']} s (gunicorn --timeout)",
-                         _verdict(jb["first_s"], jb["gunicorn_timeout_s"], False)))
-    for db in ("sqlite", "postgresql"):
-        rf = r.get(f"run_frequency_{db}")
-        if not rf:
-            continue
-        if "error" in rf:
-            rows.append((f"Run frequency ({db})", rf["error"][:120], "", "failed"))
-            continue
-        for page, row in rf["pages"].items():  # the matrix, its JSON and the pip export
-            rows.append((f"Page `{page}` ({db}), 24 runs a day / 2", f"{row['ratio']:.2f}×", "≤ 1.2×",
-                         _verdict(row["ratio"], 1.2, False)))
+    if "results_per_s" in largest:
+        rows.append((f"Generator ({db})", f"{largest['results']:,} results in {largest['seconds']} s: "
+                     f"{largest['results_per_s']:,} results/s, {largest['rows_per_s']:,} rows/s",
+                     "3M in reasonable time", "—"))
+    for page, row in pg["pages"].items():  # every timed page: summary, site, run, test, compat, failures, digest
+        rows.append((f"Page `{page}` ({db}), median {label}", f"{row['ratio']:.2f}×", "≤ 1.5×",
+                     _verdict(row["ratio"], 1.5, False)))
+    return rows
+
+
+def _flood_rows(fl: dict[str, Any], db: str) -> list[Row]:
+    # the shared views: summary, badges, an honest site, failures, compat, digest
+    return [(f"Page `{page}` ({db}), one site with {fl['flood']['suites']:,} failing suites / without",
+             f"{row['ratio']:.2f}×", "≤ 1.2×", _verdict(row["ratio"], 1.2, False)) for page, row in fl["pages"].items()]
+
+
+def _junit_rows(jb: dict[str, Any], db: str) -> list[Row]:
+    return [(f"Bulk JUnit ({db}), {jb['cases']:,} cases in one report",
+             f"{jb['first_s']} s ({jb['cases_per_s']:,} cases/s; resent: {jb['again_s']} s)",
+             f"< {jb['gunicorn_timeout_s']} s (gunicorn --timeout)", _verdict(jb["first_s"], jb["gunicorn_timeout_s"], False))]
+
+
+def _frequency_rows(rf: dict[str, Any], db: str) -> list[Row]:
+    # the matrix, its JSON and the pip export
+    return [(f"Page `{page}` ({db}), 24 runs a day / 2", f"{row['ratio']:.2f}×", "≤ 1.2×",
+             _verdict(row["ratio"], 1.2, False)) for page, row in rf["pages"].items()]
+
+
+def _image_rows(im: dict[str, Any]) -> list[Row]:
+    rows = []
+    label = f"Image `python-stack` / its floor ({im.get('combination') or 'not built'})"
+    if im.get("ratio") is not None:
+        f = im["floor"]
+        rows.append((label, f"{im['ratio']:.2f}× ({im['image_bytes'] / 1e6:,.0f} MB; floor {f['bytes'] / 1e6:,.0f} MB"
+                     f" = base {f['base_bytes'] / 1e6:,.0f} + venv {f['venv_bytes'] / 1e6:,.0f}"
+                     f" + run-time packages {f['runtime_packages_bytes'] / 1e6:,.0f}; built {im.get('measured_at')})",
+                     "≤ 1.15×", _verdict(im["ratio"], 1.15, False)))
+    else:
+        size = f"image {im['image_bytes'] / 1e6:,.0f} MB; " if im.get("image_bytes") else ""
+        rows.append((label, size + im.get("status", ""), "≤ 1.15×", "not measured"))
+    if im.get("sdk") and im["sdk"] != "measured":
+        rows.append(("Image `sdk` / its floor", im["sdk"], "≤ 1.15×", "not measured"))
+    return rows
+
+
+def _targets(r: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    for name, label, rows_of in (("ingest", "Ingest", _ingest_rows), ("summary_floor", "Summary floor", _floor_rows),
+                                 ("pages", "Pages", _pages_rows)):
+        for db in DATABASES:
+            rows += _figure(r, f"{name}_{db}", f"{label} ({db})", partial(rows_of, db=db))
+    for db in DATABASES:
+        rows += _figure(r, f"flood_{db}", f"Flood ({db})", partial(_flood_rows, db=db))
+        rows += _figure(r, f"junit_bulk_{db}", f"Bulk JUnit ({db})", partial(_junit_rows, db=db))
+    for db in DATABASES:
+        rows += _figure(r, f"run_frequency_{db}", f"Run frequency ({db})", partial(_frequency_rows, db=db))
     rows += _harness_rows(r)
-    im = r.get("image_size")
-    if im:
-        label = f"Image `python-stack` / its floor ({im.get('combination') or 'not built'})"
-        if im.get("ratio") is not None:
-            f = im["floor"]
-            rows.append((label, f"{im['ratio']:.2f}× ({im['image_bytes'] / 1e6:,.0f} MB; floor {f['bytes'] / 1e6:,.0f} MB"
-                         f" = base {f['base_bytes'] / 1e6:,.0f} + venv {f['venv_bytes'] / 1e6:,.0f}"
-                         f" + run-time packages {f['runtime_packages_bytes'] / 1e6:,.0f}; built {im.get('measured_at')})",
-                         "≤ 1.15×", _verdict(im["ratio"], 1.15, False)))
-        else:
-            size = f"image {im['image_bytes'] / 1e6:,.0f} MB; " if im.get("image_bytes") else ""
-            rows.append((label, size + im.get("status", ""), "≤ 1.15×", "not measured"))
-        if im.get("sdk") and im["sdk"] != "measured":
-            rows.append(("Image `sdk` / its floor", im["sdk"], "≤ 1.15×", "not measured"))
+    if r.get("image_size"):
+        rows += _image_rows(r["image_size"])
     return rows
 
 
@@ -111,24 +119,24 @@ def _load(figure: dict[str, Any]) -> str:
     return f"load {min(loads):.1f}–{max(loads):.1f}" if loads else "load not recorded"
 
 
-def _harness_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+def _harness_rows(r: dict[str, Any]) -> list[Row]:
     """Start-up (≤ 0.5 s), the quick suites (aim ≤ 1.05×) and every suite runnable here (≤ 1.03×)."""
     rows = []
     for key, target in (("harness_overhead", 1.05), ("harness_overhead_all", 1.03)):
-        ho = r.get(key)
-        if not ho:
-            continue
         label = "Harness overhead, " + ("every suite runnable here" if key.endswith("_all") else "quick suites")
-        if "error" in ho:
-            rows.append((label, ho["error"][:120], "", "failed"))
-            continue
-        if key == "harness_overhead" and ho.get("startup_s") is not None:
-            rows.append(("Harness start-up, to its first suite's pytest (median)",
-                         f"{ho['startup_s']:.2f} s (the interpreter alone: {ho['python_s']:.2f} s; {_load(ho)})",
-                         "≤ 0.5 s", _verdict(ho["startup_s"], 0.5, False)))
-        rows.append((f"{label} ({', '.join(ho['suites'])}; -j 1)",
-                     f"{ho['ratio']:.2f}× ({ho['harness_s']} s vs {ho['bare_s']} s bare; {_load(ho)})",
-                     f"≤ {target}×" if key.endswith("_all") else f"≤ {target}× (aim)", _verdict(ho["ratio"], target, False)))
+        rows += _figure(r, key, label, partial(_overhead_rows, key=key, label=label, target=target))
+    return rows
+
+
+def _overhead_rows(ho: dict[str, Any], key: str, label: str, target: float) -> list[Row]:
+    rows = []
+    if key == "harness_overhead" and ho.get("startup_s") is not None:
+        rows.append(("Harness start-up, to its first suite's pytest (median)",
+                     f"{ho['startup_s']:.2f} s (the interpreter alone: {ho['python_s']:.2f} s; {_load(ho)})",
+                     "≤ 0.5 s", _verdict(ho["startup_s"], 0.5, False)))
+    rows.append((f"{label} ({', '.join(ho['suites'])}; -j 1)",
+                 f"{ho['ratio']:.2f}× ({ho['harness_s']} s vs {ho['bare_s']} s bare; {_load(ho)})",
+                 f"≤ {target}×" if key.endswith("_all") else f"≤ {target}× (aim)", _verdict(ho["ratio"], target, False)))
     return rows
 
 

@@ -177,3 +177,12 @@ def test_report_fills_the_docs_markers(tmp_path):
     report.update_docs(doc, text)
     written = doc.read_text()
     assert "old" not in written and "After." in written and "0.83" in written
+
+
+def test_report_says_which_benchmarks_failed_and_skips_those_not_run():
+    rows = report._targets({"flood_sqlite": {"error": "server did not start"}, "junit_bulk_sqlite": {"error": "timeout"},
+                            "harness_overhead_all": {"error": "pytest missing"}})
+    assert rows == [("Flood (sqlite)", "server did not start", "", "failed"),
+                    ("Bulk JUnit (sqlite)", "timeout", "", "failed"),
+                    ("Harness overhead, every suite runnable here", "pytest missing", "", "failed")]
+    assert report._targets({}) == []
