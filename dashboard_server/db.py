@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextvars
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import orjson
@@ -32,6 +32,15 @@ def json_text(value: Any) -> str:
         return orjson.dumps(value).decode()
     except TypeError:  # orjson.JSONEncodeError included
         return json.dumps(value)
+
+
+IN_LIST = 500  # values per IN (...) list: under SQLite's old limit of 999 bound parameters
+
+
+def chunks(items: Sequence[T], size: int = IN_LIST) -> Iterator[Sequence[T]]:
+    """``items`` in consecutive slices of at most ``size``: one IN (...) list each."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 def plain_rows(result: CursorResult[Any]) -> list[tuple[Any, ...]]:

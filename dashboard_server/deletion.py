@@ -14,11 +14,10 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from .db import chunks
 from .models import Run, Site, SuiteRun, TestResultRow
 from .repair import repair_cells
 from .streaks import Cell
-
-CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -44,8 +43,8 @@ def select_runs(db: Session, site: Site, *, number: int | None = None, run_id: s
     runs = [(run.id, run.run_id, run.variant, run.started_at)
             for run in db.scalars(query.order_by(Run.started_at, Run.id))]
     tests, cells = 0, set[Cell]()
-    for start in range(0, len(runs), CHUNK):
-        ids = [run[0] for run in runs[start:start + CHUNK]]
+    for part in chunks(runs):
+        ids = [run[0] for run in part]
         tests += db.scalar(select(func.count()).select_from(TestResultRow).where(TestResultRow.run_id.in_(ids))) or 0
         cells.update(db.execute(select(SuiteRun.site_id, SuiteRun.variant, SuiteRun.suite)
                                 .where(SuiteRun.run_id.in_(ids)).distinct()).tuples())
@@ -54,7 +53,6 @@ def select_runs(db: Session, site: Site, *, number: int | None = None, run_id: s
 
 def delete_runs(db: Session, selection: Selection) -> None:
     """Delete the selected runs and repair the cells they were the latest of."""
-    for start in range(0, len(selection.runs), CHUNK):
-        ids = [run[0] for run in selection.runs[start:start + CHUNK]]
-        db.execute(delete(Run).where(Run.id.in_(ids)).execution_options(synchronize_session=False))
+    for part in chunks(selection.runs):
+        db.execute(delete(Run).where(Run.id.in_([run[0] for run in part])).execution_options(synchronize_session=False))
     repair_cells(db, selection.cells)

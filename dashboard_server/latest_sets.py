@@ -19,10 +19,9 @@ import orjson
 from sqlalchemy import delete, insert, select, tuple_
 from sqlalchemy.orm import Session
 
+from .db import chunks
 from .models import LatestSetRun, Run, SuiteRun
 from .streaks import Cell
-
-CHUNK = 500
 
 
 def components_key(components: Any) -> str:
@@ -39,8 +38,7 @@ def refresh_latest_sets(db: Session, cells: Iterable[Cell]) -> None:
     if not chosen:
         return
     keys: dict[int, str] = {}  # run → key: each run's components are decoded once
-    for start in range(0, len(chosen), CHUNK):
-        part = chosen[start:start + CHUNK]
+    for part in chunks(chosen):
         db.execute(delete(LatestSetRun).where(tuple_(LatestSetRun.site_id, LatestSetRun.variant, LatestSetRun.suite).in_(part))
                    .execution_options(synchronize_session=False))
     for site_id, variant, suite in chosen:
@@ -59,7 +57,6 @@ def refresh_latest_sets(db: Session, cells: Iterable[Cell]) -> None:
 
 
 def _read_keys(db: Session, runs: list[int], keys: dict[int, str]) -> None:
-    for start in range(0, len(runs), CHUNK):
-        for run_pk, components in db.execute(select(Run.id, Run.components)
-                                             .where(Run.id.in_(runs[start:start + CHUNK]))).tuples():
+    for part in chunks(runs):
+        for run_pk, components in db.execute(select(Run.id, Run.components).where(Run.id.in_(part))).tuples():
             keys[run_pk] = components_key(components)

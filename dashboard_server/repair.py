@@ -14,12 +14,11 @@ from collections.abc import Iterable
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
+from .db import chunks
 from .folding import refresh_folded
 from .latest_sets import refresh_latest_sets
 from .models import LatestResult, SuiteRun
 from .streaks import Cell, refresh_streaks
-
-CHUNK = 500
 
 
 def repair_cells(db: Session, cells: Iterable[Cell]) -> None:
@@ -27,8 +26,7 @@ def repair_cells(db: Session, cells: Iterable[Cell]) -> None:
     chosen = sorted(set(cells))
     if not chosen:
         return
-    for start in range(0, len(chosen), CHUNK):
-        part = chosen[start:start + CHUNK]
+    for part in chunks(chosen):
         db.execute(delete(LatestResult).where(tuple_(LatestResult.site_id, LatestResult.variant, LatestResult.suite)
                                               .in_(part)).execution_options(synchronize_session=False))
     db.expire_all()

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from exaworks_sdk import status as rule
 from exaworks_sdk.status import COUNTERS, FAILING, Status
 
+from .db import chunks
 from .models import LatestResult, Run, SuiteRun
 
 # Run fields compared between the last passing and the first failing run.
@@ -77,7 +78,7 @@ def _lookups(db: Session, cell: tuple[Any, ...], *columns: Any) -> tuple[Any, An
 
 
 Cell = tuple[int, str, str]  # (site id, variant, suite)
-CHUNK = 300
+CELLS_PER_STATEMENT = 300  # three values each: within db.IN_LIST's 999-parameter bound
 
 
 @functools.cache
@@ -121,8 +122,8 @@ def refresh_streaks(db: Session, cells: Iterable[Cell]) -> None:
     conn = db.connection()
     values: list[dict[str, Any]] = []
     batched = db.get_bind().dialect.name == "postgresql"
-    for start in range(0, len(wanted), CHUNK):
-        rows = conn.execute(latest, {"b_cells": wanted[start:start + CHUNK]}).tuples()
+    for part in chunks(wanted, CELLS_PER_STATEMENT):
+        rows = conn.execute(latest, {"b_cells": part}).tuples()
         failing: list[Cell] = []
         for site_id, variant, suite, finished, *counts in rows:
             if rule.is_failing(rule.in_run(dict(zip(COUNTERS, counts, strict=True)), finished)):

@@ -33,6 +33,7 @@ from exaworks_sdk import status as rule
 from exaworks_sdk.fingerprint import fingerprint
 from exaworks_sdk.status import COUNTERS, Status
 
+from ..db import chunks
 from ..exceptions import BadInput
 from ..folding import refresh_folded
 from ..latest_sets import components_key
@@ -42,7 +43,6 @@ from ..repair import repair_cells
 from ..streaks import Cell, refresh_streaks
 
 TEST_DEFAULTS: dict[str, Any] = {"duration": 0.0, "started_at": None, "message": "", "output": "", "phases": {}}
-PREFETCH_CHUNK = 500  # ids per IN (...) list
 
 
 def content_hash(text: str) -> str:
@@ -182,8 +182,7 @@ class Writer:
         """Read this site's ledger entries of a whole batch in a few queries (``is_duplicate``
         uses them). The ledger is per site: another site's record ids are never consulted."""
         ids = [i for i in dict.fromkeys(record_ids) if i not in self._ledger]
-        for start in range(0, len(ids), PREFETCH_CHUNK):
-            chunk = ids[start:start + PREFETCH_CHUNK]
+        for chunk in chunks(ids):
             self._ledger.update(dict.fromkeys(chunk))
             ledger = _statements(self.db.get_bind().dialect.name).ledger
             rows = self.db.connection().execute(ledger, {"b_site": self.site.id, "b_ids": chunk})
@@ -236,8 +235,7 @@ class Writer:
         """Look up the records/JUnit runs (empty branch and variant key) of a whole batch in a
         few queries; ``find_run`` answers from them, None included."""
         ids = [i for i in dict.fromkeys(run_ids) if RunKey(i, "", "") not in self._runs]
-        for start in range(0, len(ids), PREFETCH_CHUNK):
-            chunk = ids[start:start + PREFETCH_CHUNK]
+        for chunk in chunks(ids):
             self._runs.update((RunKey(i, "", ""), None) for i in chunk)
             for run in self.db.scalars(select(Run).where(Run.site_id == self.site.id, Run.run_id.in_(chunk),
                                                          Run.key_branch == "", Run.key_variant == "")):

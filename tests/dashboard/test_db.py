@@ -25,3 +25,11 @@ def test_plain_rows_are_the_driver_tuples_of_the_same_rows(app: Flask) -> None:
         assert rows == [tuple(r) for r in session.connection().execute(statement)]
         assert [(name, from_raw_time(raw)) for _, name, raw in rows] == [("a-site", created), ("b-site", created)]
         assert db.plain_rows(session.connection().execute(statement.where(Site.name == "none"))) == []
+
+
+def test_chunks_are_consecutive_slices_within_the_size() -> None:
+    ids = list(range(1, 1202))
+    parts = list(db.chunks(ids))
+    assert [len(p) for p in parts] == [db.IN_LIST, db.IN_LIST, 201] and [i for p in parts for i in p] == ids
+    assert list(db.chunks([], 3)) == [] and list(db.chunks([(1, "a", "b")] * 4, 3)) == [[(1, "a", "b")] * 3,
+                                                                                      [(1, "a", "b")]]
