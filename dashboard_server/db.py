@@ -35,6 +35,7 @@ def json_text(value: Any) -> str:
 
 
 IN_LIST = 500  # values per IN (...) list: under SQLite's old limit of 999 bound parameters
+IN_CELLS = 300  # (site, variant, suite) cells per IN (...) list: three values each
 
 
 def chunks(items: Sequence[T], size: int = IN_LIST) -> Iterator[Sequence[T]]:

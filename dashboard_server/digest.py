@@ -18,18 +18,23 @@ from email.message import EmailMessage
 from typing import Any, NamedTuple
 
 import requests
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from exaworks_sdk.status import FAILING
 
+from .db import IN_CELLS, chunks
 from .exceptions import NotFound
 from .models import Digest, LatestResult, Site, TestResultRow, utcnow
 from .schemas import DigestCut, DigestItem, DigestOut, DigestSite
 
 
 def _key(item: DigestItem) -> str:
-    return "\t".join([item.site, item.variant, item.suite, item.test_id])
+    return _test_key(item.site, item.variant, item.suite, item.test_id)
+
+
+def _test_key(site: str, variant: str, suite: str, test_id: str) -> str:
+    return "\t".join([site, variant, suite, test_id])
 
 
 MAX_TESTS_PER_CELL = 50  # of one cell (site, variant, suite): a broken install fails a whole suite
@@ -88,25 +93,53 @@ def failing_now(db: Session) -> Failing:
                    [s for s in sites.values() if listable[s.site] > s.listed])
 
 
+def _still_failing(db: Session, items: list[DigestItem]) -> set[str]:
+    """The keys of these tests that fail in their cell's newest run, listed or not: one read per
+    cell, through the run's failed tests (``ix_test_results_failing``)."""
+    tests: dict[tuple[str, str, str], list[str]] = {}
+    for item in items:
+        tests.setdefault((item.site, item.variant, item.suite), []).append(item.test_id)
+    if not tests:
+        return set()
+    ids = dict(db.execute(select(Site.name, Site.id).where(Site.name.in_(sorted({site for site, _, _ in tests}))))
+               .tuples().all())
+    cells = sorted((ids[site], variant, suite) for site, variant, suite in tests if site in ids)
+    names = {site_id: site for site, site_id in ids.items()}
+    newest: dict[tuple[str, str, str], int] = {}
+    for cells_part in chunks(cells, IN_CELLS):
+        newest.update(((names[site_id], variant, suite), run) for site_id, variant, suite, run in db.execute(
+            select(LatestResult.site_id, LatestResult.variant, LatestResult.suite, LatestResult.run_id)
+            .where(tuple_(LatestResult.site_id, LatestResult.variant, LatestResult.suite).in_(cells_part))).tuples())
+    out: set[str] = set()
+    for (site, variant, suite), run in newest.items():
+        for part in chunks(sorted(tests[(site, variant, suite)])):
+            out.update(_test_key(site, variant, suite, test_id) for test_id in db.scalars(
+                select(TestResultRow.test_id).where(
+                    TestResultRow.run_id == run, TestResultRow.fingerprint.is_not(None), TestResultRow.suite == suite,
+                    TestResultRow.test_id.in_(part), TestResultRow.status.in_([s.value for s in FAILING]))))
+    return out
+
+
 def _out(row: Digest) -> DigestOut:
     return DigestOut.model_validate({"id": row.id, "created_at": row.created_at, **row.body})
 
 
 def make_digest(db: Session) -> DigestOut:
     """Compare the failures now with the previous digest's, and store the result. A test that
-    is no longer listed is fixed only when its cell is listed whole: in a cell or site with more
-    failures than listed it may still fail, unlisted."""
+    is no longer listed is fixed unless it still fails unlisted: of a cell or site with more
+    failures than listed, it is looked up in its cell's newest run (``_still_failing``)."""
     previous = db.scalar(select(Digest).order_by(Digest.id.desc()).limit(1))
     before = {key: DigestItem.model_validate(item) for key, item in (previous.failing if previous else {}).items()}
     now, cut, crowded = failing_now(db)
     partly = {(c.site, c.variant, c.suite) for c in cut}
     crowded_sites = {c.site for c in crowded}
     gone = [before[k] for k in sorted(before.keys() - now.keys())]
+    failing = _still_failing(db, [i for i in gone if i.site in crowded_sites or (i.site, i.variant, i.suite) in partly])
     body: dict[str, Any] = {
         "since": previous.created_at.isoformat() if previous else None,
         "new": [now[k].model_dump() for k in sorted(now.keys() - before.keys())],
         "persistent": [now[k].model_dump() for k in sorted(now.keys() & before.keys())],
-        "fixed": [i.model_dump() for i in gone if i.site not in crowded_sites and (i.site, i.variant, i.suite) not in partly],
+        "fixed": [i.model_dump() for i in gone if _key(i) not in failing],
         "cut": [c.model_dump() for c in cut],
         "crowded": [c.model_dump() for c in crowded],
     }

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from exaworks_sdk import status as rule
 from exaworks_sdk.status import COUNTERS, FAILING, Status
 
-from .db import chunks
+from .db import IN_CELLS, chunks
 from .models import LatestResult, Run, SuiteRun
 
 # Run fields compared between the last passing and the first failing run.
@@ -78,7 +78,6 @@ def _lookups(db: Session, cell: tuple[Any, ...], *columns: Any) -> tuple[Any, An
 
 
 Cell = tuple[int, str, str]  # (site id, variant, suite)
-CELLS_PER_STATEMENT = 300  # three values each: within db.IN_LIST's 999-parameter bound
 
 
 @functools.cache
@@ -122,7 +121,7 @@ def refresh_streaks(db: Session, cells: Iterable[Cell]) -> None:
     conn = db.connection()
     values: list[dict[str, Any]] = []
     batched = db.get_bind().dialect.name == "postgresql"
-    for part in chunks(wanted, CELLS_PER_STATEMENT):
+    for part in chunks(wanted, IN_CELLS):
         rows = conn.execute(latest, {"b_cells": part}).tuples()
         failing: list[Cell] = []
         for site_id, variant, suite, finished, *counts in rows:

@@ -186,9 +186,10 @@ def test_a_site_failing_everywhere_is_listed_in_turns_within_its_share(
         app: Flask, client: FlaskClient, receivers: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     """A site whose every suite fails (here 4 suites × 30 tests, with the site's share lowered to
     60 tests from 100) gets the first 15 tests of each suite listed, and is named with its
-    numbers; another site's failure is listed whole. A day later one of the broken site's
-    listed tests passes, but another is listed in its place: nothing of that site reads as
-    fixed, since its unlisted tests are not known to pass."""
+    numbers; another site's failure is listed whole. A day later one listed test of each broken
+    suite passes: it reads as fixed, and the next failing test, listed in its place, as new. An
+    hour later a fifth suite breaks, and the site's share is split five ways: the tests that drop
+    out of the listing still fail, unlisted, and do not read as fixed."""
     http, _ = receivers
     app.config.update(DASHBOARD_URL="https://sdk-dashboard.example.org",
                       DIGEST_WEBHOOK_URL=f"http://127.0.0.1:{http.server_address[1]}/hooks/abc")
@@ -228,6 +229,16 @@ def test_a_site_failing_everywhere_is_listed_in_turns_within_its_share(
            suites={suite: {f"test_{n:02d}": "passed" if n == 0 else "failed" for n in range(30)} for suite in broken})
     digest(app)
     again = client.get("/api/v1/digest").get_json()
-    assert again["fixed"] == []
+    assert {(i["site"], i["suite"], i["test_id"]) for i in again["fixed"]} == {("llnl-dane", s, "test_00") for s in broken}
     assert {(i["suite"], i["test_id"]) for i in again["new"]} == {(s, "test_15") for s in broken}
     assert len(again["persistent"]) == 4 * 14 + 1
+
+    run_at(client, tokens["llnl-dane"], "llnl-dane", "spack", hours_ago=1, components=SPACK_PINNED,
+           suites={suite: {f"test_{n:02d}": "passed" if n == 0 and suite != "swift-t" else "failed" for n in range(30)}
+                   for suite in (*broken, "swift-t")})
+    digest(app)
+    third = client.get("/api/v1/digest").get_json()
+    assert third["crowded"] == [{"site": "llnl-dane", "failing": 146, "cells": 5, "listed": 60}]
+    assert third["fixed"] == []  # test_13 to test_15 of each broken suite: no longer listed, still failing
+    assert {(i["suite"], i["test_id"]) for i in third["new"]} == {("swift-t", f"test_{n:02d}") for n in range(12)}
+    assert len(third["persistent"]) == 4 * 12 + 1
