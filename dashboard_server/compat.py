@@ -24,6 +24,7 @@ from exaworks_sdk import status as rule
 from exaworks_sdk.status import COUNTERS, Shown
 from exaworks_sdk.versions import normalize_version
 
+from .db import among
 from .exceptions import BadInput, NotFound
 from .models import LatestSetRun, RawTime, Run, Site, SuiteRun, from_raw_time, raw_time
 from .params import page_arg
@@ -114,7 +115,7 @@ def _rows(db: Session, suites: Iterable[str], since: datetime) -> Read:
         return Read([], {}, {})
     runs = {run_pk: RunFacts(*facts) for run_pk, *facts in conn.execute(
         select(Run.id, Run.run_id, Run.finished_at.is_not(None), Site.name, Site.facility, Run.components)
-        .join(Site, Site.id == Run.site_id).where(Run.id.in_({p[3] for p in pointers})))}
+        .join(Site, Site.id == Run.site_id).where(among(Run.id, {p[3] for p in pointers}, conn.dialect.name)))}
     pointers = [p for p in pointers if p[3] in runs]  # PostgreSQL: a run deleted since the first read
     groups: dict[tuple[int, str, str], Group] = {}
     for site_id, variant, key, run_pk, _, started_at, *_ in pointers:

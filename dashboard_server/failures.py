@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from exaworks_sdk.versions import normalize_version
 
-from .db import plain_rows
+from .db import among, plain_rows
 from .models import RawTime, Run, Site, TestResultRow, from_raw_time, raw_time, stored_utc
 from .params import page_arg, page_count
 from .schemas import FactChange, FailureGroup, FailuresOut, SiteCut
@@ -103,9 +103,10 @@ def _facts_of(db: Session, runs: set[int]) -> dict[int, dict[Fact, str | None]]:
     store the same text, so each distinct text is decoded once (``_facts_of_text``)."""
     if not runs:
         return {}
+    conn = db.connection()
     return {pk: _facts_of_text(components, environment) for pk, components, environment in plain_rows(
-        db.connection().execute(select(Run.id, cast(Run.components, Text), cast(Run.environment, Text))
-                                .where(Run.id.in_(sorted(runs)))))}
+        conn.execute(select(Run.id, cast(Run.components, Text), cast(Run.environment, Text))
+                     .where(among(Run.id, runs, conn.dialect.name))))}
 
 
 @lru_cache(maxsize=4096)

@@ -33,3 +33,17 @@ def test_chunks_are_consecutive_slices_within_the_size() -> None:
     assert [len(p) for p in parts] == [db.IN_LIST, db.IN_LIST, 201] and [i for p in parts for i in p] == ids
     assert list(db.chunks([], 3)) == [] and list(db.chunks([(1, "a", "b")] * 4, 3)) == [[(1, "a", "b")] * 3,
                                                                                       [(1, "a", "b")]]
+
+
+def test_among_selects_the_rows_whose_id_is_one_of_the_ids(app: Flask) -> None:
+    with app.app_context():
+        session = db.session()
+        session.add_all([Site(name=f"site-{n}") for n in range(6)])
+        session.commit()
+        conn = session.connection()
+        ids = conn.scalars(select(Site.id).order_by(Site.id)).all()
+        chosen = {ids[0], ids[3], ids[5], max(ids) + 1000}  # one that no row has
+        statement = select(Site.name).order_by(Site.name)
+        assert conn.scalars(statement.where(db.among(Site.id, chosen, conn.dialect.name))).all() == [
+            "site-0", "site-3", "site-5"]
+        assert conn.scalars(statement.where(db.among(Site.id, [], conn.dialect.name))).all() == []
