@@ -24,7 +24,7 @@ from exaworks_sdk import status as rule
 from exaworks_sdk.status import COUNTERS, Shown
 from exaworks_sdk.versions import normalize_version
 
-from .db import among
+from .db import among, plain_rows
 from .exceptions import BadInput, NotFound
 from .models import LatestSetRun, RawTime, Run, Site, SuiteRun, from_raw_time, raw_time
 from .params import page_arg
@@ -105,12 +105,12 @@ def _rows(db: Session, suites: Iterable[str], since: datetime) -> Read:
     wanted = sorted(set(suites))
     conn = db.connection()  # Core rows, read by position: the ORM's and named access cost more than the reads
     # each pointer with its suite run's counters, found by (run, suite): one seek in the unique index
-    pointers = conn.execute(
+    pointers = plain_rows(conn.execute(
         select(LatestSetRun.site_id, LatestSetRun.variant, LatestSetRun.components_key, LatestSetRun.run_id,
                LatestSetRun.suite, raw_time(LatestSetRun.started_at), SuiteRun.id,
                *(getattr(SuiteRun, c) for c in COUNTERS))
         .join(SuiteRun, (SuiteRun.run_id == LatestSetRun.run_id) & (SuiteRun.suite == LatestSetRun.suite))
-        .where(LatestSetRun.suite.in_(wanted), LatestSetRun.started_at >= since)).all()
+        .where(LatestSetRun.suite.in_(wanted), LatestSetRun.started_at >= since)))
     if not pointers:
         return Read([], {}, {})
     runs = {run_pk: RunFacts(*facts) for run_pk, *facts in conn.execute(
