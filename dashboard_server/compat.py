@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from flask import request
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select, true
 from sqlalchemy.orm import Session
 
 from exaworks_sdk import status as rule
@@ -94,6 +94,26 @@ def _newest_sets(groups: list[Group], suites: Iterable[SuiteInfo]) -> tuple[list
     return kept, {cell: counted[cell] for cell in over}
 
 
+@lru_cache(maxsize=2)
+def _pointers(dialect: str) -> Select[Any]:
+    """Each pointer of the window (``suites``, ``since``) with its suite run's counters, found by
+    (run, suite): one seek each in the unique index. On PostgreSQL a LATERAL read per pointer
+    says so: a join left to the planner hashes the whole of ``suite_runs`` once one site's run
+    holds thousands of suites (``bench.flood``), as the run ids' statistics then promise many
+    suite runs per pointer."""
+    pointer = (LatestSetRun.site_id, LatestSetRun.variant, LatestSetRun.components_key, LatestSetRun.run_id,
+               LatestSetRun.suite, raw_time(LatestSetRun.started_at))
+    counters = select(SuiteRun.id, *(getattr(SuiteRun, c) for c in COUNTERS)).where(
+        SuiteRun.run_id == LatestSetRun.run_id, SuiteRun.suite == LatestSetRun.suite)
+    if dialect == "postgresql":
+        each = counters.limit(1).lateral("counters")
+        statement = select(*pointer, *each.c).select_from(LatestSetRun).join(each, true())
+    else:
+        statement = select(*pointer, *counters.selected_columns).join(SuiteRun, counters.whereclause)
+    return statement.where(LatestSetRun.suite.in_(bindparam("suites", expanding=True)),
+                           LatestSetRun.started_at >= bindparam("since"))
+
+
 def _rows(db: Session, suites: Iterable[str], since: datetime) -> Read:
     """The newest suite run of each (suite, site, variant, stored components) in the window,
     newest first (``_suite`` then folds sets that differ only outside a suite's components, or
@@ -104,13 +124,7 @@ def _rows(db: Session, suites: Iterable[str], since: datetime) -> Read:
     per set and cell, whatever the number of runs that used it."""
     wanted = sorted(set(suites))
     conn = db.connection()  # Core rows, read by position: the ORM's and named access cost more than the reads
-    # each pointer with its suite run's counters, found by (run, suite): one seek in the unique index
-    pointers = plain_rows(conn.execute(
-        select(LatestSetRun.site_id, LatestSetRun.variant, LatestSetRun.components_key, LatestSetRun.run_id,
-               LatestSetRun.suite, raw_time(LatestSetRun.started_at), SuiteRun.id,
-               *(getattr(SuiteRun, c) for c in COUNTERS))
-        .join(SuiteRun, (SuiteRun.run_id == LatestSetRun.run_id) & (SuiteRun.suite == LatestSetRun.suite))
-        .where(LatestSetRun.suite.in_(wanted), LatestSetRun.started_at >= since)))
+    pointers = plain_rows(conn.execute(_pointers(conn.dialect.name), {"suites": wanted, "since": since}))
     if not pointers:
         return Read([], {}, {})
     runs = {run_pk: RunFacts(*facts) for run_pk, *facts in conn.execute(
