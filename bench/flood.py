@@ -58,8 +58,9 @@ def database_urls(tmp: Path, postgres: str | None) -> dict[str, str]:
     return urls
 
 
-def flood(url: str, suites: int) -> dict[str, Any]:
-    """Store one run of ``suites`` failing suites for a new site through the upload code."""
+def flood(url: str, suites: int, analyze: bool = True) -> dict[str, Any]:
+    """Store one run of ``suites`` failing suites for a new site through the upload code; on
+    PostgreSQL then ``ANALYZE`` (unless not ``analyze``: as before autovacuum has seen it)."""
     app = create_app({"DATABASE_URL": url, "MAX_SUITES_PER_RUN": suites, "MAX_SUITES_PER_SITE": suites})
     run_id, started = new_id(), utcnow()
     records: list[Any] = [RunStart(id=new_id(), run_id=run_id, site=FLOOD_SITE, started_at=started)]
@@ -77,7 +78,7 @@ def flood(url: str, suites: int) -> dict[str, Any]:
             return store_batch(session, site, parsed)
         result = db.write(work)
     engine = app.extensions["sdk_dashboard"]["engine"]
-    if engine.dialect.name == "postgresql":  # as after the history's load: autovacuum catching up
+    if analyze and engine.dialect.name == "postgresql":  # as after the history's load: autovacuum catching up
         with engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
     engine.dispose()
