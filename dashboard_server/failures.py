@@ -155,18 +155,27 @@ def explain(sites: list[str], changes: list[FactChange]) -> tuple[str, str]:
     return "unknown", f"Unclear: {named} changed, at {len(sites)} sites ({where})."
 
 
-def _site_rows(site_id: ColumnElement[int]) -> Select[Any]:
-    """One site's fingerprinted failed tests of the window, newest first, as ``Failed`` rows
-    (SQLite; PostgreSQL: ``_site_rows_pg``): its runs of the window (``ix_runs_site_started``),
-    each run's failed tests from ``ix_test_results_failing`` alone."""
-    return (select(raw_time(Run.started_at).label("started_at"),
-                   TestResultRow.id.label("row_pk"), TestResultRow.fingerprint, TestResultRow.suite,
-                   TestResultRow.test_id, Run.id.label("run_pk"), Run.variant, Run.site_id)
-            .join(TestResultRow, TestResultRow.run_id == Run.id)
-            .where(Run.site_id == site_id, Run.started_at >= bindparam("since"),
-                   TestResultRow.fingerprint.is_not(None))
+PER_SITE = bindparam("per_site", type_=Integer)  # ``MAX_ROWS_PER_SITE``, passed at each read
+
+
+def _site_rows(site_id: ColumnElement[int], lateral: bool) -> Select[Any]:
+    """One site's fingerprinted failed tests of the window, newest first, as ``Failed`` rows:
+    its runs of the window (``ix_runs_site_started``), each run's failed tests from
+    ``ix_test_results_failing`` alone. With ``lateral`` (PostgreSQL) each run's failed tests are
+    a read of at most ``PER_SITE`` too: before autovacuum has seen a flood, the planner may sort
+    a site's rows instead of reading them in run order, and one run of 10,000 failed tests was
+    then read whole to keep 500."""
+    of_run = (TestResultRow.run_id == Run.id) & TestResultRow.fingerprint.is_not(None)
+    failed: Any = TestResultRow.__table__
+    if lateral:
+        failed = (select(TestResultRow.id, TestResultRow.fingerprint, TestResultRow.suite, TestResultRow.test_id)
+                  .where(of_run).limit(PER_SITE).lateral("failed"))
+    return (select(raw_time(Run.started_at).label("started_at"), failed.c.id.label("row_pk"), failed.c.fingerprint,
+                   failed.c.suite, failed.c.test_id, Run.id.label("run_pk"), Run.variant, Run.site_id)
+            .select_from(Run).join(failed, true() if lateral else of_run)
+            .where(Run.site_id == site_id, Run.started_at >= bindparam("since"))
             .order_by(Run.started_at.desc())  # by run only: LIMIT stops the read
-            .limit(bindparam("per_site", type_=Integer)))
+            .limit(PER_SITE))
 
 
 # One fingerprinted failed test of the window: (started_at, row_pk, fingerprint, suite, test_id,
@@ -174,25 +183,10 @@ def _site_rows(site_id: ColumnElement[int]) -> Select[Any]:
 # so that sorting the tuples puts them in time order.
 Failed = tuple[RawTime, int, str | None, str, str, int, str, int]
 
-def _site_rows_pg() -> Select[Any]:
-    """``_site_rows`` of each site (a LATERAL read per site), each run's failed tests a LATERAL
-    read of at most the per-site limit too: before autovacuum has seen a flood, the planner
-    may sort a site's rows instead of reading them in run order (``ix_runs_site_started``),
-    and one run of 10,000 failed tests was then read whole to keep 500."""
-    failed = (select(TestResultRow.id, TestResultRow.fingerprint, TestResultRow.suite, TestResultRow.test_id)
-              .where(TestResultRow.run_id == Run.id, TestResultRow.fingerprint.is_not(None))
-              .limit(bindparam("per_site", type_=Integer)).lateral("failed"))
-    per_site = (select(raw_time(Run.started_at).label("started_at"), failed.c.id.label("row_pk"), failed.c.fingerprint,
-                       failed.c.suite, failed.c.test_id, Run.id.label("run_pk"), Run.variant, Run.site_id)
-                .select_from(Run).join(failed, true())
-                .where(Run.site_id == Site.id, Run.started_at >= bindparam("since"))
-                .order_by(Run.started_at.desc()).limit(bindparam("per_site", type_=Integer)).lateral("per_site"))
-    return select(*per_site.c).select_from(Site).join(per_site, true())
-
-
 # Built once: building a statement costs about as much as running it on a small window
-WINDOW_PG = _site_rows_pg()
-WINDOW_OF_SITE = _site_rows(bindparam("site_id"))
+_EACH_SITE = _site_rows(Site.id.expression, lateral=True).lateral("per_site")
+WINDOW_PG = select(*_EACH_SITE.c).select_from(Site).join(_EACH_SITE, true())
+WINDOW_OF_SITE = _site_rows(bindparam("site_id"), lateral=False)
 
 
 def _window_rows(db: Session, since: datetime) -> list[Failed]:
