@@ -99,19 +99,13 @@ def _still_failing(db: Session, items: list[DigestItem]) -> set[str]:
     tests: dict[tuple[str, str, str], list[str]] = {}
     for item in items:
         tests.setdefault((item.site, item.variant, item.suite), []).append(item.test_id)
-    if not tests:
-        return set()
-    ids = dict(db.execute(select(Site.name, Site.id).where(Site.name.in_(sorted({site for site, _, _ in tests}))))
-               .tuples().all())
-    cells = sorted((ids[site], variant, suite) for site, variant, suite in tests if site in ids)
-    names = {site_id: site for site, site_id in ids.items()}
-    newest: dict[tuple[str, str, str], int] = {}
-    for cells_part in chunks(cells, IN_CELLS):
-        newest.update(((names[site_id], variant, suite), run) for site_id, variant, suite, run in db.execute(
-            select(LatestResult.site_id, LatestResult.variant, LatestResult.suite, LatestResult.run_id)
-            .where(tuple_(LatestResult.site_id, LatestResult.variant, LatestResult.suite).in_(cells_part))).tuples())
+    newest: list[tuple[str, str, str, int]] = []
+    for cells in chunks(sorted(tests), IN_CELLS):
+        newest += db.execute(select(Site.name, LatestResult.variant, LatestResult.suite, LatestResult.run_id)
+                             .join(Site, Site.id == LatestResult.site_id)
+                             .where(tuple_(Site.name, LatestResult.variant, LatestResult.suite).in_(cells))).tuples()
     out: set[str] = set()
-    for (site, variant, suite), run in newest.items():
+    for site, variant, suite, run in newest:
         for part in chunks(sorted(tests[(site, variant, suite)])):
             out.update(_test_key(site, variant, suite, test_id) for test_id in db.scalars(
                 select(TestResultRow.test_id).where(
@@ -173,13 +167,14 @@ def page_lists(digest: DigestOut, site: str | None = None) -> list[PageList]:
         if site:
             items = [i for i in items if i.site == site]
         folded: dict[str, set[tuple[str, str]]] = {}
+        tests: Counter[str] = Counter()
         shown = []
         for item in items:
             if item.site in crowded:
                 folded.setdefault(item.site, set()).add((item.variant, item.suite))
+                tests[item.site] += 1
             else:
                 shown.append(item)
-        tests = Counter(i.site for i in items if i.site in crowded)
         out.append(PageList(title, len(items), shown,
                             [(name, tests[name], len(cells)) for name, cells in sorted(folded.items())]))
     return out
