@@ -144,23 +144,18 @@ def run_href(run: int) -> str:
     """``url_for("runs.show_run", run=run)`` for pages that link hundreds of runs: the rule is
     built once per request (building it costs about a third of rendering a matrix verdict) and
     only the number changes."""
-    before, after = _run_href_parts()
-    return f"{before}{int(run)}{after}"
-
-
-def _run_href_parts() -> tuple[str, str]:
-    """What comes before and after the number in this request's run URLs."""
     parts = g.get("run_href_parts")
     if parts is None:  # the URL of a run numbered by a placeholder, wherever the rule puts it
-        before, after = url_for("runs.show_run", run=RUN_PLACEHOLDER).split(str(RUN_PLACEHOLDER))
-        parts = g.run_href_parts = (before, after)
-    return parts
+        parts = g.run_href_parts = url_for("runs.show_run", run=RUN_PLACEHOLDER).split(str(RUN_PLACEHOLDER))
+    return f"{parts[0]}{int(run)}{parts[1]}"
 
 
-@lru_cache(maxsize=64)
-def status_span(value: str) -> Markup:
-    """What the ``status`` macro renders for ``value`` (not breakable), built once per status."""
-    return Markup(f'<span class="status status-{escape(value)}">{escape(status_label(value))}</span>')
+@lru_cache(maxsize=128)
+def status_span(value: str, breakable: bool = False) -> Markup:
+    """A status as every page shows it (the ``status`` macro), built once per status; with
+    ``breakable``, "unfinished" may break in a narrow summary column."""
+    label = Markup("un&shy;finished") if breakable and value == "unfinished" else escape(status_label(value))
+    return Markup(f'<span class="status status-{escape(value)}">{label}</span>')
 
 
 @lru_cache(maxsize=1024)
@@ -178,10 +173,9 @@ def verdicts(items: Iterable[Mapping[str, Any]]) -> Markup:
     variant, and the status linked to the run. A matrix shows hundreds, and a macro call and a
     filter each cost more than building the whole verdict here; names and times repeat (a run's
     suites share its start), so each is escaped or formatted once."""
-    before, after = _run_href_parts()
     return Markup(", ".join(
         f'<span class="verdict">{_escaped(v["site"])} <small>{_escaped(v["variant"])}</small> '
-        f'<a href="{before}{int(v["run"])}{after}" title="{_when(v["started_at"])}">{status_span(v["status"])}</a></span>'
+        f'<a href="{run_href(v["run"])}" title="{_when(v["started_at"])}">{status_span(v["status"])}</a></span>'
         for v in items))
 
 
@@ -192,15 +186,14 @@ def codes(items: Iterable[str]) -> Markup:
 
 def run_links(runs: Iterable[int]) -> Markup:
     """Links to these runs, "#<number>" each (a failures page links hundreds)."""
-    before, after = _run_href_parts()
-    return Markup(" ".join(f'<a href="{before}{int(run)}{after}">#{int(run)}</a>' for run in runs))
+    return Markup(" ".join(f'<a href="{run_href(run)}">#{int(run)}</a>' for run in runs))
 
 
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters.update(ansi=ansi_to_html, sparkline=sparkline, when=when, ago=ago,
                                  status_label=status_label)
     app.jinja_env.globals["run_href"] = run_href
-    app.jinja_env.globals.update(verdicts=verdicts, codes=codes, run_links=run_links)
+    app.jinja_env.globals.update(verdicts=verdicts, codes=codes, run_links=run_links, status_span=status_span)
     app.jinja_env.globals["STATUS_COLOURS"] = STATUS_COLOURS
     app.jinja_env.globals["LEGEND"] = [s for s in Shown if s is not Shown.UNKNOWN]
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from flask import Flask, url_for
 
-from dashboard_server.markup import codes, run_href, run_links, status_span, verdicts
+from dashboard_server.markup import codes, run_href, run_links, status_label, status_span, verdicts
 from exaworks_sdk.status import Shown
 
 
@@ -32,7 +32,11 @@ def test_a_matrix_verdict_reads_as_the_macro_wrote_it(app: Flask) -> None:
             f'title="2026-12-01 10:30 UTC">{macro.render(s="passed")}</a></span>, '
             f'<span class="verdict">&lt;b&gt;odd&lt;/b&gt; <small>p&amp;p</small> <a href="/sdk/runs/8" '
             f'title="2026-12-01 10:30 UTC">{macro.render(s="fixed")}</a></span>')
-        assert str(status_span("fixed")) == macro.render(s="fixed")
+        assert str(status_span("fixed")) == macro.render(s="fixed") == (
+            f'<span class="status status-fixed">{status_label("fixed")}</span>')
+        breakable = app.jinja_env.from_string('{% from "_macros.html" import status %}{{ status(s, breakable=true) }}')
+        assert breakable.render(s="unfinished") == '<span class="status status-unfinished">un&shy;finished</span>'
+        assert breakable.render(s="<x>") == '<span class="status status-&lt;x&gt;">&lt;x&gt;</span>'
 
 
 def test_a_failure_groups_tests_and_runs_are_escaped_and_linked(app: Flask) -> None:
