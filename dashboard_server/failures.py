@@ -25,6 +25,7 @@ and only a page's groups are attributed.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -36,7 +37,7 @@ from sqlalchemy.orm import Session
 from exaworks_sdk.versions import normalize_version
 
 from .db import among, plain_rows
-from .models import RawTime, Run, Site, TestResultRow, from_raw_time, raw_time, stored_utc
+from .models import RawTime, Run, Site, TestResultRow, from_raw_time, raw_time
 from .params import page_arg, page_count
 from .schemas import FactChange, FailureGroup, FailuresOut, SiteCut
 
@@ -59,7 +60,7 @@ def facts(components: Any, environment: Any) -> dict[Fact, str | None]:
 
 
 # SQLite: every cell in one statement, the cells as one JSON array of [site, variant, suite, time]
-# (times in SQLAlchemy's SQLite text form, which ``SQLITE_TIME`` writes)
+# (times as stored: SQLAlchemy's SQLite text form, ``models.SQLITE_TIME``)
 LAST_PASSES_SQLITE = text("""
 SELECT j.key + 1, (SELECT s.run_id FROM suite_runs s
                    WHERE s.site_id = j.value ->> 0 AND s.variant = j.value ->> 1 AND s.suite = j.value ->> 2
@@ -67,7 +68,6 @@ SELECT j.key + 1, (SELECT s.run_id FROM suite_runs s
                    ORDER BY s.started_at DESC LIMIT 1)
 FROM json_each(:cells) AS j
 """)
-SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 
 
 # PostgreSQL: every cell in one round trip, the cells as arrays (one statement shape, compiled once)
@@ -81,20 +81,23 @@ FROM unnest(CAST(:site_ids AS integer[]), CAST(:variants AS text[]), CAST(:suite
 """)
 
 
-def _last_passes(db: Session, cells: list[tuple[int, str, str, datetime]]) -> dict[tuple[int, str, str, datetime], int]:
+Cell = tuple[int, str, str, RawTime]  # (site, variant, suite, a time as ``raw_time`` reads it)
+
+
+def _last_passes(db: Session, cells: list[Cell]) -> dict[Cell, int]:
     """For each (site, variant, suite, time): the newest run before that time in which the suite
-    passed, all in one statement; each is a seek in ``ix_suite_runs_cell``."""
+    passed, all in one statement; each is a seek in ``ix_suite_runs_cell``. The times stay in
+    the form the window read them (``models.to_raw_time``): converting them both ways cost more
+    than the read."""
     if not cells:
         return {}
     conn = db.connection()
-    befores = [stored_utc(c[3]) for c in cells]
     if conn.dialect.name == "postgresql":
         rows = plain_rows(conn.execute(LAST_PASSES_PG, {
             "site_ids": [c[0] for c in cells], "variants": [c[1] for c in cells], "suites": [c[2] for c in cells],
-            "befores": befores}))
+            "befores": [c[3] for c in cells]}))
     else:
-        rows = plain_rows(conn.execute(LAST_PASSES_SQLITE, {"cells": orjson.dumps(
-            [[c[0], c[1], c[2], t.strftime(SQLITE_TIME)] for c, t in zip(cells, befores, strict=True)]).decode()}))
+        rows = plain_rows(conn.execute(LAST_PASSES_SQLITE, {"cells": orjson.dumps(cells).decode()}))
     return {cells[n - 1]: run_pk for n, run_pk in rows if run_pk is not None}
 
 
@@ -189,17 +192,17 @@ WINDOW_PG = select(*_EACH_SITE.c).select_from(Site).join(_EACH_SITE, true())
 WINDOW_OF_SITE = _site_rows(bindparam("site_id"), lateral=False)
 
 
-def _window_rows(db: Session, since: datetime) -> list[Failed]:
-    """Every site's newest ``MAX_ROWS_PER_SITE`` failed tests of the window, newest first.
-    PostgreSQL reads them in one statement (a LATERAL read per site); SQLite, in process, in
-    one statement per site."""
+def _window_rows(db: Session, since: datetime, sites: Collection[int]) -> list[Failed]:
+    """The newest ``MAX_ROWS_PER_SITE`` failed tests of the window of each of ``sites``, newest
+    first. PostgreSQL reads every site's in one statement (a LATERAL read per site) and keeps
+    those of ``sites`` (one may have been deleted or added since they were read); SQLite, in
+    process, reads them in one statement per site."""
     conn = db.connection()
     params = {"since": since, "per_site": MAX_ROWS_PER_SITE}
     if conn.dialect.name == "postgresql":
-        rows = plain_rows(conn.execute(WINDOW_PG, params))
+        rows = [r for r in plain_rows(conn.execute(WINDOW_PG, params)) if r[7] in sites]
     else:
-        rows = [r for site_id in conn.scalars(select(Site.id)).all()
-                for r in plain_rows(conn.execute(WINDOW_OF_SITE, {**params, "site_id": site_id}))]
+        rows = [r for site_id in sites for r in plain_rows(conn.execute(WINDOW_OF_SITE, {**params, "site_id": site_id}))]
     rows.sort(reverse=True)  # (time, row id) is unique: the rest of a tuple is never compared
     return rows
 
@@ -232,9 +235,20 @@ class _Group:
         self.per_site: Counter[int] = Counter()
 
 
-def _groups(rows: list[Failed]) -> dict[str, _Group]:
+def _ranked(rows: list[Failed]) -> list[str]:
+    """The window's fingerprints, most sites first, then most failed tests; counted without
+    building a group, since only a page's groups are described (``_groups``)."""
+    count = Counter(r[2] or "" for r in rows)
+    sites = Counter(fp for fp, _ in {(r[2] or "", r[7]) for r in rows})
+    return sorted(count, key=lambda fp: (-sites[fp], -count[fp], fp))
+
+
+def _groups(rows: list[Failed], fingerprints: set[str]) -> dict[str, _Group]:
+    """The groups of ``fingerprints`` from the window's rows."""
     groups: dict[str, _Group] = {}
     for started, row_pk, fp, suite, test_id, run_pk, variant, site_id in rows:
+        if (fp or "") not in fingerprints:
+            continue
         g = groups.get(fp or "")
         if g is None:
             g = groups[fp or ""] = _Group(row_pk, started)
@@ -256,15 +270,16 @@ def failures(db: Session, days: int, page: int = 1, per_page: int = GROUPS_PER_P
     """The groups of the window, most sites first, ``per_page`` of them from page ``page``: only
     those are attributed and described, so a page costs what it shows."""
     since = datetime.now(UTC) - timedelta(days=days)
-    rows = _window_rows(db, since)
     names = dict(db.connection().execute(select(Site.id, Site.name)).tuples().all())
-    rows = [r for r in rows if r[7] in names]  # PostgreSQL: a site deleted since the first read
-    ranked = sorted(_groups(rows).items(), key=lambda item: (-len(item[1].sites), -item[1].count, item[0]))
-    shown = ranked[(page - 1) * per_page:page * per_page]
+    rows = _window_rows(db, since, names.keys())
+    ranked = _ranked(rows)
+    fingerprints = ranked[(page - 1) * per_page:page * per_page]
+    of_page = _groups(rows, set(fingerprints))
+    shown = [(fp, of_page[fp]) for fp in fingerprints]
     messages = dict(db.execute(select(TestResultRow.id, TestResultRow.message)
                                .where(TestResultRow.id.in_(sorted(g.newest for _, g in shown)))).tuples().all())
     # each cell of a group, with the time its first failing run of the window started
-    cells = {fp: [((site_id, variant, suite, from_raw_time(started)), run_pk)
+    cells = {fp: [((site_id, variant, suite, started), run_pk)
                   for (site_id, variant, suite), (run_pk, started) in g.cells.items()] for fp, g in shown}
     passes = _last_passes(db, sorted({cell for of_group in cells.values() for cell, _ in of_group}))
     known = _facts_of(db, {run_pk for of_group in cells.values() for _, run_pk in of_group} | set(passes.values()))

@@ -20,7 +20,7 @@ from bench.pages import SPEC as PAGES_SPEC
 from bench.synth import days_for
 from dashboard_server import db
 from dashboard_server.failures import _last_passes, _window_rows, failures
-from dashboard_server.models import Site, SuiteRun
+from dashboard_server.models import Site, SuiteRun, to_raw_time
 from tests.support.dashboard import facility_tokens
 from tests.support.history import SPACK_PINNED, passing, run_at, run_number
 from tests.support.plans import loaded, rows_touched
@@ -109,14 +109,15 @@ def test_the_page_says_it_in_words(client: FlaskClient, history: dict[str, Any])
 def test_the_last_passes_of_many_cells_in_one_statement(app: Flask, history: dict[str, Any]) -> None:
     """``_last_passes`` answers every cell in one statement (JSON cells on SQLite, arrays on
     PostgreSQL); it must find what one plain query per cell finds, at each suite run's own start
-    (strictly before) and a microsecond either side of it."""
+    (strictly before) and a microsecond either side of it, each given as the window reads it."""
     with app.app_context():
         session = db.session()
-        cells = [(s.site_id, s.variant, s.suite, s.started_at + timedelta(microseconds=shift))
+        dialect = session.connection().dialect.name
+        times = [(s.site_id, s.variant, s.suite, s.started_at + timedelta(microseconds=shift))
                  for s in session.scalars(select(SuiteRun)) for shift in (-1, 0, 1)]
+        cells = [(site_id, variant, suite, to_raw_time(before, dialect)) for site_id, variant, suite, before in times]
         expected = {}
-        for cell in cells:
-            site_id, variant, suite, before = cell
+        for cell, (site_id, variant, suite, before) in zip(cells, times, strict=True):
             found = session.scalar(
                 select(SuiteRun.run_id).where(SuiteRun.site_id == site_id, SuiteRun.variant == variant,
                                               SuiteRun.suite == suite, SuiteRun.started_at < before,
@@ -229,7 +230,7 @@ def test_a_flood_not_yet_analysed_is_read_only_up_to_its_share(db_url: str, monk
         capture = lambda conn, cursor, sql, params, context, many: statements.append((sql, params))  # noqa: E731
         event.listen(engine, "before_cursor_execute", capture)
         with Session(engine) as session:
-            rows = _window_rows(session, datetime.now(UTC) - timedelta(days=14))
+            rows = _window_rows(session, datetime.now(UTC) - timedelta(days=14), session.scalars(select(Site.id)).all())
             event.remove(engine, "before_cursor_execute", capture)
             sites = session.scalar(select(func.count()).select_from(Site))
             assert Counter(r[7] for r in rows).most_common(1)[0][1] == 100  # the flood's share, cut
