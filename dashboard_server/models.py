@@ -17,6 +17,7 @@ queries independent of stored history:
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -57,8 +58,10 @@ def raw_time(column: Any) -> Any:
     return type_coerce(column, String)
 
 
+@lru_cache(maxsize=8192)
 def from_raw_time(raw: RawTime) -> datetime:
-    """A ``raw_time`` value as the aware UTC time ``UTCDateTime`` returns."""
+    """A ``raw_time`` value as the aware UTC time ``UTCDateTime`` returns. Cached: a page converts
+    the same few run starts for each of their suites (a run's suite runs share its start)."""
     return (datetime.fromisoformat(raw) if isinstance(raw, str) else raw).replace(tzinfo=UTC)
 
 

@@ -42,16 +42,20 @@ def all_pins() -> tuple[Pin, ...]:
     return tuple(Pin.parse(line) for line in lines if line.strip() and not line.startswith("#"))
 
 
+@lru_cache(maxsize=1)
 def pins_by_variant() -> dict[str, dict[str, Pin]]:
-    """variant → component → pin."""
+    """variant → component → pin; built once and shared, so never changed by a caller (the matrix
+    asks for each of its hundreds of version sets)."""
     out: dict[str, dict[str, Pin]] = {}
     for pin in all_pins():
         out.setdefault(pin.variant, {})[pin.component] = pin
     return out
 
 
+@lru_cache(maxsize=1)
 def package_names() -> dict[str, tuple[str, str]]:
-    """component → (pip name, Spack name), either possibly empty: what the exports write."""
+    """component → (pip name, Spack name), either possibly empty: what the exports write. Built
+    once and shared, as ``pins_by_variant``."""
     out: dict[str, tuple[str, str]] = {}
     for pin in all_pins():
         pip, spack = out.get(pin.component, ("", ""))
