@@ -160,8 +160,7 @@ class Run(Base):
     __tablename__ = "runs"
     __table_args__ = (
         UniqueConstraint("site_id", "run_id", "key_branch", "key_variant"),
-        Index("ix_runs_site_started", "site_id", "started_at"),
-        Index("ix_runs_started", "started_at"),  # the runs of a recent window (failures page)
+        Index("ix_runs_site_started", "site_id", "started_at"),  # also each site's runs of a window (failures page)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

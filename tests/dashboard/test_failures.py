@@ -20,7 +20,7 @@ from bench.pages import SPEC as PAGES_SPEC
 from bench.synth import days_for
 from dashboard_server import db
 from dashboard_server.failures import _last_passes, _window_rows, failures
-from dashboard_server.models import Site, SuiteRun, to_raw_time
+from dashboard_server.models import Run, Site, SuiteRun, to_raw_time
 from tests.support.dashboard import facility_tokens
 from tests.support.history import SPACK_PINNED, passing, run_at, run_number
 from tests.support.plans import loaded, rows_touched
@@ -239,3 +239,34 @@ def test_a_flood_not_yet_analysed_is_read_only_up_to_its_share(db_url: str, monk
                 (raw,) = session.connection().exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params).one()
                 plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
                 assert rows_touched(plan, "test_results") <= 100 * sites, plan
+
+
+def test_each_site_reads_only_its_own_runs_of_the_window(db_url: str) -> None:
+    """The window reads each site's runs of the window through ``ix_runs_site_started``, so it
+    touches each run of the window once. On PostgreSQL an index of all runs by start alone
+    (``ix_runs_started``, dropped by migration 0013) drew the planner into reading every site's
+    runs of the window for each site and dropping the others': sites × runs. The history is
+    about four times the window, so that the planner reads runs through an index at all."""
+    with loaded(db_url, days_for(PAGES_SPEC, 150_000)) as engine:
+        since = datetime.now(UTC) - timedelta(days=14)
+        statements: list[tuple[str, Any]] = []
+        capture = lambda conn, cursor, sql, params, context, many: statements.append((sql, params))  # noqa: E731
+        with Session(engine) as session:
+            sites = session.scalars(select(Site.id)).all()
+            window_runs = session.scalar(select(func.count()).select_from(Run).where(Run.started_at >= since))
+            all_runs = session.scalar(select(func.count()).select_from(Run))
+            assert len(sites) >= 10 and window_runs and window_runs > 10 * len(sites) and all_runs > 3 * window_runs
+            event.listen(engine, "before_cursor_execute", capture)
+            rows = _window_rows(session, since, sites)
+            event.remove(engine, "before_cursor_execute", capture)
+            assert rows
+            conn = session.connection()
+            for sql, params in [(q, p) for q, p in statements if "fingerprint IS NOT NULL" in q]:
+                if engine.dialect.name == "sqlite":
+                    plan = " / ".join(row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params))
+                    assert "ix_runs_site_started" in plan and "ix_runs_started" not in plan, plan
+                else:
+                    (raw,) = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params).one()
+                    plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
+                    # each site's runs once (EXPLAIN gives a loop's rows as a rounded average)
+                    assert rows_touched(plan, "runs") <= window_runs + len(sites), plan
