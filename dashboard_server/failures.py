@@ -181,10 +181,10 @@ def _site_rows(site_id: ColumnElement[int], lateral: bool) -> Select[Any]:
             .limit(PER_SITE))
 
 
-# One fingerprinted failed test of the window: (started_at, row_pk, fingerprint, suite, test_id,
-# run_pk, variant, site_id). A plain tuple, as a page reads a thousand: time and row id first,
-# so that sorting the tuples puts them in time order.
-Failed = tuple[RawTime, int, str | None, str, str, int, str, int]
+# One fingerprinted failed test of the window (the window reads only rows with a fingerprint): (started_at,
+# row_pk, fingerprint, suite, test_id, run_pk, variant, site_id). A plain tuple, as a page reads a thousand:
+# time and row id first, so that sorting the tuples puts them in time order.
+Failed = tuple[RawTime, int, str, str, str, int, str, int]
 
 # Built once: building a statement costs about as much as running it on a small window
 _EACH_SITE = _site_rows(Site.id.expression, lateral=True).lateral("per_site")
@@ -238,8 +238,8 @@ class _Group:
 def _ranked(rows: list[Failed]) -> list[str]:
     """The window's fingerprints, most sites first, then most failed tests; counted without
     building a group, since only a page's groups are described (``_groups``)."""
-    count = Counter(r[2] or "" for r in rows)
-    sites = Counter(fp for fp, _ in {(r[2] or "", r[7]) for r in rows})
+    count = Counter(r[2] for r in rows)
+    sites = Counter(fp for fp, _ in {(r[2], r[7]) for r in rows})
     return sorted(count, key=lambda fp: (-sites[fp], -count[fp], fp))
 
 
@@ -247,11 +247,11 @@ def _groups(rows: list[Failed], fingerprints: set[str]) -> dict[str, _Group]:
     """The groups of ``fingerprints`` from the window's rows."""
     groups: dict[str, _Group] = {}
     for started, row_pk, fp, suite, test_id, run_pk, variant, site_id in rows:
-        if (fp or "") not in fingerprints:
+        if fp not in fingerprints:
             continue
-        g = groups.get(fp or "")
+        g = groups.get(fp)
         if g is None:
-            g = groups[fp or ""] = _Group(row_pk, started)
+            g = groups[fp] = _Group(row_pk, started)
         g.tests.add((suite, test_id))
         g.sites.add(site_id)
         g.count += 1
