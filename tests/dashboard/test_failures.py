@@ -4,7 +4,6 @@ different paths, hosts, job ids and times), and an MPI upgrade at one site break
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bench.flood import flood
@@ -23,7 +22,7 @@ from dashboard_server.failures import _last_passes, _window_rows, failures
 from dashboard_server.models import Run, Site, SuiteRun, to_raw_time
 from tests.support.dashboard import facility_tokens
 from tests.support.history import SPACK_PINNED, passing, run_at, run_number
-from tests.support.plans import loaded, rows_touched
+from tests.support.plans import executed_plan, loaded, rows_touched, sqlite_plan, statements_run
 
 TIMEOUT = '''Traceback (most recent call last):
   File "{root}/test_harness/suites/test_parsl_flux.py", line 41, in test_executor
@@ -193,28 +192,20 @@ def test_the_window_is_read_from_the_failed_tests_index_alone(app: Flask, histor
     """The failed tests of the window come from ``ix_test_results_failing`` alone (migration
     0012): their table rows, which hold the messages and logs, are read only for the messages
     a page shows, by id."""
-    statements: list[tuple[str, Any]] = []
     with app.app_context():
         session = db.session()
-        engine = session.get_bind()
-        capture = lambda conn, cursor, sql, params, context, many: statements.append((sql, params))  # noqa: E731
-        event.listen(engine, "before_cursor_execute", capture)
-        try:
+        with statements_run(session.get_bind()) as statements:
             out = failures(session, 14)
-        finally:
-            event.remove(engine, "before_cursor_execute", capture)
         assert out.total == 2
         window = [(sql, params) for sql, params in statements if "fingerprint IS NOT NULL" in sql]
         assert window
         conn = session.connection()
         for sql, params in window:
             if conn.dialect.name == "sqlite":
-                plan = " / ".join(row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params))
+                plan = sqlite_plan(conn, sql, params)
                 assert "USING COVERING INDEX ix_test_results_failing" in plan, plan
             else:
-                (raw,) = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params).one()
-                plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
-                reads = _test_result_reads(plan)
+                reads = _test_result_reads(executed_plan(conn, sql, params))
                 assert reads and all(index == "ix_test_results_failing" for _, index in reads), reads
 
 
@@ -226,18 +217,15 @@ def test_a_flood_not_yet_analysed_is_read_only_up_to_its_share(db_url: str, monk
     monkeypatch.setattr("dashboard_server.failures.MAX_ROWS_PER_SITE", 100)
     with loaded(db_url, FLOOD_SPEC) as engine:
         flood(db_url, 2000, analyze=False)
-        statements: list[tuple[str, Any]] = []
-        capture = lambda conn, cursor, sql, params, context, many: statements.append((sql, params))  # noqa: E731
-        event.listen(engine, "before_cursor_execute", capture)
         with Session(engine) as session:
-            rows = _window_rows(session, datetime.now(UTC) - timedelta(days=14), session.scalars(select(Site.id)).all())
-            event.remove(engine, "before_cursor_execute", capture)
+            with statements_run(engine) as statements:
+                rows = _window_rows(session, datetime.now(UTC) - timedelta(days=14),
+                                    session.scalars(select(Site.id)).all())
             sites = session.scalar(select(func.count()).select_from(Site))
             assert Counter(r[7] for r in rows).most_common(1)[0][1] == 100  # the flood's share, cut
             if engine.dialect.name == "postgresql":
                 [(sql, params)] = [(q, p) for q, p in statements if "fingerprint IS NOT NULL" in q]
-                (raw,) = session.connection().exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params).one()
-                plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
+                plan = executed_plan(session.connection(), sql, params)
                 assert rows_touched(plan, "test_results") <= 100 * sites, plan
 
 
@@ -249,24 +237,20 @@ def test_each_site_reads_only_its_own_runs_of_the_window(db_url: str) -> None:
     about four times the window, so that the planner reads runs through an index at all."""
     with loaded(db_url, days_for(PAGES_SPEC, 150_000)) as engine:
         since = datetime.now(UTC) - timedelta(days=14)
-        statements: list[tuple[str, Any]] = []
-        capture = lambda conn, cursor, sql, params, context, many: statements.append((sql, params))  # noqa: E731
         with Session(engine) as session:
             sites = session.scalars(select(Site.id)).all()
             window_runs = session.scalar(select(func.count()).select_from(Run).where(Run.started_at >= since))
             all_runs = session.scalar(select(func.count()).select_from(Run))
             assert len(sites) >= 10 and window_runs and window_runs > 10 * len(sites) and all_runs > 3 * window_runs
-            event.listen(engine, "before_cursor_execute", capture)
-            rows = _window_rows(session, since, sites)
-            event.remove(engine, "before_cursor_execute", capture)
+            with statements_run(engine) as statements:
+                rows = _window_rows(session, since, sites)
             assert rows
             conn = session.connection()
             for sql, params in [(q, p) for q, p in statements if "fingerprint IS NOT NULL" in q]:
                 if engine.dialect.name == "sqlite":
-                    plan = " / ".join(row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params))
+                    plan = sqlite_plan(conn, sql, params)
                     assert "ix_runs_site_started" in plan and "ix_runs_started" not in plan, plan
                 else:
-                    (raw,) = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params).one()
-                    plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
+                    plan = executed_plan(conn, sql, params)
                     # each site's runs once (EXPLAIN gives a loop's rows as a rounded average)
                     assert rows_touched(plan, "runs") <= window_runs + len(sites), plan

@@ -4,7 +4,6 @@ rows, on either database, whatever the planner believes about the test's number 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -14,7 +13,7 @@ from sqlalchemy.orm import Session
 from bench.synth import Spec
 from dashboard_server import queries
 from dashboard_server.models import TestResultRow
-from tests.support.plans import loaded, rows_touched
+from tests.support.plans import executed_plan, loaded, rows_touched, sqlite_plan
 
 PER_PAGE = 50
 # Ten suites: a test id belongs to one suite, but PostgreSQL's planner takes ``suite = s AND
@@ -48,13 +47,12 @@ def test_a_page_of_history_reads_only_the_runs_it_shows(history):
         sql = str(statement.compile(dialect=history.dialect, compile_kwargs={"literal_binds": True}))
         conn = session.connection()
         if history.dialect.name == "sqlite":
-            plan = " / ".join(row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+            plan = sqlite_plan(conn, sql)
             assert "ix_test_results_suite_test" not in plan, plan
             assert plan.startswith("SEARCH suite_runs USING INDEX ix_suite_runs_suite_started"), plan
             assert "USING INDEX ix_test_results_run_suite" in plan, plan
         else:
-            (raw,) = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}").one()
-            plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
+            plan = executed_plan(conn, sql)
             touched = rows_touched(plan, "test_results")
             most_tests_in_a_run = SPEC.tests_per_suite[1]
             assert touched <= (PER_PAGE + 1) * most_tests_in_a_run < stored, (touched, stored)  # a run past the page

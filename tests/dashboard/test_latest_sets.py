@@ -4,14 +4,13 @@ database is migrated; and the matrix reads one row per set and cell, not the win
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bench.flood import flood
@@ -21,7 +20,7 @@ from dashboard_server.models import LatestSetRun, Run
 from dashboard_server.registry import registry
 from tests.support.dashboard import auth, make_run, upload
 from tests.support.history import run_at, run_number
-from tests.support.plans import loaded, rows_touched
+from tests.support.plans import executed_plan, loaded, rows_touched, sqlite_plan, statements_run
 
 JUNIT = b"""<testsuite name="parsl"><testcase classname="t" name="test_a"/><testcase classname="t" name="test_b"/>
 </testsuite>"""
@@ -126,31 +125,23 @@ def test_the_matrix_reads_each_set_once_however_many_runs_used_it(history: Any, 
     if flooded:
         flood(db_url, 3000)
     app = Flask(__name__)
-    statements: list[tuple[str, Any]] = []
-
-    def capture(conn: Any, cursor: Any, sql: str, params: Any, context: Any, many: bool) -> None:
-        statements.append((sql, params))
-
-    event.listen(history, "before_cursor_execute", capture)
     with app.app_context(), Session(history) as session:
         since = datetime.now(UTC) - timedelta(days=compat.DEFAULT_DAYS)
         window_runs = session.scalar(select(func.count()).select_from(Run).where(Run.started_at >= since))
         pointers = session.scalar(select(func.count()).select_from(LatestSetRun)
                                   .where(LatestSetRun.started_at >= since, LatestSetRun.suite.in_(registry())))
         assert window_runs > 4 * pointers / SPEC.suites  # many runs per set: reading them all would show
-        statements.clear()
-        out = compat.matrix(session, compat.DEFAULT_DAYS)
-        event.remove(history, "before_cursor_execute", capture)
+        with statements_run(history) as statements:
+            out = compat.matrix(session, compat.DEFAULT_DAYS)
         shown = sum(len(v.sites) for s in out.suites for v in s.sets)
         assert 0 < shown <= pointers  # a verdict per pointer, less those that differ only in other components
         conn = session.connection()
         for sql, params in statements:
             if history.dialect.name == "sqlite":
-                plan = " / ".join(row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params))
+                plan = sqlite_plan(conn, sql, params)
                 assert "ix_runs_started" not in plan and "SCAN runs" not in plan, plan
                 assert "SCAN suite_runs" not in plan and "USING INDEX ix_suite_runs_" not in plan, plan
             else:
-                (raw,) = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params).one()
-                plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
+                plan = executed_plan(conn, sql, params)
                 assert rows_touched(plan, "runs") <= pointers < window_runs, (sql, plan)
                 assert rows_touched(plan, "suite_runs") <= 2 * pointers, (sql, plan)

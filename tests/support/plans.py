@@ -4,11 +4,12 @@ executed PostgreSQL plan touched."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, event, text
 
 from bench.generate import load, open_database
 from bench.synth import Matrix, Spec
@@ -37,3 +38,29 @@ def rows_touched(plan: dict[str, Any], table: str) -> int:
                     + plan.get("Rows Removed by Index Recheck", 0))
         touched += per_loop * plan.get("Actual Loops", 1)
     return touched + sum(rows_touched(child, table) for child in plan.get("Plans", []))
+
+
+@contextmanager
+def statements_run(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
+    """The (SQL, parameters) of every statement ``engine`` runs inside the block."""
+    statements: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, sql: str, params: Any, context: Any, many: bool) -> None:
+        statements.append((sql, params))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+
+
+def sqlite_plan(conn: Connection, sql: str, params: Any = None) -> str:
+    """SQLite's ``EXPLAIN QUERY PLAN`` of a statement, its steps joined by " / "."""
+    return " / ".join(row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params))
+
+
+def executed_plan(conn: Connection, sql: str, params: Any = None) -> dict[str, Any]:
+    """PostgreSQL's executed plan of a statement (``EXPLAIN (ANALYZE, FORMAT JSON)``), its top node."""
+    (raw,) = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params).one()
+    return dict((json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"])
