@@ -13,6 +13,7 @@ import pytest
 from dashboard_server import auth as auth_module
 from dashboard_server import tokens
 from tests.support.dashboard import write
+from tests.support.plans import statements_run
 
 
 @pytest.fixture
@@ -61,21 +62,12 @@ def test_secrets_are_hashed_before_any_comparison_or_lookup(app, token):
     """The database only ever sees the key id or a sha256 of what was presented, so an index
     lookup cannot be timed character by character against the secret."""
     key_id, secret = token.split(":", 1)
-    statements: list[str] = []
-    engine = app.extensions["sdk_dashboard"]["engine"]
-    from sqlalchemy import event
-
-    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        statements.append(f"{statement} {parameters}")
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_run(app.extensions["sdk_dashboard"]["engine"]) as run:
         verify(app, token)
         verify(app, f"{key_id}:wrong")
         verify(app, "a-legacy-looking-opaque-key-1234", allow_legacy=True)
         verify(app, token, allow_legacy=True)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    statements = [f"{statement} {parameters}" for statement, parameters in run]
     text = "\n".join(statements)
     assert statements and secret not in text and "a-legacy-looking-opaque-key-1234" not in text
     assert tokens.hash_secret("a-legacy-looking-opaque-key-1234") in text

@@ -5,34 +5,22 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
 
 from tests.support.dashboard import add_site, auth, issue_token, load_fixture, make_run, now, upload
+from tests.support.plans import statements_run
 
 ATTACKER = "evil-cluster"
 
 
-@contextmanager
-def statements(app: Flask) -> Iterator[list[str]]:
-    """Every SQL statement the app's engine executes inside the block."""
-    seen: list[str] = []
-    engine = app.extensions["sdk_dashboard"]["engine"]
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+def statements(app: Flask) -> AbstractContextManager[list[tuple[str, Any]]]:
+    """Every SQL statement the app's engine executes inside the block, with its parameters."""
+    return statements_run(app.extensions["sdk_dashboard"]["engine"])
 
 
 def history(client: FlaskClient, token: str, site: str, suites: dict[str, list[str]], days: int = 3) -> None:
