@@ -72,11 +72,16 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def p95(values: Sequence[float]) -> float:
+def quantile(values: Sequence[float], q: float) -> float:
+    """The value at fraction ``q`` of the sorted values (nearest rank), or NaN for none."""
     if not values:
         return float("nan")
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def p95(values: Sequence[float]) -> float:
+    return quantile(values, 0.95)
 
 
 def free_port() -> int:

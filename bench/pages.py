@@ -7,6 +7,9 @@ every server in turn, repeatedly, so that whatever else loads the machine hits a
 alike. Figures are real HTTP round trips: median and p95 per page and scale, and the ratio of
 the largest scale's median to the smallest's, next to the ratio of the response sizes (a page
 that shows more at the larger scale, such as more failures in its window, may take longer).
+Beside it, the paired ratio: each round's largest-scale time over the smallest's, taken one
+after the other, so that the machine's drift during a run cancels out; its median and quartiles
+show how far a ratio of medians near a target can be trusted.
 
     python -m bench.pages [--scales 3000,300000,3000000] [--repeats 60] [--postgres URL]
 
@@ -35,7 +38,7 @@ from dashboard_server.digest import make_digest
 from dashboard_server.models import Digest, Run, Site
 
 from . import attest
-from .common import gunicorn, loadavg, median, p95
+from .common import gunicorn, loadavg, median, p95, quantile
 from .generate import count_results, load, open_database
 from .synth import Matrix, Spec, days_for
 
@@ -100,10 +103,12 @@ def prepare(engine: Any) -> None:
 def table(result: dict[str, Any]) -> str:
     scales = list(result["scales"])
     lines = [f"{'page':<22}" + "".join(f"{'med ' + s:>12}{'p95 ' + s:>12}" for s in scales) + f"{'ratio':>8}"
-             + f"{'bytes':>8}"]
+             + f"{'bytes':>8}{'paired (p25-p75)':>20}"]
     for page, row in result["pages"].items():
+        paired = row.get("paired_ratio")
         lines.append(f"{page:<22}" + "".join(f"{row['median_ms'][s]:>12.1f}{row['p95_ms'][s]:>12.1f}" for s in scales)
-                     + f"{row['ratio']:>7.2f}x" + (f"{row['bytes_ratio']:>7.2f}x" if "bytes_ratio" in row else ""))
+                     + f"{row['ratio']:>7.2f}x" + (f"{row['bytes_ratio']:>7.2f}x" if "bytes_ratio" in row else " " * 8)
+                     + (f"{paired['median']:>7.2f}x ({paired['p25']:.2f}-{paired['p75']:.2f})" if paired else ""))
     return "\n".join(lines)
 
 
@@ -159,10 +164,19 @@ def measure(servers: dict[int, tuple[str, dict[str, str]]], repeats: int, warmup
             "median_ms": {str(s): round(median(v), 2) for s, v in by_scale.items()},
             "p95_ms": {str(s): round(p95(v), 2) for s, v in by_scale.items()},
             "ratio": round(median(by_scale[largest]) / median(by_scale[smallest]), 2),
+            "paired_ratio": paired_ratio(by_scale[largest], by_scale[smallest]),
             "bytes": {str(s): n for s, n in sizes[page].items()},
             "bytes_ratio": round(sizes[page][largest] / max(sizes[page][smallest], 1), 2),
         }
     return out
+
+
+def paired_ratio(large: list[float], small: list[float]) -> dict[str, float]:
+    """Median and quartiles of ``large[i] / small[i]``: round ``i``'s two times were taken one
+    after the other, so a drift of the machine's speed over the run divides out."""
+    ratios = [big / little for big, little in zip(large, small, strict=True)]
+    return {"median": round(median(ratios), 2), "p25": round(quantile(ratios, 0.25), 2),
+            "p75": round(quantile(ratios, 0.75), 2)}
 
 
 def run(scales: tuple[int, ...] = SMALL_SCALES, repeats: int = 60, postgres: str | None = None,

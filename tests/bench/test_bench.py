@@ -61,10 +61,17 @@ def test_pages_benchmark_runs(tmp_path):
                                  "compat", "compat.json", "known_good.pip", "known_good.spack",
                                  "failures", "failures.json", "digest", "digest.json"}
     assert all(row["ratio"] > 0 for row in out["pages"].values())
+    assert all(row["paired_ratio"]["median"] == row["ratio"] for row in out["pages"].values())  # one round
     assert "summary" in pages.table(out) and "failures.json" in pages.table(out)
     rows = report._targets({"pages_sqlite": out})
     assert {"Page `compat` (sqlite), median 1,500/300", "Page `digest.json` (sqlite), median 1,500/300"} <= {
         r[0] for r in rows}
+
+
+def test_the_paired_ratio_divides_each_round_by_its_own_partner():
+    # the machine slows down threefold over the run: each round's pair still measures 2x
+    assert pages.paired_ratio([2, 4, 6, 12], [1, 2, 3, 6]) == {"median": 2.0, "p25": 2.0, "p75": 2.0}
+    assert pages.paired_ratio([1, 2, 3, 4, 5], [1, 1, 1, 1, 1]) == {"median": 3.0, "p25": 2.0, "p75": 4.0}
 
 
 def test_synthetic_history_gives_the_new_pages_content(tmp_path):
