@@ -142,14 +142,17 @@ def _overhead_rows(ho: dict[str, Any], key: str, label: str, target: float) -> l
 
 def _pages_table(pg: dict[str, Any], db: str) -> list[str]:
     scales = list(pg["scales"])
-    head = "| page | " + " | ".join(f"median / p95 at {int(s):,} (ms)" for s in scales) + " | ratio | size ratio |"
+    head = ("| page | " + " | ".join(f"median / p95 at {int(s):,} (ms)" for s in scales)
+            + " | ratio | paired ratio (p25–p75) | size ratio |")
     lines = [f"Page latency ({db}; {pg['client']}; {pg['repeats']} requests per page and scale; "
              f"{pg['matrix']['site_variant_rows']} site×variant rows × {pg['matrix']['suites']} suites):", "",
-             head, "|---" * (len(scales) + 3) + "|"]
+             head, "|---" * (len(scales) + 4) + "|"]
     for page, row in pg["pages"].items():
         cells = " | ".join(f"{row['median_ms'][s]:.1f} / {row['p95_ms'][s]:.1f}" for s in scales)
+        paired = row.get("paired_ratio")  # results written before it was measured have none
+        spread = f"{paired['median']:.2f}× ({paired['p25']:.2f}–{paired['p75']:.2f})" if paired else "—"
         size = f"{row['bytes_ratio']:.2f}×" if "bytes_ratio" in row else "—"
-        lines.append(f"| `{page}` | {cells} | {row['ratio']:.2f}× | {size} |")
+        lines.append(f"| `{page}` | {cells} | {row['ratio']:.2f}× | {spread} | {size} |")
     return lines
 
 

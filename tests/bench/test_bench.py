@@ -63,6 +63,9 @@ def test_pages_benchmark_runs(tmp_path):
     assert all(row["ratio"] > 0 for row in out["pages"].values())
     assert all(row["paired_ratio"]["median"] == row["ratio"] for row in out["pages"].values())  # one round
     assert "summary" in pages.table(out) and "failures.json" in pages.table(out)
+    paired = out["pages"]["failures.json"]["paired_ratio"]
+    assert any(line.startswith("| `failures.json` |") and f"| {paired['median']:.2f}× ({paired['p25']:.2f}–" in line
+               for line in report._pages_table(out, "sqlite"))
     rows = report._targets({"pages_sqlite": out})
     assert {"Page `compat` (sqlite), median 1,500/300", "Page `digest.json` (sqlite), median 1,500/300"} <= {
         r[0] for r in rows}
