@@ -249,7 +249,13 @@ class LatestResult(Base):
     touches (``ingest/store.py``), so no page computes a streak per failing cell."""
 
     __tablename__ = "latest_results"
-    __table_args__ = (Index("ix_latest_results_suite", "suite"),)  # a suite's badge and flaky check
+    __table_args__ = (
+        Index("ix_latest_results_suite", "suite"),  # a suite's badge and flaky check
+        # a site's failing cells, newest first: what the failures page reads (migration 0014)
+        Index("ix_latest_results_failing", "site_id", "started_at",
+              sqlite_where=text("first_failing_run_id IS NOT NULL"),
+              postgresql_where=text("first_failing_run_id IS NOT NULL")),
+    )
 
     site_id: Mapped[int] = mapped_column(
         ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True
