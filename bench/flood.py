@@ -6,7 +6,7 @@ through the real upload code (``ingest.records``, with the per-run and per-site 
 the flood gets in, as data from before the caps would be). One gunicorn (1 worker) per
 database; one client requests the shared views from both in turn: the summary page and its
 JSON, a suite badge, an honest site's page and badge, the failures page and its JSON (the
-flood's 10,000 failed tests are in their window), the compatibility matrix, and the digest
+flood's 10,000 failing cells are failing now), the compatibility matrix, and the digest
 page and its JSON (a digest is made after the flood, as the daily ``sdk-dashboard digest``
 would: the flood's 10,000 failing cells are in it). The figure is
 the ratio of medians, flooded over clean; the target is ≤ 1.2×.

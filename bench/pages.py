@@ -6,7 +6,7 @@ back). Each database gets its own gunicorn (1 worker) and one client requests ev
 every server in turn, repeatedly, so that whatever else loads the machine hits all scales
 alike. Figures are real HTTP round trips: median and p95 per page and scale, and the ratio of
 the largest scale's median to the smallest's, next to the ratio of the response sizes (a page
-that shows more at the larger scale, such as more failures in its window, may take longer).
+that shows more at the larger scale, such as the matrix's version sets of its window, may take longer).
 Beside it, the paired ratio: each round's largest-scale time over the smallest's, taken one
 after the other, so that the machine's drift during a run cancels out; its median and quartiles
 show how far a ratio of medians near a target can be trusted.
@@ -42,8 +42,9 @@ from .common import gunicorn, loadavg, median, p95, quantile
 from .generate import count_results, load, open_database
 from .synth import Matrix, Spec, days_for
 
-# The newest day ends about now, so that the pages reading a recent window (compatibility
-# matrix: 90 days, failures: 14) show that window at every scale, whenever the benchmark runs.
+# The newest day ends about now, so that the pages reading recent runs (compatibility matrix:
+# 90 days; failures: cells that ran in the last 14) show them at every scale, whenever the
+# benchmark runs.
 SPEC = Spec(sites=12, suites=10, runs_per_day=2, seed=5,
             end=datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=13))
 SMALL_SCALES = (3_000, 30_000, 300_000)

@@ -1,12 +1,15 @@
-"""The failures page: failing tests grouped by fingerprint across sites, with an attribution.
+"""The failures page: what is failing now, grouped by fingerprint across sites, with an attribution.
 
 Each failed or errored test row carries a fingerprint computed at ingest
-(``exaworks_sdk.fingerprint``). For each group, every affected cell (site × variant × suite; of
-one site, the ``MAX_CELLS_PER_SITE`` that failed this way most recently) is compared with
-itself: the first run in the window where it failed this way against the last run before that
-where the suite passed. The facts of a run are its component versions (in normal
-form) and its environment. A fact that *all* first-failing runs share, and that *none* of the
-last passing runs had, is a change that came with the failure:
+(``exaworks_sdk.fingerprint``). The page reads the failed tests of the newest run of every cell
+(site × variant × suite) that is in a failure streak, as ``latest_results`` keeps it at ingest
+(``streaks.refresh_streaks``), so its cost follows the cells, not history or a window of it; a
+cell whose newest run is older than ``days`` is left out. For each group, every affected cell
+(of one site, the ``MAX_CELLS_PER_SITE`` that ran last) is compared with itself: the first
+failing run of its streak against the last run before it where the suite passed, both stored
+with the streak. The facts of a run are its component versions (in normal form) and its
+environment. A fact that *all* first-failing runs share, and that *none* of the last passing
+runs had, is a change that came with the failure:
 
 * the same fingerprint at two or more sites, with a component's version among those changes,
   points to that component;
@@ -14,12 +17,12 @@ last passing runs had, is a change that came with the failure:
   to the facility;
 * anything else is said to be unclear, with the facts found.
 
-Only test rows of the last ``days`` days are read, each site's newest first and at most
-``MAX_ROWS_PER_SITE`` of each site, so the cost is bounded by recent failures, and a site that
-fails by the thousand (a broken install, a hostile uploader) neither pushes the other sites'
-failures off the page nor makes it slower than its own share; the page says whose failures
-were cut and from when. The groups come a page at a time (``GROUPS_PER_PAGE``), largest first,
-and only a page's groups are attributed.
+Of each site at most ``MAX_ROWS_PER_SITE`` failed tests are read, its most recent cells first,
+so a site that fails by the thousand (a broken install, a hostile uploader) neither pushes the
+other sites' failures off the page nor makes it slower than its own share; the page says whose
+failures were cut and from when. The groups come a page at a time (``GROUPS_PER_PAGE``),
+largest first, and only a page's groups are attributed. Failures that stopped are in the
+digest's "fixed" list (``digest.py``); a test's whole history is on its own page.
 """
 
 from __future__ import annotations
@@ -31,13 +34,13 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Integer, Select, Text, bindparam, cast, select, text, true
+from sqlalchemy import ColumnElement, Integer, Select, Text, bindparam, cast, select, true
 from sqlalchemy.orm import Session
 
 from exaworks_sdk.versions import normalize_version
 
 from .db import among, plain_rows
-from .models import RawTime, Run, Site, TestResultRow, from_raw_time, raw_time
+from .models import LatestResult, RawTime, Run, Site, TestResultRow, from_raw_time, raw_time
 from .params import page_arg, page_count
 from .schemas import FactChange, FailureGroup, FailuresOut, SiteCut
 
@@ -57,48 +60,6 @@ def facts(components: Any, environment: Any) -> dict[Fact, str | None]:
         if value is None or isinstance(value, str | int | float | bool):
             out[("environment", name)] = None if value is None else str(value)
     return out
-
-
-# SQLite: every cell in one statement, the cells as one JSON array of [site, variant, suite, time]
-# (times as stored: SQLAlchemy's SQLite text form, ``models.SQLITE_TIME``)
-LAST_PASSES_SQLITE = text("""
-SELECT j.key + 1, (SELECT s.run_id FROM suite_runs s
-                   WHERE s.site_id = j.value ->> 0 AND s.variant = j.value ->> 1 AND s.suite = j.value ->> 2
-                     AND s.started_at < j.value ->> 3 AND s.failed = 0 AND s.error = 0 AND s.passed > 0
-                   ORDER BY s.started_at DESC LIMIT 1)
-FROM json_each(:cells) AS j
-""")
-
-
-# PostgreSQL: every cell in one round trip, the cells as arrays (one statement shape, compiled once)
-LAST_PASSES_PG = text("""
-SELECT w.n, (SELECT s.run_id FROM suite_runs s
-             WHERE s.site_id = w.site_id AND s.variant = w.variant AND s.suite = w.suite AND s.started_at < w.before
-               AND s.failed = 0 AND s.error = 0 AND s.passed > 0
-             ORDER BY s.started_at DESC LIMIT 1)
-FROM unnest(CAST(:site_ids AS integer[]), CAST(:variants AS text[]), CAST(:suites AS text[]),
-            CAST(:befores AS timestamp[])) WITH ORDINALITY AS w(site_id, variant, suite, before, n)
-""")
-
-
-Cell = tuple[int, str, str, RawTime]  # (site, variant, suite, a time as ``raw_time`` reads it)
-
-
-def _last_passes(db: Session, cells: list[Cell]) -> dict[Cell, int]:
-    """For each (site, variant, suite, time): the newest run before that time in which the suite
-    passed, all in one statement; each is a seek in ``ix_suite_runs_cell``. The times stay in
-    the form the window read them (``models.to_raw_time``): converting them both ways cost more
-    than the read."""
-    if not cells:
-        return {}
-    conn = db.connection()
-    if conn.dialect.name == "postgresql":
-        rows = plain_rows(conn.execute(LAST_PASSES_PG, {
-            "site_ids": [c[0] for c in cells], "variants": [c[1] for c in cells], "suites": [c[2] for c in cells],
-            "befores": [c[3] for c in cells]}))
-    else:
-        rows = plain_rows(conn.execute(LAST_PASSES_SQLITE, {"cells": orjson.dumps(cells).decode()}))
-    return {cells[n - 1]: run_pk for n, run_pk in rows if run_pk is not None}
 
 
 def _facts_of(db: Session, runs: set[int]) -> dict[int, dict[Fact, str | None]]:
@@ -162,54 +123,67 @@ PER_SITE = bindparam("per_site", type_=Integer)  # ``MAX_ROWS_PER_SITE``, passed
 
 
 def _site_rows(site_id: ColumnElement[int], lateral: bool) -> Select[Any]:
-    """One site's fingerprinted failed tests of the window, newest first, as ``Failed`` rows:
-    its runs of the window (``ix_runs_site_started``), each run's failed tests from
-    ``ix_test_results_failing`` alone. With ``lateral`` (PostgreSQL) each run's failed tests are
-    a read of at most ``PER_SITE`` too: before autovacuum has seen a flood, the planner may sort
-    a site's rows instead of reading them in run order, and one run of 10,000 failed tests was
-    then read whole to keep 500."""
-    of_run = (TestResultRow.run_id == Run.id) & TestResultRow.fingerprint.is_not(None)
+    """One site's failed tests in the newest runs of its failing cells, the most recent cells
+    first, as ``Failed`` rows: the failing cells from ``ix_latest_results_failing``, each newest
+    run's failed tests from ``ix_test_results_failing`` alone.
+
+    With ``lateral`` (PostgreSQL) the site's newest ``PER_SITE`` failing cells are chosen first
+    and each one's failed tests are a read of at most ``PER_SITE``: before autovacuum has seen a
+    flood, the planner may sort a site's failing cells instead of walking the index, and it then
+    read every cell's failed tests before sorting. A site's cells are bounded by the server's
+    ``MAX_SUITES_PER_SITE``; its failed tests are not."""
+    where = (LatestResult.site_id == site_id, LatestResult.first_failing_run_id.is_not(None),
+             LatestResult.started_at >= bindparam("since"))
+    cells: Any = LatestResult.__table__
+    if lateral:
+        cells = (select(*LatestResult.__table__.c).where(*where).correlate(Site)
+                 .order_by(LatestResult.started_at.desc()).limit(PER_SITE).lateral("cells"))
+    of_cell = ((TestResultRow.run_id == cells.c.run_id) & (TestResultRow.suite == cells.c.suite)
+               & TestResultRow.fingerprint.is_not(None))
     failed: Any = TestResultRow.__table__
     if lateral:
         failed = (select(TestResultRow.id, TestResultRow.fingerprint, TestResultRow.suite, TestResultRow.test_id)
-                  .where(of_run).limit(PER_SITE).lateral("failed"))
-    return (select(raw_time(Run.started_at).label("started_at"), failed.c.id.label("row_pk"), failed.c.fingerprint,
-                   failed.c.suite, failed.c.test_id, Run.id.label("run_pk"), Run.variant, Run.site_id)
-            .select_from(Run).join(failed, true() if lateral else of_run)
-            .where(Run.site_id == site_id, Run.started_at >= bindparam("since"))
-            .order_by(Run.started_at.desc())  # by run only: LIMIT stops the read
-            .limit(PER_SITE))
+                  .where(of_cell).limit(PER_SITE).lateral("failed"))
+    statement = (select(raw_time(cells.c.started_at).label("started_at"), failed.c.id.label("row_pk"),
+                        failed.c.fingerprint, failed.c.suite, failed.c.test_id, cells.c.run_id.label("run_pk"),
+                        cells.c.variant, cells.c.site_id, raw_time(cells.c.failing_since).label("since"),
+                        cells.c.first_failing_run_id, cells.c.last_passing_run_id)
+                 .select_from(cells).join(failed, true() if lateral else of_cell))
+    if lateral:  # the cells come in order: a sort here would read every chosen cell's tests first
+        return statement.limit(PER_SITE)
+    return statement.where(*where).order_by(cells.c.started_at.desc()).limit(PER_SITE)  # LIMIT stops the walk
 
 
-# One fingerprinted failed test of the window (the window reads only rows with a fingerprint): (started_at,
-# row_pk, fingerprint, suite, test_id, run_pk, variant, site_id). A plain tuple, as a page reads a thousand:
+# One failed test of a failing cell's newest run: (started_at, row_pk, fingerprint, suite, test_id,
+# run_pk, variant, site_id, failing_since, first_failing_run, last_passing_run). A plain tuple:
 # time and row id first, so that sorting the tuples puts them in time order.
-Failed = tuple[RawTime, int, str, str, str, int, str, int]
+Failed = tuple[RawTime, int, str, str, str, int, str, int, RawTime, int, int | None]
 
-# Built once: building a statement costs about as much as running it on a small window
+# Built once: building a statement costs about as much as running it
 _EACH_SITE = _site_rows(Site.id.expression, lateral=True).lateral("per_site")
-WINDOW_PG = select(*_EACH_SITE.c).select_from(Site).join(_EACH_SITE, true())
-WINDOW_OF_SITE = _site_rows(bindparam("site_id"), lateral=False)
+FAILING_PG = select(*_EACH_SITE.c).select_from(Site).join(_EACH_SITE, true())
+FAILING_OF_SITE = _site_rows(bindparam("site_id"), lateral=False)
 
 
-def _window_rows(db: Session, since: datetime, sites: Collection[int]) -> list[Failed]:
-    """The newest ``MAX_ROWS_PER_SITE`` failed tests of the window of each of ``sites``, newest
-    first. PostgreSQL reads every site's in one statement (a LATERAL read per site) and keeps
-    those of ``sites`` (one may have been deleted or added since they were read); SQLite, in
-    process, reads them in one statement per site."""
+def _failing_rows(db: Session, since: datetime, sites: Collection[int]) -> list[Failed]:
+    """At most ``MAX_ROWS_PER_SITE`` failed tests of each of ``sites``, from the newest runs of
+    its failing cells that started after ``since``, newest first. PostgreSQL reads every site's
+    in one statement (a LATERAL read per site) and keeps those of ``sites`` (one may have been
+    deleted or added since they were read); SQLite, in process, reads them in one statement per
+    site."""
     conn = db.connection()
     params = {"since": since, "per_site": MAX_ROWS_PER_SITE}
     if conn.dialect.name == "postgresql":
-        rows = [r for r in plain_rows(conn.execute(WINDOW_PG, params)) if r[7] in sites]
+        rows = [r for r in plain_rows(conn.execute(FAILING_PG, params)) if r[7] in sites]
     else:
-        rows = [r for site_id in sites for r in plain_rows(conn.execute(WINDOW_OF_SITE, {**params, "site_id": site_id}))]
+        rows = [r for site_id in sites for r in plain_rows(conn.execute(FAILING_OF_SITE, {**params, "site_id": site_id}))]
     rows.sort(reverse=True)  # (time, row id) is unique: the rest of a tuple is never compared
     return rows
 
 
 def _cut(rows: list[Failed], names: dict[int, str]) -> list[SiteCut]:
-    """The sites whose failed tests in the window reached ``MAX_ROWS_PER_SITE``, and from when
-    their failures were read."""
+    """The sites whose failed tests reached ``MAX_ROWS_PER_SITE``, and the start of the oldest
+    newest run read of each."""
     read = Counter(r[7] for r in rows)
     full = {site_id for site_id, n in read.items() if n >= MAX_ROWS_PER_SITE}
     since: dict[int, RawTime] = {}
@@ -221,72 +195,66 @@ def _cut(rows: list[Failed], names: dict[int, str]) -> list[SiteCut]:
 
 
 class _Group:
-    """What the window's rows say of one fingerprint (rows arrive newest first)."""
+    """What the rows say of one fingerprint (rows arrive newest first)."""
 
     __slots__ = ("newest", "tests", "sites", "count", "first", "last", "runs", "cells", "per_site")
 
-    def __init__(self, row_pk: int, started: RawTime) -> None:
-        self.newest, self.first, self.last = row_pk, started, started
+    def __init__(self, row_pk: int, started: RawTime, since: RawTime) -> None:
+        self.newest, self.first, self.last = row_pk, since, started
         self.tests: set[tuple[str, str]] = set()
         self.sites: set[int] = set()
         self.count = 0
         self.runs: dict[int, None] = {}  # an ordered set: newest first
-        self.cells: dict[tuple[int, str, str], tuple[int, RawTime]] = {}  # → its first failing run here
+        self.cells: dict[tuple[int, str, str], tuple[int, int | None]] = {}  # → (first failing, last passing) run
         self.per_site: Counter[int] = Counter()
 
 
 def _ranked(rows: list[Failed]) -> list[str]:
-    """The window's fingerprints, most sites first, then most failed tests; counted without
-    building a group, since only a page's groups are described (``_groups``)."""
+    """The fingerprints, most sites first, then most failed tests; counted without building a
+    group, since only a page's groups are described (``_groups``)."""
     count = Counter(r[2] for r in rows)
     sites = Counter(fp for fp, _ in {(r[2], r[7]) for r in rows})
     return sorted(count, key=lambda fp: (-sites[fp], -count[fp], fp))
 
 
 def _groups(rows: list[Failed], fingerprints: set[str]) -> dict[str, _Group]:
-    """The groups of ``fingerprints`` from the window's rows."""
+    """The groups of ``fingerprints`` from the rows."""
     groups: dict[str, _Group] = {}
-    for started, row_pk, fp, suite, test_id, run_pk, variant, site_id in rows:
+    for started, row_pk, fp, suite, test_id, run_pk, variant, site_id, since, first, last in rows:
         if fp not in fingerprints:
             continue
         g = groups.get(fp)
         if g is None:
-            g = groups[fp] = _Group(row_pk, started)
+            g = groups[fp] = _Group(row_pk, started, since)
         g.tests.add((suite, test_id))
         g.sites.add(site_id)
         g.count += 1
-        g.first = started  # newest first: ends at the oldest
+        g.first = min(g.first, since)
         g.runs[run_pk] = None
         cell = (site_id, variant, suite)
-        if cell in g.cells:
-            g.cells[cell] = (run_pk, started)
-        elif g.per_site[site_id] < MAX_CELLS_PER_SITE:
+        if cell not in g.cells and g.per_site[site_id] < MAX_CELLS_PER_SITE:
             g.per_site[site_id] += 1
-            g.cells[cell] = (run_pk, started)
+            g.cells[cell] = (first, last)
     return groups
 
 
 def failures(db: Session, days: int, page: int = 1, per_page: int = GROUPS_PER_PAGE) -> FailuresOut:
-    """The groups of the window, most sites first, ``per_page`` of them from page ``page``: only
-    those are attributed and described, so a page costs what it shows."""
+    """The groups of what is failing now, most sites first, ``per_page`` of them from page
+    ``page``: only those are attributed and described, so a page costs what it shows."""
     since = datetime.now(UTC) - timedelta(days=days)
     names = dict(db.connection().execute(select(Site.id, Site.name)).tuples().all())
-    rows = _window_rows(db, since, names.keys())
+    rows = _failing_rows(db, since, names.keys())
     ranked = _ranked(rows)
     fingerprints = ranked[(page - 1) * per_page:page * per_page]
     of_page = _groups(rows, set(fingerprints))
     shown = [(fp, of_page[fp]) for fp in fingerprints]
     messages = dict(db.execute(select(TestResultRow.id, TestResultRow.message)
                                .where(TestResultRow.id.in_(sorted(g.newest for _, g in shown)))).tuples().all())
-    # each cell of a group, with the time its first failing run of the window started
-    cells = {fp: [((site_id, variant, suite, started), run_pk)
-                  for (site_id, variant, suite), (run_pk, started) in g.cells.items()] for fp, g in shown}
-    passes = _last_passes(db, sorted({cell for of_group in cells.values() for cell, _ in of_group}))
-    known = _facts_of(db, {run_pk for of_group in cells.values() for _, run_pk in of_group} | set(passes.values()))
+    known = _facts_of(db, {run_pk for _, g in shown for pair in g.cells.values() for run_pk in pair if run_pk})
     out = []
     for fp, g in shown:
-        first_fail = [known[run_pk] for _, run_pk in cells[fp] if run_pk in known]
-        last_pass = [known[passes[cell]] for cell, _ in cells[fp] if passes.get(cell) in known]
+        first_fail = [known[first] for first, _ in g.cells.values() if first in known]
+        last_pass = [known[last] for _, last in g.cells.values() if last in known]
         changes = _changes(first_fail, last_pass)
         sites = sorted(names[site_id] for site_id in g.sites)
         attribution, explanation = explain(sites, changes)

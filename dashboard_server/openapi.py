@@ -127,9 +127,9 @@ def _paths() -> dict[str, Any]:
         "/api/v1/compat/known-good.txt": _text(
             "The newest known-good version set of each suite, as pip constraints or a Spack packages.yaml",
             [_param("format", "query", {"type": "string", "enum": ["pip", "spack"]}, False), *_COMPAT]),
-        "/api/v1/failures": _get("Failing tests grouped by fingerprint across sites, each group attributed to a "
-                                 "component or the facility, with the evidence; largest groups first, a page "
-                                 "at a time", _ref(s.FailuresOut),
+        "/api/v1/failures": _get("What is failing now (the failed tests of each failing cell's newest run), grouped "
+                                 "by fingerprint across sites, each group attributed to a component or the "
+                                 "facility, with the evidence; largest groups first, a page at a time", _ref(s.FailuresOut),
                                  [_param("days", "query", {"type": "integer", "minimum": 1, "maximum": 365}, False),
                                   _param("page", "query", {"type": "integer", "minimum": 1, "maximum": 10_000_000}),
                                   _param("per_page", "query", {"type": "integer", "minimum": 1, "maximum": 100})]),

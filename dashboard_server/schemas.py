@@ -317,10 +317,10 @@ class FailureGroup(_Out):
     tests: list[str] = Field(description="suite::test ids failing this way (the first 50, sorted)")
     test_count: int = Field(description="how many different tests fail this way")
     sites: list[str]
-    count: int = Field(description="failing test results in the window")
-    first_seen: datetime
-    last_seen: datetime
-    runs: list[int] = Field(description="dashboard run numbers, newest first (at most 20)")
+    count: int = Field(description="failing test results in the newest runs of its cells")
+    first_seen: datetime = Field(description="when the first of its cells' failure streaks began (its first failing run)")
+    last_seen: datetime = Field(description="the start of its newest failing run")
+    runs: list[int] = Field(description="its cells' newest runs, as dashboard run numbers, newest first (at most 20)")
     changes: list[FactChange]
     attribution: Literal["component", "facility", "unknown"]
     explanation: str
@@ -328,21 +328,22 @@ class FailureGroup(_Out):
 
 class SiteCut(_Out):
     site: str
-    since: datetime = Field(description="the oldest failure read of this site: older ones of the window are not counted")
-    read: int = Field(description="how many of the site's newest failed tests were read (the limit)")
+    since: datetime = Field(description="the start of the oldest run read of this site: its cells whose newest run "
+                                        "is older are not counted")
+    read: int = Field(description="how many of the site's failed tests were read (the limit)")
 
 
 class FailuresOut(_Out):
     generated_at: datetime
-    days: int
+    days: int = Field(description="cells whose newest run started longer ago are left out")
     page: int
     per_page: int
-    total: int = Field(description="failure groups in the window, on every page")
+    total: int = Field(description="failure groups, on every page")
     pages: int
     groups: list[FailureGroup] = Field(description="this page's groups, most sites first, then most failures")
     cut: list[SiteCut] = Field(default_factory=list, description=(
-        "sites whose failed tests in the window reached what the page reads of one site: their "
-        "counts start at `since`; the other sites' failures are read in full"))
+        "sites whose failing tests reached what the page reads of one site: their counts start at "
+        "`since`; the other sites' failures are read in full"))
 
 
 class _DigestCell(_Out):

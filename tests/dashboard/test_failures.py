@@ -1,6 +1,7 @@
 """Failure fingerprints and attribution (issue 18, part 2): history of three facilities uploaded
 through the real upload API; a flux-core bump breaks parsl-flux at two sites the same way (with
-different paths, hosts, job ids and times), and an MPI upgrade at one site breaks its psij suite."""
+different paths, hosts, job ids and times), and an MPI upgrade at one site breaks its psij suite.
+The page shows what is failing now: the failed tests of each failing cell's newest run."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from bench.flood import flood
 from bench.pages import SPEC as PAGES_SPEC
 from bench.synth import days_for
 from dashboard_server import db
-from dashboard_server.failures import _last_passes, _window_rows, failures
-from dashboard_server.models import Run, Site, SuiteRun, to_raw_time
+from dashboard_server.failures import _failing_rows, failures
+from dashboard_server.models import LatestResult, Run, Site, TestResultRow
 from tests.support.dashboard import facility_tokens
 from tests.support.history import SPACK_PINNED, passing, run_at, run_number
 from tests.support.plans import executed_plan, loaded, rows_touched, sqlite_plan, statements_run
@@ -89,12 +90,15 @@ def test_the_same_failure_at_two_sites_points_to_the_bumped_component(client: Fl
 def test_a_failure_at_one_site_after_its_environment_changed_points_to_the_facility(
         client: FlaskClient, history: dict[str, Any]) -> None:
     mpi = client.get("/api/v1/failures").get_json()["groups"][1]
-    assert mpi["sites"] == ["ornl-frontier"] and mpi["count"] == 2  # two runs, two hosts, one fingerprint
-    assert mpi["attribution"] == "facility"
+    assert mpi["sites"] == ["ornl-frontier"] and mpi["count"] == 1  # the newest run's failed test
+    assert mpi["attribution"] == "facility"  # the streak's first failing run against the last pass before it
     assert [(c["kind"], c["name"], c["after"]) for c in mpi["changes"]] == [
         ("environment", "mpi", "cray-mpich 8.1.31")]
     assert "Points to the facility" in mpi["explanation"] and "ornl-frontier" in mpi["explanation"]
-    assert mpi["first_seen"] < mpi["last_seen"]
+    first, again = (client.get(f"/api/v1/sites/ornl-frontier/runs/{history[k]['run_id']}").get_json()[0]
+                    for k in ("frontier", "frontier_again"))
+    assert (mpi["first_seen"], mpi["last_seen"]) == (first["started_at"], again["started_at"])  # failing since, newest
+    assert mpi["runs"] == [run_number(client, "ornl-frontier", history["frontier_again"]["run_id"])]
 
 
 def test_the_page_says_it_in_words(client: FlaskClient, history: dict[str, Any]) -> None:
@@ -105,33 +109,70 @@ def test_the_page_says_it_in_words(client: FlaskClient, history: dict[str, Any])
     assert client.get("/failures/?days=x").status_code == 400
 
 
-def test_the_last_passes_of_many_cells_in_one_statement(app: Flask, history: dict[str, Any]) -> None:
-    """``_last_passes`` answers every cell in one statement (JSON cells on SQLite, arrays on
-    PostgreSQL); it must find what one plain query per cell finds, at each suite run's own start
-    (strictly before) and a microsecond either side of it, each given as the window reads it."""
+def test_the_rows_are_the_failed_tests_of_each_failing_cells_newest_run(app: Flask, history: dict[str, Any]) -> None:
+    """``_failing_rows`` finds, in one statement per site (one in all on PostgreSQL), what a plain
+    query of every cell finds: the fingerprinted tests of the newest run of each cell whose
+    stored streak says it is failing, with that streak's first failing and last passing runs."""
     with app.app_context():
         session = db.session()
-        dialect = session.connection().dialect.name
-        times = [(s.site_id, s.variant, s.suite, s.started_at + timedelta(microseconds=shift))
-                 for s in session.scalars(select(SuiteRun)) for shift in (-1, 0, 1)]
-        cells = [(site_id, variant, suite, to_raw_time(before, dialect)) for site_id, variant, suite, before in times]
-        expected = {}
-        for cell, (site_id, variant, suite, before) in zip(cells, times, strict=True):
-            found = session.scalar(
-                select(SuiteRun.run_id).where(SuiteRun.site_id == site_id, SuiteRun.variant == variant,
-                                              SuiteRun.suite == suite, SuiteRun.started_at < before,
-                                              SuiteRun.failed == 0, SuiteRun.error == 0, SuiteRun.passed > 0)
-                .order_by(SuiteRun.started_at.desc()).limit(1))
-            if found is not None:
-                expected[cell] = found
-        assert len(cells) > 100 and len(expected) > 50
-        assert _last_passes(session, cells) == expected
+        expected = set(session.execute(
+            select(TestResultRow.id, TestResultRow.run_id, LatestResult.first_failing_run_id,
+                   LatestResult.last_passing_run_id)
+            .join(LatestResult, (LatestResult.run_id == TestResultRow.run_id) & (LatestResult.suite == TestResultRow.suite))
+            .where(LatestResult.first_failing_run_id.is_not(None), TestResultRow.fingerprint.is_not(None))).tuples())
+        rows = _failing_rows(session, datetime.now(UTC) - timedelta(days=14), session.scalars(select(Site.id)).all())
+        assert {(r[1], r[5], r[9], r[10]) for r in rows} == expected and len(expected) == 3
+        assert rows == sorted(rows, reverse=True)  # newest first
+
+
+def test_a_failure_that_stopped_leaves_the_page(app: Flask, client: FlaskClient, history: dict[str, Any]) -> None:
+    """Once a cell passes again its failure is no longer current: Dane's parsl-flux passes, and
+    the flux-core group is Perlmutter's alone; once Perlmutter's passes too, the group is gone
+    (the digest lists it as fixed)."""
+    tokens = {**facility_tokens(app, "llnl"), **facility_tokens(app, "nersc")}
+    bumped = {**SPACK_PINNED, "flux-core": "0.82.0"}
+    run_at(client, tokens["llnl-dane"], "llnl-dane", "spack", hours_ago=1, components=bumped,
+           suites=passing("parsl-flux"), environment=ENV)
+    groups = client.get("/api/v1/failures").get_json()["groups"]
+    flux = next(g for g in groups if g["tests"] == ["parsl-flux::test_executor"])
+    assert flux["sites"] == ["nersc-perlmutter"] and flux["count"] == 1
+    run_at(client, tokens["nersc-perlmutter"], "nersc-perlmutter", "spack", hours_ago=0.5, components=bumped,
+           suites=passing("parsl-flux"), environment=ENV)
+    body = client.get("/api/v1/failures").get_json()
+    assert body["total"] == 1 and body["groups"][0]["sites"] == ["ornl-frontier"]
+
+
+def test_the_attribution_compares_the_streaks_first_failing_run(app: Flask, client: FlaskClient,
+                                                               history: dict[str, Any]) -> None:
+    """A later run at Dane fails the same way after an OS update: the newest run is the later
+    one, but the change that came with the failure is still read from the streak's first
+    failing run, so the OS update (not shared by every first-failing run) is not blamed."""
+    dane = facility_tokens(app, "llnl")["llnl-dane"]
+    later = run_at(client, dane, "llnl-dane", "spack", hours_ago=5, components={**SPACK_PINNED, "flux-core": "0.82.0"},
+                   suites={"parsl-flux": {"test_executor": "failed"}}, environment={**ENV, "os": "SLES 15.6"},
+                   failure=_timeout("/g/g20/ci/b/def", 4321, "dane07.llnl.gov", "2026-12-02T03:04:05Z"))
+    flux = client.get("/api/v1/failures").get_json()["groups"][0]
+    assert flux["sites"] == ["llnl-dane", "nersc-perlmutter"] and flux["attribution"] == "component"
+    assert [(c["name"], c["after"]) for c in flux["changes"]] == [("flux-core", "0.82.0")]
+    assert run_number(client, "llnl-dane", later["run_id"]) in flux["runs"]
+    assert run_number(client, "llnl-dane", history["dane"]["run_id"]) not in flux["runs"]  # not its newest any more
+
+
+def test_cells_that_did_not_run_within_the_days_are_left_out(client: FlaskClient, history: dict[str, Any]) -> None:
+    """``days`` leaves out the cells whose newest run is older: over one day, Dane's failure of
+    30 hours ago is not counted, Perlmutter's of 20 hours ago is."""
+    def flux(days: int) -> dict[str, Any]:
+        groups = client.get(f"/api/v1/failures?days={days}").get_json()["groups"]
+        return next(g for g in groups if g["tests"] == ["parsl-flux::test_executor"])
+    assert flux(1)["sites"] == ["nersc-perlmutter"]
+    assert flux(2)["sites"] == ["llnl-dane", "nersc-perlmutter"]
 
 
 def test_a_site_failing_by_the_hundred_does_not_hide_the_others(
         app: Flask, client: FlaskClient, history: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     """A broken install at one more site fails every test of its psij suite, twice, within the
-    hour: more failed tests than the page reads of one site (lowered here to 100 from 500).
+    hour: more failed tests in its newest run than the page reads of one site (lowered here to
+    100 from 500).
     The other sites' groups and attributions are still there, and the page says whose were cut."""
     monkeypatch.setattr("dashboard_server.failures.MAX_ROWS_PER_SITE", 100)
     polaris = facility_tokens(app, "anl")["anl-polaris"]
@@ -149,7 +190,7 @@ def test_a_site_failing_by_the_hundred_does_not_hide_the_others(
     assert set(flood["tests"]) <= {f"psij::test_{n:03d}" for n in range(150)}
     [cut] = body["cut"]
     assert (cut["site"], cut["read"]) == ("anl-polaris", 100)
-    assert cut["since"] == flood["first_seen"]
+    assert cut["since"] == flood["last_seen"] and flood["first_seen"] < flood["last_seen"]  # the newer run; since the older
     page = client.get("/failures/").get_data(as_text=True)
     assert "these sites reached" in page and "<strong>anl-polaris</strong> (100, since" in page
     assert "and 50 more" in page
@@ -158,13 +199,13 @@ def test_a_site_failing_by_the_hundred_does_not_hide_the_others(
 
 def test_the_groups_come_a_page_at_a_time_largest_first(app: Flask, client: FlaskClient,
                                                           history: dict[str, Any]) -> None:
-    """Three more failures of their own kinds at one site make five groups. Pages of two hold
+    """Three more failures of their own kinds at one site, in three suites, make five groups. Pages of two hold
     them in the order of the whole list, each group as the whole list shows it, and say how
     many there are; a page past the last is empty, not an error."""
     tokens = facility_tokens(app, "anl")
-    for hours_ago, name in ((5, "alpha"), (4, "beta"), (3, "gamma")):
+    for hours_ago, suite, name in ((5, "maestro", "alpha"), (4, "balsam", "beta"), (3, "libensemble", "gamma")):
         run_at(client, tokens["anl-polaris"], "anl-polaris", "pip", hours_ago=hours_ago, components=SPACK_PINNED,
-               suites={"maestro": {f"test_{name}": "failed"}}, failure=(f"ImportError: cannot import {name}", ""))
+               suites={suite: {f"test_{name}": "failed"}}, failure=(f"ImportError: cannot import {name}", ""))
     whole = client.get("/api/v1/failures?per_page=100").get_json()
     assert (whole["total"], whole["pages"], len(whole["groups"])) == (5, 1, 5)
     pages = [client.get(f"/api/v1/failures?per_page=2&page={n}").get_json() for n in (1, 2, 3, 4)]
@@ -188,69 +229,77 @@ def _test_result_reads(plan: dict[str, Any]) -> list[tuple[str, str | None]]:
     return own + [read for child in plan.get("Plans", []) for read in _test_result_reads(child)]
 
 
-def test_the_window_is_read_from_the_failed_tests_index_alone(app: Flask, history: dict[str, Any]) -> None:
-    """The failed tests of the window come from ``ix_test_results_failing`` alone (migration
-    0012): their table rows, which hold the messages and logs, are read only for the messages
-    a page shows, by id."""
+def test_the_failed_tests_are_read_from_their_index_alone(app: Flask, history: dict[str, Any]) -> None:
+    """The failed tests come from ``ix_test_results_failing`` alone (migration 0012), the failing
+    cells from ``ix_latest_results_failing`` (migration 0014): the tests' table rows, which hold
+    the messages and logs, are read only for the messages a page shows, by id."""
     with app.app_context():
         session = db.session()
         with statements_run(session.get_bind()) as statements:
             out = failures(session, 14)
         assert out.total == 2
-        window = [(sql, params) for sql, params in statements if "fingerprint IS NOT NULL" in sql]
-        assert window
+        read = [(sql, params) for sql, params in statements if "fingerprint IS NOT NULL" in sql]
+        assert read
         conn = session.connection()
-        for sql, params in window:
+        for sql, params in read:
             if conn.dialect.name == "sqlite":
                 plan = sqlite_plan(conn, sql, params)
                 assert "USING COVERING INDEX ix_test_results_failing" in plan, plan
+                assert "USING INDEX ix_latest_results_failing" in plan, plan
             else:
                 reads = _test_result_reads(executed_plan(conn, sql, params))
                 assert reads and all(index == "ix_test_results_failing" for _, index in reads), reads
 
 
 def test_a_flood_not_yet_analysed_is_read_only_up_to_its_share(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Right after one site's run of 2,000 failed tests, before autovacuum has seen it, the
-    window still reads at most the per-site limit of that run's failed tests (here 100): on
-    PostgreSQL each run's failed tests are a read with that limit, as the planner may sort a
-    site's rows instead of reading them in run order."""
+    """Right after one site's run of 2,000 failing suites, before autovacuum has seen it, the
+    page still reads at most the per-site limit of that site's failed tests (here 100). On
+    PostgreSQL the planner then sorts the site's failing cells instead of walking their index
+    (the cells are bounded by the server's ``MAX_SUITES_PER_SITE``, raised here for the flood),
+    so the newest 100 cells are chosen before any cell's failed tests are read."""
     monkeypatch.setattr("dashboard_server.failures.MAX_ROWS_PER_SITE", 100)
     with loaded(db_url, FLOOD_SPEC) as engine:
         flood(db_url, 2000, analyze=False)
         with Session(engine) as session:
             with statements_run(engine) as statements:
-                rows = _window_rows(session, datetime.now(UTC) - timedelta(days=14),
-                                    session.scalars(select(Site.id)).all())
+                rows = _failing_rows(session, datetime.now(UTC) - timedelta(days=14),
+                                     session.scalars(select(Site.id)).all())
             sites = session.scalar(select(func.count()).select_from(Site))
             assert Counter(r[7] for r in rows).most_common(1)[0][1] == 100  # the flood's share, cut
-            if engine.dialect.name == "postgresql":
-                [(sql, params)] = [(q, p) for q, p in statements if "fingerprint IS NOT NULL" in q]
-                plan = executed_plan(session.connection(), sql, params)
-                assert rows_touched(plan, "test_results") <= 100 * sites, plan
+            conn = session.connection()
+            for sql, params in [(q, p) for q, p in statements if "fingerprint IS NOT NULL" in q]:
+                if engine.dialect.name == "postgresql":
+                    plan = executed_plan(conn, sql, params)
+                    assert rows_touched(plan, "test_results") <= 100 * sites, plan
+                    failing = session.scalar(select(func.count()).select_from(LatestResult)
+                                             .where(LatestResult.first_failing_run_id.is_not(None)))
+                    assert rows_touched(plan, "latest_results") <= failing, plan
+                else:
+                    assert "USING INDEX ix_latest_results_failing" in sqlite_plan(conn, sql, params)
 
 
-def test_each_site_reads_only_its_own_runs_of_the_window(db_url: str) -> None:
-    """The window reads each site's runs of the window through ``ix_runs_site_started``, so it
-    touches each run of the window once. On PostgreSQL an index of all runs by start alone
-    (``ix_runs_started``, dropped by migration 0013) drew the planner into reading every site's
-    runs of the window for each site and dropping the others': sites × runs. The history is
-    about four times the window, so that the planner reads runs through an index at all."""
+def test_the_read_follows_the_failing_cells_not_history(db_url: str) -> None:
+    """What is failing now is read from the failing cells' newest runs: on a history of 150,000
+    results (about four times the 14 days), the read touches no run and, of the failed tests and
+    the cells, at most what it returns (plus EXPLAIN's rounding of per-loop averages)."""
     with loaded(db_url, days_for(PAGES_SPEC, 150_000)) as engine:
         since = datetime.now(UTC) - timedelta(days=14)
         with Session(engine) as session:
             sites = session.scalars(select(Site.id)).all()
-            window_runs = session.scalar(select(func.count()).select_from(Run).where(Run.started_at >= since))
+            failing = session.scalar(select(func.count()).select_from(LatestResult)
+                                     .where(LatestResult.first_failing_run_id.is_not(None)))
             all_runs = session.scalar(select(func.count()).select_from(Run))
-            assert len(sites) >= 10 and window_runs and window_runs > 10 * len(sites) and all_runs > 3 * window_runs
+            assert len(sites) >= 10 and failing and all_runs > 100 * failing
             with statements_run(engine) as statements:
-                rows = _window_rows(session, since, sites)
-            assert rows
+                rows = _failing_rows(session, since, sites)
+            assert rows and len({(r[7], r[6], r[3]) for r in rows}) == failing
             conn = session.connection()
             for sql, params in [(q, p) for q, p in statements if "fingerprint IS NOT NULL" in q]:
                 if engine.dialect.name == "sqlite":
                     plan = sqlite_plan(conn, sql, params)
-                    assert "ix_runs_site_started" in plan and "ix_runs_started" not in plan, plan
+                    assert "ix_latest_results_failing" in plan and " runs" not in plan, plan
                 else:
                     plan = executed_plan(conn, sql, params)
-                    # each site's runs once (EXPLAIN gives a loop's rows as a rounded average)
-                    assert rows_touched(plan, "runs") <= window_runs + len(sites), plan
+                    assert rows_touched(plan, "runs") == 0, plan
+                    assert rows_touched(plan, "latest_results") <= failing + len(sites), plan
+                    assert rows_touched(plan, "test_results") <= len(rows) + len(sites), plan
