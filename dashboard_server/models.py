@@ -197,9 +197,9 @@ class TestResultRow(Base):
         Index("ix_test_results_run_suite", "run_id", "suite"),
         Index("ix_test_results_suite_test", "suite", "test_id"),
         Index("ix_test_results_fingerprint", "fingerprint"),
-        # a run's failed tests (only they have a fingerprint), without reading its passed ones or
-        # the failed ones' rows: the failures page reads the index alone (migration 0012)
-        Index("ix_test_results_failing", "run_id", "fingerprint", "suite", "test_id", postgresql_include=["id"],
+        # a run's failed tests of one suite (only they have a fingerprint), without reading its passed
+        # ones or the failed ones' rows: the failures page reads the index alone (migrations 0012, 0014)
+        Index("ix_test_results_failing", "run_id", "suite", "fingerprint", "test_id", postgresql_include=["id"],
               sqlite_where=text("fingerprint IS NOT NULL"), postgresql_where=text("fingerprint IS NOT NULL")),
     )
 

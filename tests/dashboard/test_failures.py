@@ -230,9 +230,9 @@ def _test_result_reads(plan: dict[str, Any]) -> list[tuple[str, str | None]]:
 
 
 def test_the_failed_tests_are_read_from_their_index_alone(app: Flask, history: dict[str, Any]) -> None:
-    """The failed tests come from ``ix_test_results_failing`` alone (migration 0012), the failing
-    cells from ``ix_latest_results_failing`` (migration 0014): the tests' table rows, which hold
-    the messages and logs, are read only for the messages a page shows, by id."""
+    """The failed tests come from ``ix_test_results_failing`` alone (migrations 0012 and 0014), the
+    failing cells from ``ix_latest_results_failing`` (migration 0014): the tests' table rows,
+    which hold the messages and logs, are read only for the messages a page shows, by id."""
     with app.app_context():
         session = db.session()
         with statements_run(session.get_bind()) as statements:
@@ -274,8 +274,10 @@ def test_a_flood_not_yet_analysed_is_read_only_up_to_its_share(db_url: str, monk
                     failing = session.scalar(select(func.count()).select_from(LatestResult)
                                              .where(LatestResult.first_failing_run_id.is_not(None)))
                     assert rows_touched(plan, "latest_results") <= failing, plan
-                else:
-                    assert "USING INDEX ix_latest_results_failing" in sqlite_plan(conn, sql, params)
+                else:  # each cell's failed tests are a seek by run and suite, not a scan of the run's
+                    plan = sqlite_plan(conn, sql, params)
+                    assert "USING INDEX ix_latest_results_failing" in plan, plan
+                    assert "USING COVERING INDEX ix_test_results_failing (run_id=? AND suite=?" in plan, plan
 
 
 def test_the_read_follows_the_failing_cells_not_history(db_url: str) -> None:
