@@ -44,7 +44,7 @@ from .models import LatestResult, RawTime, Run, Site, TestResultRow, from_raw_ti
 from .params import page_arg, page_count
 from .schemas import FactChange, FailureGroup, FailuresOut, SiteCut
 
-MAX_ROWS_PER_SITE, MAX_TESTS, MAX_RUNS = 500, 50, 20  # MAX_TESTS, MAX_RUNS: shown per group
+MAX_ROWS_PER_SITE, MAX_TESTS, MAX_RUNS = 100, 50, 20  # MAX_TESTS, MAX_RUNS: shown per group
 GROUPS_PER_PAGE, MAX_PER_PAGE = 20, 100
 MAX_CELLS_PER_SITE = 20  # of a group, compared for its attribution: the ones that failed this way last
 DEFAULT_DAYS, MAX_DAYS = 14, 365
