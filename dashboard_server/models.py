@@ -65,15 +65,6 @@ def from_raw_time(raw: RawTime) -> datetime:
     return (datetime.fromisoformat(raw) if isinstance(raw, str) else raw).replace(tzinfo=UTC)
 
 
-SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy's SQLite dialect writes a time
-
-
-def to_raw_time(value: datetime, dialect: str) -> RawTime:
-    """``value`` as ``raw_time`` reads it from a database of ``dialect``: the inverse of ``from_raw_time``."""
-    naive = stored_utc(value)
-    return naive if dialect == "postgresql" else naive.strftime(SQLITE_TIME)
-
-
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores naive UTC (portable across SQLite and PostgreSQL); always returns aware UTC."""
 
