@@ -146,7 +146,7 @@ def _site_rows(site_id: ColumnElement[int], lateral: bool) -> Select[Any]:
                   .where(of_cell).limit(PER_SITE).lateral("failed"))
     statement = (select(raw_time(cells.c.started_at).label("started_at"), failed.c.id.label("row_pk"),
                         failed.c.fingerprint, failed.c.suite, failed.c.test_id, cells.c.run_id.label("run_pk"),
-                        cells.c.variant, cells.c.site_id, raw_time(cells.c.failing_since).label("since"),
+                        cells.c.variant, cells.c.site_id, raw_time(cells.c.failing_since).label("failing_since"),
                         cells.c.first_failing_run_id, cells.c.last_passing_run_id)
                  .select_from(cells).join(failed, true() if lateral else of_cell))
     if lateral:  # the cells come in order: a sort here would read every chosen cell's tests first
@@ -199,8 +199,8 @@ class _Group:
 
     __slots__ = ("newest", "tests", "sites", "count", "first", "last", "runs", "cells", "per_site")
 
-    def __init__(self, row_pk: int, started: RawTime, since: RawTime) -> None:
-        self.newest, self.first, self.last = row_pk, since, started
+    def __init__(self, row_pk: int, started: RawTime, failing_since: RawTime) -> None:
+        self.newest, self.first, self.last = row_pk, failing_since, started
         self.tests: set[tuple[str, str]] = set()
         self.sites: set[int] = set()
         self.count = 0
@@ -220,16 +220,16 @@ def _ranked(rows: list[Failed]) -> list[str]:
 def _groups(rows: list[Failed], fingerprints: set[str]) -> dict[str, _Group]:
     """The groups of ``fingerprints`` from the rows."""
     groups: dict[str, _Group] = {}
-    for started, row_pk, fp, suite, test_id, run_pk, variant, site_id, since, first, last in rows:
+    for started, row_pk, fp, suite, test_id, run_pk, variant, site_id, failing_since, first, last in rows:
         if fp not in fingerprints:
             continue
         g = groups.get(fp)
         if g is None:
-            g = groups[fp] = _Group(row_pk, started, since)
+            g = groups[fp] = _Group(row_pk, started, failing_since)
         g.tests.add((suite, test_id))
         g.sites.add(site_id)
         g.count += 1
-        g.first = min(g.first, since)
+        g.first = min(g.first, failing_since)
         g.runs[run_pk] = None
         cell = (site_id, variant, suite)
         if cell not in g.cells and g.per_site[site_id] < MAX_CELLS_PER_SITE:
